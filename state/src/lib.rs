@@ -1,1 +1,33 @@
-//! state
+//! The routing snapshot: everything a request needs, immutable, behind one
+//! `ArcSwap` ([`Store`]). What changes many times a second (health, counters)
+//! lives in per-object atomics ([`ServerLive`], [`ProxyLive`]) that snapshots
+//! share by identity, so publishing never resets them.
+
+mod admin_state;
+mod build;
+mod compiled;
+mod counters;
+mod eval;
+pub mod events;
+mod ext;
+mod ids;
+mod live;
+mod map;
+mod matching;
+mod snapshot;
+mod store;
+
+pub use admin_state::AdminState;
+pub use build::{build, BuildError};
+pub use compiled::{
+    CAclTest, CConv, CCondition, CFormat, CPart, CReqAction, CReqRule, CResAction, CResRule,
+    CRedirect, CSample, CTarget, CTerm, CUseBackend,
+};
+pub use counters::{Counters, RateCounter, SwRate};
+pub use eval::{RequestView, SampleOut};
+pub use ext::Ext;
+pub use ids::{MapIdx, ProxyIdx, ServerIdx};
+pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
+pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
+pub use snapshot::{BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot};
+pub use store::Store;

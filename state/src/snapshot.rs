@@ -1,0 +1,176 @@
+//! The immutable routing snapshot and its parts. Cloning is shallow (Arcs),
+//! so an edit copies only what it changes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use switchyard_config::{Config, Proxy, ProxyKind, Server};
+
+use crate::admin_state::AdminState;
+use crate::compiled::{CCondition, CReqRule, CResRule, CUseBackend};
+use crate::ext::Ext;
+use crate::ids::{MapIdx, ProxyIdx, ServerIdx};
+use crate::live::{OpState, ProxyLive, ServerLive};
+use crate::map::MapRt;
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Increases by one with every publish.
+    pub generation: u64,
+    pub config: Arc<Config>,
+    pub proxies: Vec<Arc<ProxyRt>>,
+    pub proxy_by_name: Arc<HashMap<Arc<str>, ProxyIdx>>,
+    /// Proxies with a backend side only.
+    pub backend_names: Arc<HashMap<Arc<str>, ProxyIdx>>,
+    pub maps: Vec<Arc<MapRt>>,
+    pub map_by_name: Arc<HashMap<Arc<str>, MapIdx>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProxyRt {
+    pub name: Arc<str>,
+    /// HAProxy's iid.
+    pub id: u32,
+    pub kind: ProxyKind,
+    pub cfg: Arc<Proxy>,
+    pub frontend: Option<FrontendRt>,
+    pub backend: Option<BackendRt>,
+    pub live: Arc<ProxyLive>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FrontendRt {
+    pub use_backends: Vec<CUseBackend>,
+    pub default_backend: Option<ProxyIdx>,
+    pub http_request: Vec<CReqRule>,
+    pub http_response: Vec<CResRule>,
+    pub monitor_fail: Option<CCondition>,
+    pub stats_admin: Option<CCondition>,
+    /// Effective maxconn (`slim`).
+    pub maxconn: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct BackendRt {
+    pub servers: Vec<ServerRt>,
+    pub http_request: Vec<CReqRule>,
+    pub http_response: Vec<CResRule>,
+    /// `fullconn`, or HAProxy's default derived from the frontends that use
+    /// this backend statically (the backend's `slim`).
+    pub fullconn: u32,
+    /// Balancer data derived from this snapshot's servers (lazily, by proxy).
+    pub lb: Ext,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerRt {
+    pub name: Arc<str>,
+    /// HAProxy's puid.
+    pub id: u32,
+    pub cfg: Arc<Server>,
+    /// Resolved address; `None` while unresolved (then RMAINT). Port 0 means
+    /// "the port the client connected to".
+    pub addr: Option<SocketAddr>,
+    pub admin: AdminState,
+    /// User weight (runtime changeable), 0..=256.
+    pub uweight: u32,
+    /// Initial weight from the config.
+    pub iweight: u32,
+    /// Runtime `set maxconn server` override of `cfg.maxconn`.
+    pub maxconn: Option<u32>,
+    pub live: Arc<ServerLive>,
+}
+
+impl ServerRt {
+    /// Can take new, non-persistent traffic: not in maintenance or drain,
+    /// running (or ramping), addressed, with a non-zero weight.
+    pub fn is_usable(&self) -> bool {
+        !self.admin.is_maint()
+            && !self.admin.is_drain()
+            && self.addr.is_some()
+            && self.uweight > 0
+            && matches!(self.live.op_state(), OpState::Running | OpState::Starting)
+    }
+
+    /// Can take traffic pinned to it by a cookie: DRAIN, NOLB and weight 0
+    /// keep it; MAINT and DOWN do not.
+    pub fn accepts_persistent(&self) -> bool {
+        !self.admin.is_maint() && self.addr.is_some() && self.live.op_state() != OpState::Stopped
+    }
+
+    /// The slowstart throttle in percent while ramping (`throttle` column),
+    /// `None` when not ramping.
+    pub fn throttle_pct(&self, now_ms: u64) -> Option<u32> {
+        let ss = self.cfg.slowstart?.as_millis() as u64;
+        let begin = self.live.slowstart_begin_ms.load(Relaxed);
+        if begin == 0 || ss == 0 || self.live.op_state() != OpState::Starting {
+            return None;
+        }
+        let elapsed = now_ms.saturating_sub(begin);
+        if elapsed >= ss {
+            return None;
+        }
+        Some(((elapsed * 100 / ss) as u32).clamp(1, 100))
+    }
+
+    /// Effective weight in user units (the `weight` column): the user weight
+    /// scaled by slowstart, at least 1 while ramping a non-zero weight.
+    pub fn effective_weight(&self, now_ms: u64) -> u32 {
+        match self.throttle_pct(now_ms) {
+            Some(p) if self.uweight > 0 => ((self.uweight * p).div_ceil(100)).max(1),
+            _ => self.uweight,
+        }
+    }
+
+    /// The server's effective maxconn, if limited.
+    pub fn effective_maxconn(&self) -> Option<u32> {
+        self.maxconn.or(self.cfg.maxconn).filter(|m| *m > 0)
+    }
+}
+
+impl Snapshot {
+    pub fn proxy(&self, idx: ProxyIdx) -> Option<&Arc<ProxyRt>> {
+        self.proxies.get(idx.get())
+    }
+
+    pub fn proxy_idx(&self, name: &str) -> Option<ProxyIdx> {
+        self.proxy_by_name.get(name).copied()
+    }
+
+    /// Find `backend/server` by names.
+    pub fn find_server(&self, backend: &str, server: &str) -> Option<(ProxyIdx, ServerIdx)> {
+        let p = self.proxy_idx(backend)?;
+        let be = self.proxies.get(p.get())?.backend.as_ref()?;
+        let s = be.servers.iter().position(|s| &*s.name == server)?;
+        Some((p, ServerIdx(s as u32)))
+    }
+
+    pub fn server(&self, p: ProxyIdx, s: ServerIdx) -> Option<&ServerRt> {
+        self.proxies.get(p.get())?.backend.as_ref()?.servers.get(s.get())
+    }
+
+    /// Mutable access to a server for an edit; copies only its proxy.
+    pub fn server_mut(&mut self, p: ProxyIdx, s: ServerIdx) -> Option<&mut ServerRt> {
+        let px = Arc::make_mut(self.proxies.get_mut(p.get())?);
+        px.backend.as_mut()?.servers.get_mut(s.get())
+    }
+
+    pub fn map_idx(&self, name: &str) -> Option<MapIdx> {
+        self.map_by_name.get(name).copied()
+    }
+
+    /// Mutable access to a map for an edit; copies only that map's root.
+    pub fn map_mut(&mut self, m: MapIdx) -> Option<&mut MapRt> {
+        self.maps.get_mut(m.get()).map(Arc::make_mut)
+    }
+
+    /// Edit a map, with backend names resolved against this snapshot.
+    pub fn edit_map<T>(&mut self, m: MapIdx, f: impl FnOnce(&mut MapRt, crate::map::ResolveBackend<'_>) -> T) -> Option<T> {
+        let names = self.backend_names.clone();
+        let resolve = move |n: &str| names.get(n).copied();
+        let map = self.map_mut(m)?;
+        Some(f(map, &resolve))
+    }
+}
