@@ -14,6 +14,7 @@ mod ids;
 mod live;
 mod map;
 mod matching;
+mod service;
 mod snapshot;
 mod store;
 
@@ -31,3 +32,4 @@ pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use snapshot::{BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot};
 pub use store::Store;
+pub use service::{ServiceRequest, Services, SimpleResponse};
