@@ -49,7 +49,13 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "parsing [{}] : {}", self.location, self.message)
+        // A diagnostic with no location (a file that cannot be opened) is
+        // printed bare, as HAProxy does.
+        if self.location.file.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "parsing [{}] : {}", self.location, self.message)
+        }
     }
 }
 
@@ -341,6 +347,10 @@ pub struct Proxy {
     pub frontend: Option<FrontendSide>,
     pub backend: Option<BackendSide>,
     pub disabled: bool,
+    /// `id N` was given (HAProxy's `bk_f_forced_id`).
+    pub forced_id: bool,
+    /// `description ...` (the words joined by one space).
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -427,6 +437,9 @@ pub struct BackendSide {
     pub fullconn: Option<u32>,
     pub servers: Vec<Server>,
     pub hash_type: Option<String>,
+    /// `load-server-state-from-file` of this backend (inherited from defaults);
+    /// when neither sets it, the global value (a switchyard extension) applies.
+    pub load_server_state: LoadServerState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -549,6 +562,9 @@ pub enum CookieMode {
     Insert,
     Rewrite,
     Prefix,
+    /// None of insert/rewrite/prefix: the server sets the cookie itself and
+    /// HAProxy only reads it for persistence.
+    Passive,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -674,6 +690,12 @@ pub struct Server {
     pub alpn: Vec<String>,
     pub proto_h2: bool,
     pub send_proxy: bool,
+    /// `id N` was given (HAProxy's `srv_f_forced_id`).
+    pub forced_id: bool,
+    /// `agent-check`: the agent is polled (needs `agent-port`).
+    pub agent_check: bool,
+    /// `ca-file` used with `verify required`.
+    pub ca_file: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------- rules, ACLs, samples
@@ -703,6 +725,8 @@ pub enum Fetch {
     /// Always true (`TRUE`, `always_true`)
     True,
     False,
+    /// `nbsrv(backend)`: usable servers in a backend.
+    Nbsrv(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -781,6 +805,8 @@ pub enum AclMatch {
     Found,
     Len,
     Bool,
+    /// `-m dir`: a `/`-delimited segment matches.
+    Dir,
 }
 
 /// One ACL test: `path_beg -i /api /v2`.
@@ -790,8 +816,12 @@ pub struct AclTest {
     pub match_kind: AclMatch,
     pub ignore_case: bool,
     pub patterns: Vec<String>,
-    /// Patterns loaded with `-f file`, kept by file.
+    /// Files given with `-f file`. Their patterns are already read and
+    /// appended to `patterns`; the names are kept for `show acl`.
     pub pattern_files: Vec<String>,
+    /// Converters applied to the fetched value before matching
+    /// (`acl a req.hdr(host),lower -m str x`).
+    pub converters: Vec<Converter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

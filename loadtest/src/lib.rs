@@ -1,1 +1,3 @@
-//! loadtest
+//! switchyard-loadtest: the demo upstream (`switchyard-echo`) and the load generator.
+
+pub mod echo;

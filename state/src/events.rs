@@ -32,11 +32,19 @@ fn tag(level: LogLevel) -> &'static str {
 
 /// Emit one event line.
 pub fn emit(level: LogLevel, msg: &str) {
+    emit_split(level, msg, level, msg);
+}
+
+/// Emit an event whose stderr line and log line differ, as HAProxy's
+/// `ha_warning()`/`ha_alert()` + `send_log()` pairs do: a server going DOWN
+/// is a WARNING on stderr but an ALERT in the logs, and the stderr line
+/// `backend 'b' has no server available!` is logged without the quotes.
+pub fn emit_split(stderr_level: LogLevel, stderr_msg: &str, log_level: LogLevel, log_msg: &str) {
     if !QUIET.get().copied().unwrap_or(false) {
-        eprintln!("{} ({}) : {}", tag(level), std::process::id(), msg);
+        eprintln!("{} ({}) : {}", tag(stderr_level), std::process::id(), stderr_msg);
     }
     if let Some(s) = SINK.get() {
-        s(level, msg);
+        s(log_level, log_msg);
     }
 }
 

@@ -184,6 +184,8 @@ pub struct ServerLive {
     pub last_check_text: ArcSwapOption<String>,
     /// Passive health: consecutive errors seen on live traffic, and HANA fails.
     pub observe_errors: AtomicU32,
+    /// The last error's `ObserveEvent` code (0 = none), for the HANA text.
+    pub observe_last: AtomicU8,
     pub hanafail: AtomicU64,
 
     /// A slot for the proxy's per-server structures (connection queue).
@@ -213,6 +215,7 @@ impl ServerLive {
             slowstart_begin_ms: AtomicU64::new(0),
             last_check_text: ArcSwapOption::empty(),
             observe_errors: AtomicU32::new(0),
+            observe_last: AtomicU8::new(0),
             hanafail: AtomicU64::new(0),
             ext: Ext::default(),
         }

@@ -100,27 +100,33 @@ impl ServerRt {
         !self.admin.is_maint() && self.addr.is_some() && self.live.op_state() != OpState::Stopped
     }
 
+    /// The slowstart step (1..=[`SLOWSTART_SCALE`]) while ramping, `None`
+    /// when not ramping.
+    pub fn slowstart_step(&self, now_ms: u64) -> Option<u32> {
+        if self.live.op_state() != OpState::Starting {
+            return None;
+        }
+        slowstart_step(self.live.slowstart_begin_ms.load(Relaxed), now_ms, self.cfg.slowstart?)
+    }
+
     /// The slowstart throttle in percent while ramping (`throttle` column),
-    /// `None` when not ramping.
+    /// `None` when not ramping. HAProxy's `server_throttle_rate`, rounded
+    /// down: 6, 25, 43, 62, 81 for weight 100 and `slowstart 10s`.
     pub fn throttle_pct(&self, now_ms: u64) -> Option<u32> {
-        let ss = self.cfg.slowstart?.as_millis() as u64;
-        let begin = self.live.slowstart_begin_ms.load(Relaxed);
-        if begin == 0 || ss == 0 || self.live.op_state() != OpState::Starting {
-            return None;
+        let w = self.slowstart_step(now_ms)?;
+        if self.uweight == 0 {
+            return Some(100);
         }
-        let elapsed = now_ms.saturating_sub(begin);
-        if elapsed >= ss {
-            return None;
-        }
-        Some(((elapsed * 100 / ss) as u32).clamp(1, 100))
+        Some((100 * w * self.uweight + SLOWSTART_SCALE - 1) / (SLOWSTART_SCALE * self.uweight))
     }
 
     /// Effective weight in user units (the `weight` column): the user weight
-    /// scaled by slowstart, at least 1 while ramping a non-zero weight.
+    /// scaled by the slowstart step and rounded up (7, 25, 44, 63, 82, 100
+    /// for weight 100 and `slowstart 10s`).
     pub fn effective_weight(&self, now_ms: u64) -> u32 {
-        match self.throttle_pct(now_ms) {
-            Some(p) if self.uweight > 0 => ((self.uweight * p).div_ceil(100)).max(1),
-            _ => self.uweight,
+        match self.slowstart_step(now_ms) {
+            Some(w) => (self.uweight * w).div_ceil(SLOWSTART_SCALE),
+            None => self.uweight,
         }
     }
 
@@ -128,6 +134,27 @@ impl ServerRt {
     pub fn effective_maxconn(&self) -> Option<u32> {
         self.maxconn.or(self.cfg.maxconn).filter(|m| *m > 0)
     }
+}
+
+/// HAProxy's weight scale (`BE_WEIGHT_SCALE`): slowstart ramps a weight in
+/// sixteenths.
+pub const SLOWSTART_SCALE: u32 = 16;
+
+/// HAProxy 2.6's slowstart step (`server_recalc_eweight`), in 1..=16: with
+/// `e` whole seconds since the ramp began (wall-clock seconds, as HAProxy
+/// compares `now.tv_sec` with `last_change`) and `ss` the slowstart in whole
+/// seconds (rounded up), the step is `(16*e + ss) / ss`. `None` once `e >= ss`
+/// (full weight), when `begin_ms` is 0, or when the clock went backwards.
+pub fn slowstart_step(begin_ms: u64, now_ms: u64, slowstart: std::time::Duration) -> Option<u32> {
+    let ss = (slowstart.as_millis() as u64).div_ceil(1000);
+    if begin_ms == 0 || ss == 0 {
+        return None;
+    }
+    let (b, n) = (begin_ms / 1000, now_ms / 1000);
+    if n < b || n >= b + ss {
+        return None;
+    }
+    Some(((u64::from(SLOWSTART_SCALE) * (n - b) + ss) / ss) as u32)
 }
 
 impl Snapshot {

@@ -1,0 +1,325 @@
+//! Applying one health or admin event to a server's live state, with
+//! HAProxy's log lines: `srv_set_running/stopping/stopped`,
+//! `set_server_check_status`, and the admin half of `srv_update_status`.
+//!
+//! Every function takes the snapshot the caller just loaded (or published)
+//! and indices into it; live state is shared by identity, so a snapshot
+//! published meanwhile does not matter.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use switchyard_config::LogLevel;
+use switchyard_state::{now_ms, AdminState, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerRt, Snapshot};
+
+use crate::counter::RiseFall;
+use crate::error::HealthError;
+use crate::live_ops::{backend_after_change, emit_server, lock, set_op, usable_counts};
+use crate::message::{self, MaintKind, Tail, Why};
+use crate::observe::{hana_desc, ObserveEvent, OnErrorAction};
+use crate::outcome::{CheckOutcome, CheckResult};
+use crate::slowstart::coming_up_state;
+use switchyard_state::CheckStatus;
+
+/// What `set server <b>/<s> health` forces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    /// health = rise+fall-1, server UP (`changed from CLI`).
+    Up,
+    /// health = rise+fall-1, server soft-stopped (NOLB).
+    Stopping,
+    /// health = 0, server DOWN.
+    Down,
+}
+
+fn lookup(snap: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<(&Arc<ProxyRt>, &ServerRt), HealthError> {
+    let px = snap.proxy(p).ok_or(HealthError::NoSuchServer)?;
+    let sv = snap.server(p, s).ok_or(HealthError::NoSuchServer)?;
+    Ok((px, sv))
+}
+
+fn rise_fall(sv: &ServerRt) -> RiseFall {
+    RiseFall::new(sv.cfg.rise, sv.cfg.fall)
+}
+
+fn tail(px: &ProxyRt, sv: &ServerRt) -> Tail {
+    let (act, bck) = usable_counts(px);
+    Tail { act, bck, sessions: sv.live.cur_conns.load(Relaxed), requeued: 0, queued: 0 }
+}
+
+/// `set server <b>/<s> health up|stopping|down`: force the check result.
+/// No effect (and no log) on a server in maintenance or already in that
+/// state, as in HAProxy; the health counter is set in every case.
+pub fn force_health(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, forced: Forced) -> Result<(), HealthError> {
+    let (px, sv) = lookup(snap, p, s)?;
+    if sv.cfg.track.is_some() {
+        return Err(HealthError::Tracking);
+    }
+    let _g = lock();
+    let rf = rise_fall(sv);
+    let why = Why::Text("changed from CLI");
+    match forced {
+        Forced::Up => {
+            sv.live.health.store(rf.max(), Relaxed);
+            go_running(px, sv, why);
+        }
+        Forced::Stopping => {
+            sv.live.health.store(rf.max(), Relaxed);
+            go_stopping(px, sv, why);
+        }
+        Forced::Down => {
+            sv.live.health.store(0, Relaxed);
+            go_stopped(px, sv, why);
+        }
+    }
+    Ok(())
+}
+
+/// `enable health` / `disable health`: start or stop running checks. The
+/// server keeps its state (a DOWN server stays DOWN). Servers without
+/// `check` are left alone.
+pub fn set_checks_enabled(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, enabled: bool) -> Result<(), HealthError> {
+    let (_, sv) = lookup(snap, p, s)?;
+    if sv.cfg.check {
+        sv.live.checks_enabled.store(enabled, Relaxed);
+    }
+    Ok(())
+}
+
+/// Record one check outcome (HAProxy's `set_server_check_status` followed
+/// by `check_notify_*`): check columns, the rise/fall counter, `chkfail`,
+/// and the UP/DOWN/stopping transition with its log line. Outcomes for a
+/// server in maintenance are dropped (its checks are paused).
+pub fn record_check(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, o: &CheckOutcome) -> Result<(), HealthError> {
+    let (px, sv) = lookup(snap, p, s)?;
+    if sv.admin.is_maint() {
+        return Ok(());
+    }
+    let _g = lock();
+    record_locked(px, sv, o);
+    Ok(())
+}
+
+fn record_locked(px: &ProxyRt, sv: &ServerRt, o: &CheckOutcome) {
+    let live = &sv.live;
+    let rf = rise_fall(sv);
+    let prev_status = live.check_status();
+    live.check_status.store(o.status as u8, Relaxed);
+    live.check_code.store(o.code.unwrap_or(0), Relaxed);
+    live.check_duration_ms.store(o.duration_ms.map(|d| d as i64).unwrap_or(-1), Relaxed);
+    live.last_check_text.store((!o.desc.is_empty()).then(|| Arc::new(o.desc.clone())));
+
+    let mut health = live.health.load(Relaxed);
+    let mut report = false;
+    let result = o.result();
+    match result {
+        CheckResult::Failed => {
+            let (h, counted) = rf.on_failure(health);
+            if counted {
+                live.chkfail.fetch_add(1, Relaxed);
+                report = true;
+            }
+            health = h;
+        }
+        CheckResult::Passed | CheckResult::CondPassed => {
+            if health < rf.max() {
+                report = true;
+                health = rf.on_success(health);
+            }
+            if sv.cfg.observe.is_some() {
+                live.observe_errors.store(0, Relaxed);
+            }
+        }
+        CheckResult::Neutral => return,
+    }
+    live.health.store(health, Relaxed);
+
+    let log_checks = px.cfg.options.log_health_checks;
+    if log_checks && (prev_status != o.status || report) {
+        let line = message::health_check_log(
+            &px.name,
+            &sv.name,
+            sv.cfg.backup,
+            o,
+            health,
+            rf.rise,
+            rf.fall,
+            sv.uweight,
+        );
+        emit_server(LogLevel::Notice, &line);
+    }
+
+    // With log-health-checks the check was already described above.
+    let why = if log_checks { Why::None } else { Why::Check(o) };
+    match result {
+        CheckResult::Failed if health == 0 => go_stopped(px, sv, why),
+        CheckResult::Passed if rf.is_up(health) => go_running(px, sv, why),
+        CheckResult::CondPassed if rf.is_up(health) => go_stopping(px, sv, why),
+        _ => {}
+    }
+}
+
+/// Passive health: when live traffic has counted `error-limit` consecutive
+/// errors in `ServerLive::observe_errors`, apply `on-error` (HAProxy's
+/// `__health_adjust`): the counter is reset, `hanafail` counts one, and
+/// unless the mode is `fastinter` a failed check (HANA) is simulated.
+/// Returns true when the limit was reached (the caller then switches the
+/// server's checks to `fastinter`).
+pub fn apply_observe_errors(snap: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<bool, HealthError> {
+    let (px, sv) = lookup(snap, p, s)?;
+    if sv.cfg.observe.is_none() {
+        return Ok(false);
+    }
+    let live = &sv.live;
+    let limit = sv.cfg.error_limit.max(1);
+    if live.observe_errors.load(Relaxed) < limit {
+        return Ok(false);
+    }
+    let _g = lock();
+    let count = live.observe_errors.swap(0, Relaxed);
+    if count < limit {
+        // Someone reset it meanwhile (a success).
+        return Ok(false);
+    }
+    let last = ObserveEvent::from_u8(live.observe_last.load(Relaxed));
+    live.hanafail.fetch_add(1, Relaxed);
+    if sv.admin.is_maint() {
+        return Ok(true);
+    }
+    let rf = rise_fall(sv);
+    let action = OnErrorAction::for_mode(sv.cfg.on_error, live.health.load(Relaxed), rf);
+    if let Some(h) = action.health_before_failure {
+        live.health.store(h, Relaxed);
+        let o = CheckOutcome::new(CheckStatus::Hana, None, hana_desc(count, last), None);
+        record_locked(px, sv, &o);
+    }
+    Ok(action.force_fastinter)
+}
+
+/// The Runtime API changed a server's admin state (`set server state`,
+/// `enable/disable server`, DNS): `before` and `after` are the snapshots
+/// around the publish. Applies HAProxy's consequences to live state and
+/// logs them:
+/// - entering MAINT: health 0, DOWN (`is going DOWN for maintenance. ...`
+///   or `was DOWN and now enters maintenance.`), checks paused;
+/// - leaving MAINT: health = rise, the server is UP at once and takes
+///   traffic (shown `UP 1/fall`), with slowstart if configured
+///   (`is UP/READY (leaving forced maintenance).`);
+/// - entering/leaving DRAIN (`enters drain state. ...`,
+///   `is UP (leaving forced drain).`);
+/// - `backend 'b' has no server available!` when the last usable server
+///   goes.
+pub fn admin_state_changed(before: &Snapshot, after: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<(), HealthError> {
+    let (px_b, b) = lookup(before, p, s)?;
+    let (px, a) = lookup(after, p, s)?;
+    if !Arc::ptr_eq(&b.live, &a.live) {
+        return Err(HealthError::NoSuchServer);
+    }
+    let _g = lock();
+    let counts_before = usable_counts(px_b);
+    admin_locked(px, b.admin, a, counts_before);
+    Ok(())
+}
+
+pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_before: (u32, u32)) {
+    let now = now_ms();
+    let live = &a.live;
+    let rf = rise_fall(a);
+    let checked = a.cfg.check && live.checks_enabled.load(Relaxed);
+    let (be, sv, bk) = (&*px.name, &*a.name, a.cfg.backup);
+    let is = a.admin;
+    let mut left_maint = false;
+
+    if !was.is_maint() && is.is_maint() {
+        let op = live.op_state();
+        live.health.store(0, Relaxed);
+        if op == OpState::Stopped {
+            emit_server(LogLevel::Notice, &message::was_down_maint(be, sv, bk, ""));
+        } else {
+            let was_stopping = op == OpState::Stopping || was.is_drain();
+            set_op(live, OpState::Stopped, now);
+            live.chkdown.fetch_add(1, Relaxed);
+            let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
+            emit_server(level, &message::going_maint(be, sv, bk, "", tail(px, a)));
+        }
+    } else if was.is_maint() && !is.is_maint() {
+        left_maint = true;
+        if checked {
+            live.health.store(rf.rise, Relaxed);
+        }
+        let target = coming_up_state(a.cfg.slowstart);
+        if !set_op(live, target, now) {
+            live.last_change_ms.store(now, Relaxed);
+        }
+        let cleared = |bit: u8| was.has(bit) && !is.has(bit);
+        let mut kind = None;
+        if cleared(AdminState::FMAINT) || cleared(AdminState::CMAINT) {
+            kind = Some(MaintKind::Forced);
+        }
+        if cleared(AdminState::RMAINT) {
+            kind = Some(MaintKind::Resolution);
+        }
+        if cleared(AdminState::IMAINT) {
+            kind = Some(MaintKind::Inherited);
+        }
+        if let Some(k) = kind {
+            let up = live.op_state() != OpState::Stopped;
+            let msg = message::leaving_maint(be, sv, bk, k, &a.cfg.addr.host, up, is.is_drain());
+            emit_server(LogLevel::Notice, &msg);
+        }
+    }
+
+    if !is.is_maint() && !left_maint {
+        if !was.is_drain() && is.is_drain() {
+            live.last_change_ms.store(now, Relaxed);
+            emit_server(LogLevel::Notice, &message::enters_drain(be, sv, bk, "", tail(px, a)));
+        } else if was.is_drain() && !is.is_drain() {
+            live.last_change_ms.store(now, Relaxed);
+            let up = live.op_state() != OpState::Stopped;
+            let forced = was.has(AdminState::FDRAIN);
+            emit_server(LogLevel::Notice, &message::leaving_drain(be, sv, bk, forced, up));
+        }
+    }
+    backend_after_change(px, counts_before, now);
+}
+
+/// `srv_set_running`: UP (or STARTING under slowstart) unless in
+/// maintenance or already up.
+fn go_running(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
+    if sv.admin.is_maint() || matches!(sv.live.op_state(), OpState::Running | OpState::Starting) {
+        return;
+    }
+    let before = usable_counts(px);
+    let now = now_ms();
+    set_op(&sv.live, coming_up_state(sv.cfg.slowstart), now);
+    emit_server(LogLevel::Notice, &message::up(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    backend_after_change(px, before, now);
+}
+
+/// `srv_set_stopping`: soft-stop (NOLB) unless in maintenance or already.
+fn go_stopping(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
+    if sv.admin.is_maint() || sv.live.op_state() == OpState::Stopping {
+        return;
+    }
+    let before = usable_counts(px);
+    let now = now_ms();
+    set_op(&sv.live, OpState::Stopping, now);
+    emit_server(LogLevel::Notice, &message::stopping(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    backend_after_change(px, before, now);
+}
+
+/// `srv_set_stopped`: DOWN unless in maintenance or already DOWN.
+fn go_stopped(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
+    let op = sv.live.op_state();
+    if sv.admin.is_maint() || op == OpState::Stopped {
+        return;
+    }
+    let was_stopping = op == OpState::Stopping || sv.admin.is_drain();
+    let before = usable_counts(px);
+    let now = now_ms();
+    set_op(&sv.live, OpState::Stopped, now);
+    sv.live.chkdown.fetch_add(1, Relaxed);
+    let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
+    emit_server(level, &message::down(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    backend_after_change(px, before, now);
+}

@@ -1,0 +1,186 @@
+//! Parsing a request head (request line and headers) with httparse, and
+//! deciding how its body is framed.
+
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, Uri, Version};
+
+/// HAProxy's default `tune.http.maxhdr`.
+pub(crate) const MAX_HEADERS: usize = 101;
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+#[derive(Debug)]
+pub(crate) struct ReqHead {
+    pub(crate) method: Method,
+    /// The request target exactly as received.
+    pub(crate) target: String,
+    pub(crate) uri: Uri,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) framing: Framing,
+    /// The client wants the connection kept open after this exchange.
+    pub(crate) keep_alive: bool,
+    pub(crate) expect_continue: bool,
+}
+
+impl ReqHead {
+    /// `GET /x HTTP/1.1`, as `%r` logs it.
+    pub(crate) fn request_line(&self) -> String {
+        let v = if self.version == Version::HTTP_10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        format!("{} {} {}", self.method, self.target, v)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadError {
+    /// Not valid HTTP/1.x.
+    Invalid,
+    /// Larger than the buffer allows.
+    TooLarge,
+}
+
+/// Parse a head at the start of `buf`. `Ok(None)` means more bytes are
+/// needed; on success returns the head and its length in bytes.
+pub(crate) fn parse_head(buf: &[u8], max_len: usize) -> Result<Option<(ReqHead, usize)>, HeadError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut slots);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() >= max_len { Err(HeadError::TooLarge) } else { Ok(None) };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+        Err(_) => return Err(HeadError::Invalid),
+    };
+    if len > max_len {
+        return Err(HeadError::TooLarge);
+    }
+    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes()).map_err(|_| HeadError::Invalid)?;
+    let target = req.path.unwrap_or("").to_string();
+    let uri: Uri = target.parse().map_err(|_| HeadError::Invalid)?;
+    let version = match req.version {
+        Some(0) => Version::HTTP_10,
+        Some(1) => Version::HTTP_11,
+        _ => return Err(HeadError::Invalid),
+    };
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HeadError::Invalid)?;
+        let value = HeaderValue::from_bytes(trim(h.value)).map_err(|_| HeadError::Invalid)?;
+        headers.append(name, value);
+    }
+    let framing = framing(&headers, version)?;
+    let (close, ka) = connection_tokens(&headers);
+    let keep_alive = match version {
+        Version::HTTP_10 => ka && !close,
+        _ => !close,
+    };
+    let expect_continue = headers
+        .get(EXPECT)
+        .map(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+        .unwrap_or(false);
+    Ok(Some((ReqHead { method, target, uri, version, headers, framing, keep_alive, expect_continue }, len)))
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map(|i| i + 1).unwrap_or(start);
+    &v[start..end.max(start)]
+}
+
+/// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last
+/// coding is not `chunked`, or conflicting lengths, make the request invalid.
+fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> {
+    let mut te_seen = false;
+    let mut chunked_last = false;
+    for v in headers.get_all(TRANSFER_ENCODING) {
+        te_seen = true;
+        let s = v.to_str().map_err(|_| HeadError::Invalid)?;
+        for coding in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if chunked_last {
+                // `chunked` must be the final coding.
+                return Err(HeadError::Invalid);
+            }
+            chunked_last = coding.eq_ignore_ascii_case("chunked");
+        }
+    }
+    if te_seen {
+        if !chunked_last || version == Version::HTTP_10 {
+            return Err(HeadError::Invalid);
+        }
+        return Ok(Framing::Chunked);
+    }
+    let mut len: Option<u64> = None;
+    for v in headers.get_all(CONTENT_LENGTH) {
+        let s = v.to_str().map_err(|_| HeadError::Invalid)?;
+        for part in s.split(',') {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(HeadError::Invalid);
+            }
+            let n: u64 = part.parse().map_err(|_| HeadError::Invalid)?;
+            match len {
+                Some(prev) if prev != n => return Err(HeadError::Invalid),
+                _ => len = Some(n),
+            }
+        }
+    }
+    Ok(match len {
+        Some(0) | None => Framing::None,
+        Some(n) => Framing::Length(n),
+    })
+}
+
+/// `(close, keep-alive)` tokens of the Connection header.
+pub(crate) fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
+    let mut close = false;
+    let mut ka = false;
+    for v in headers.get_all(CONNECTION) {
+        if let Ok(s) = v.to_str() {
+            for t in s.split(',').map(str::trim) {
+                close |= t.eq_ignore_ascii_case("close");
+                ka |= t.eq_ignore_ascii_case("keep-alive");
+            }
+        }
+    }
+    (close, ka)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<(ReqHead, usize)>, HeadError> {
+        parse_head(s.as_bytes(), 16384)
+    }
+
+    #[test]
+    fn framing_rules() {
+        let h = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap().0;
+        assert_eq!(h.framing, Framing::Length(5));
+        let h = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap().0;
+        assert_eq!(h.framing, Framing::Chunked);
+        assert!(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").is_err());
+        assert!(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").is_err());
+        assert!(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").is_err());
+        assert!(parse("GARBAGE\r\n\r\n").is_err());
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+    }
+
+    #[test]
+    fn keep_alive_defaults() {
+        let h = parse("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().0;
+        assert!(!h.keep_alive);
+        let h = parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap().unwrap().0;
+        assert!(h.keep_alive);
+        let h = parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap().unwrap().0;
+        assert!(!h.keep_alive);
+        assert_eq!(h.request_line(), "GET / HTTP/1.1");
+    }
+}

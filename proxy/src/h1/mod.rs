@@ -1,0 +1,18 @@
+//! The client-facing HTTP/1.1 codec. We parse and write HTTP/1 ourselves
+//! (httparse for the head) rather than use hyper's server because HAProxy
+//! compatibility needs control hyper does not give: its exact 400/408 pages
+//! (capitalised headers, `Connection: close`), a 408 when `timeout
+//! http-request` expires (hyper closes silently), distinct keep-alive and
+//! request timeouts, no added `date` header, exact byte counts for `%B`, and
+//! `Connection: close` on the last response of a soft stop. The upstream
+//! side uses hyper's client.
+
+mod body;
+mod head;
+mod reader;
+mod write;
+
+pub(crate) use body::{BodyError, BodyPump, ReqBody};
+pub(crate) use head::{parse_head, Framing, HeadError, ReqHead};
+pub(crate) use reader::Reader;
+pub(crate) use write::{encode_head, write_body_frame, RespFraming};

@@ -1,0 +1,90 @@
+//! The [`Proxy`]: shared state of the hot path and the entry points the
+//! binary calls.
+
+use std::sync::Arc;
+
+use switchyard_state::{Services, Store};
+use tokio::sync::watch;
+
+use crate::listeners::Listeners;
+use crate::log::{LogStats, Logger};
+use crate::shutdown::{ShutdownHandle, ShutdownState};
+use crate::upstream::Pools;
+
+/// Everything request tasks share. Read-mostly; mutable parts are atomics.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<Store>,
+    pub(crate) services: Arc<dyn Services>,
+    pub(crate) shutdown: Arc<ShutdownState>,
+    pub(crate) listeners: watch::Sender<Listeners>,
+    pub(crate) logger: Logger,
+    pub(crate) pools: Pools,
+    pub(crate) limits: crate::accept::Limits,
+}
+
+/// The reverse proxy. Cheap to clone (one shared inner value).
+#[derive(Clone)]
+pub struct Proxy {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    /// A proxy routing by `store`'s current snapshot. `services` answers the
+    /// stats page and `http-request use-service`. Log lines are tagged
+    /// `haproxy[pid]` (see [`Proxy::with_log_tag`]).
+    pub fn new(store: Arc<Store>, services: Arc<dyn Services>) -> Proxy {
+        Self::with_log_tag(store, services, "haproxy")
+    }
+
+    /// Like [`Proxy::new`], with the syslog tag (HAProxy's program name,
+    /// `log-tag`) used in rfc3164/rfc5424 log headers.
+    pub fn with_log_tag(store: Arc<Store>, services: Arc<dyn Services>, tag: &str) -> Proxy {
+        let (tx, _) = watch::channel(Listeners::empty());
+        Proxy {
+            shared: Arc::new(Shared {
+                store,
+                services,
+                shutdown: ShutdownState::new(),
+                listeners: tx,
+                logger: Logger::new(tag),
+                pools: Pools::default(),
+                limits: crate::accept::Limits::default(),
+            }),
+        }
+    }
+
+    /// Accept and serve on `listeners` until a stop completes: after
+    /// [`ShutdownHandle::soft_stop`] this returns once every connection is
+    /// done; after [`ShutdownHandle::hard_stop`], once they are cut. Must run
+    /// on a tokio runtime (multi-thread recommended).
+    pub async fn serve(&self, listeners: Listeners) {
+        self.shared.logger.start();
+        self.set_listeners(listeners);
+        crate::accept::supervise(self.shared.clone()).await;
+        self.shared.shutdown.wait_drained().await;
+        self.shared.logger.flush().await;
+    }
+
+    /// Replace the set of sockets accepted on (after a reload's
+    /// [`Listeners::update`]): new ones start accepting, removed ones stop;
+    /// connections already accepted carry on.
+    pub fn set_listeners(&self, listeners: Listeners) {
+        self.shared.listeners.send_replace(listeners);
+    }
+
+    /// A handle to stop this proxy.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { state: self.shared.shutdown.clone() }
+    }
+
+    /// Log lines written and dropped (the log channel was full).
+    pub fn log_stats(&self) -> LogStats {
+        self.shared.logger.stats()
+    }
+}

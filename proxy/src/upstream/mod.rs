@@ -1,0 +1,3 @@
+//! Upstream pool.
+#[derive(Debug, Default)]
+pub(crate) struct Pools {}

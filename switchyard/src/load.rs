@@ -1,0 +1,121 @@
+//! config files → validated `Config` → routing `Snapshot`. One function used
+//! at startup and (later) by reload, so both report errors identically.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use switchyard_config::{Config, ConfigErrors, Diagnostic};
+use switchyard_state::{BuildError, Snapshot};
+
+use crate::console;
+use crate::resolve::libc_resolve;
+
+/// Why a load failed; [`LoadError::report`] prints it like HAProxy.
+#[derive(Debug)]
+pub enum LoadError {
+    Config(ConfigErrors),
+    Build(BuildError),
+    /// `-dW` and warnings were printed.
+    ZeroWarning,
+}
+
+/// A successful load: the config (kept for reload) and its first snapshot.
+pub struct Loaded {
+    pub config: Arc<Config>,
+    pub snapshot: Snapshot,
+}
+
+/// How to load: the command line's say in it.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub paths: Vec<PathBuf>,
+    /// `-dW`: warnings are fatal.
+    pub zero_warning: bool,
+    /// `-n`: overrides the global `maxconn`.
+    pub maxconn: Option<u32>,
+    /// Warnings were already printed (by a daemon's foreground parent).
+    pub silent_warnings: bool,
+}
+
+/// Load every `-f` path, print warnings, build the snapshot (carrying live
+/// state over from `prev` on reload).
+pub fn load(opts: &LoadOptions, prev: Option<&Snapshot>) -> Result<Loaded, LoadError> {
+    let warn = |w: &[Diagnostic]| {
+        if !opts.silent_warnings {
+            print_warnings(w);
+        }
+    };
+    let mut config = match switchyard_config::load(&opts.paths) {
+        Ok(c) => c,
+        Err(e) => {
+            warn(&e.warnings);
+            return Err(LoadError::Config(e));
+        }
+    };
+    warn(&config.warnings);
+    if opts.zero_warning && !config.warnings.is_empty() {
+        return Err(LoadError::ZeroWarning);
+    }
+    if let Some(n) = opts.maxconn {
+        config.global.maxconn = Some(n);
+    }
+    let config = Arc::new(config);
+    let snapshot =
+        switchyard_state::build(config.clone(), prev, &libc_resolve).map_err(LoadError::Build)?;
+    Ok(Loaded { config, snapshot })
+}
+
+pub fn print_warnings(warnings: &[Diagnostic]) {
+    for w in warnings {
+        console::warning(&format!("config : {w}"));
+    }
+}
+
+impl LoadError {
+    /// HAProxy's alert lines for this failure.
+    pub fn report(&self) {
+        match self {
+            LoadError::Config(e) => {
+                for d in &e.errors {
+                    console::alert(&format!("config : {d}"));
+                }
+                for f in &e.files {
+                    console::alert(&format!(
+                        "config : Error(s) found in configuration file : {f}"
+                    ));
+                }
+                // A file that cannot be opened stops HAProxy before the
+                // "Fatal errors" summary.
+                let unreadable_only = e.files.is_empty()
+                    && e.errors
+                        .iter()
+                        .all(|d| d.message.starts_with("Cannot open configuration file"));
+                if !unreadable_only {
+                    console::alert("config : Fatal errors found in configuration.");
+                }
+            }
+            LoadError::Build(e) => {
+                console::alert(&format!("config : {e}"));
+                console::alert("config : Fatal errors found in configuration.");
+            }
+            LoadError::ZeroWarning => {
+                console::alert(
+                    "config : Some warnings were found and 'zero-warning' is set. Aborting.",
+                );
+            }
+        }
+    }
+}
+
+/// Listeners the config declares: frontend binds plus stats sockets. HAProxy
+/// refuses to start (and `-c` exits 2) when there are none.
+pub fn listener_count(config: &Config) -> usize {
+    let binds: usize = config
+        .proxies
+        .iter()
+        .filter(|p| p.kind.has_frontend() && !p.disabled)
+        .filter_map(|p| p.frontend.as_ref())
+        .map(|f| f.binds.len())
+        .sum();
+    binds + config.global.stats_sockets.len()
+}

@@ -1,0 +1,116 @@
+//! Serving: load → bind → drop privileges → daemonize → pidfile → run the
+//! proxy on a multi-thread runtime and the admin side on its own thread.
+
+mod admin;
+mod control;
+mod daemon;
+mod oldpids;
+mod pidfile;
+mod privileges;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use switchyard_proxy::{Listeners, Proxy};
+use switchyard_state::Store;
+
+use crate::cli::Args;
+use crate::console;
+use crate::load::{self, listener_count};
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let child = daemon::is_child();
+    let foreground = args.no_background || args.debug;
+    if args.daemon && !child && !foreground {
+        return daemon::spawn_and_wait(false);
+    }
+    if child {
+        daemon::start_session();
+    }
+
+    let mut opts = args.load_options();
+    opts.silent_warnings = daemon::warnings_shown();
+    let loaded = match load::load(&opts, None) {
+        Ok(l) => l,
+        Err(e) => {
+            e.report();
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let config = loaded.config.clone();
+    // `daemon` in the config, without -D: same background start.
+    if config.global.daemon && !child && !foreground {
+        return daemon::spawn_and_wait(true);
+    }
+    if listener_count(&config) == 0 {
+        console::alert(
+            "[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+        );
+        return Ok(ExitCode::from(1));
+    }
+
+    let store = Arc::new(Store::new(loaded.snapshot));
+    let listeners = match Listeners::bind(&store.load()) {
+        Ok(l) => l,
+        Err(e) => {
+            console::alert(&e.to_string());
+            console::alert("[haproxy.main()] Some protocols failed to start their listeners! Exiting.");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let bound_admin = match admin::bind(&config) {
+        Ok(b) => b,
+        Err(e) => {
+            console::alert(&format!("{e:#}"));
+            console::alert("[haproxy.main()] Some protocols failed to start their listeners! Exiting.");
+            return Ok(ExitCode::from(1));
+        }
+    };
+
+    if let Err(e) = privileges::drop_privileges(&config.global) {
+        console::alert(&format!("{e:#}"));
+        return Ok(ExitCode::from(1));
+    }
+    oldpids::tell(&args.old_pids, args.old_pid_signal);
+    if let Some(path) = args.pidfile.as_ref().or(config.global.pidfile.as_ref()) {
+        if let Err(e) = pidfile::write(path) {
+            console::alert(&format!("{e:#}"));
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if args.master_worker {
+        console::notice("Loading success.");
+    }
+    console::end_startup();
+    if child {
+        daemon::report_ready_and_detach(false)?;
+    }
+
+    switchyard_state::events::set_quiet(console::is_quiet());
+    crate::eventlog::install(config.global.logs.clone());
+
+    admin::spawn_thread(bound_admin, store.clone())?;
+
+    let threads = config
+        .global
+        .nbthread
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("switchyard-proxy")
+        .enable_all()
+        .build()
+        .context("starting the proxy runtime")?;
+    let proxy = Proxy::new(store.clone(), admin::services());
+    let code = runtime.block_on(control::serve_until_stopped(
+        proxy,
+        listeners,
+        store,
+        config.global.hard_stop_after,
+    ))?;
+    // Leave now: a hard stop must not wait for tasks still unwinding.
+    runtime.shutdown_background();
+    Ok(code)
+}
