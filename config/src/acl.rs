@@ -10,7 +10,9 @@ use crate::units::parse_i64;
 /// ACL keywords that imply a fetch and a matching method (`path_beg`).
 fn acl_keyword(kw: &str) -> Option<(&'static str, AclMatch)> {
     let (base, suffix) = match kw.rsplit_once('_') {
-        Some((b, s)) if ["beg", "end", "sub", "reg", "dom", "dir", "len", "cnt"].contains(&s) => (b, Some(s)),
+        Some((b, s)) if ["beg", "end", "sub", "reg", "dom", "dir", "len", "cnt"].contains(&s) => {
+            (b, Some(s))
+        }
         _ => (kw, None),
     };
     let fetch = match base {
@@ -29,7 +31,7 @@ fn acl_keyword(kw: &str) -> Option<(&'static str, AclMatch)> {
         Some("sub") => AclMatch::Sub,
         Some("reg") => AclMatch::Reg,
         Some("dom") => AclMatch::Dom,
-        Some("dir") => AclMatch::Dir,
+        Some("dir") => AclMatch::Reg, // see `dir_regex`
         Some("len") => AclMatch::Len,
         _ => return None,
     };
@@ -46,7 +48,7 @@ fn match_by_name(name: &str) -> Option<AclMatch> {
         "str" => AclMatch::Exact,
         "beg" => AclMatch::Beg,
         "sub" => AclMatch::Sub,
-        "dir" => AclMatch::Dir,
+        "dir" => AclMatch::Reg,
         "dom" => AclMatch::Dom,
         "end" => AclMatch::End,
         "reg" => AclMatch::Reg,
@@ -61,7 +63,7 @@ fn default_match(fetch: &Fetch, converters: &[Converter]) -> AclMatch {
     }
     match fetch {
         Fetch::Src => AclMatch::Ip,
-        Fetch::DstPort | Fetch::Nbsrv(_) => AclMatch::Int,
+        Fetch::DstPort => AclMatch::Int,
         Fetch::SslFc | Fetch::True | Fetch::False => AclMatch::Bool,
         _ => AclMatch::Exact,
     }
@@ -73,18 +75,26 @@ fn check_int_patterns(patterns: &[String]) -> Result<(), String> {
         if ["eq", "ge", "gt", "le", "lt"].contains(&p.as_str()) {
             match it.next() {
                 Some(v) if parse_i64(v).is_some() => continue,
-                Some(v) => return Err(format!("'{v}' is neither a number nor a supported operator")),
+                Some(v) => {
+                    return Err(format!(
+                        "'{v}' is neither a number nor a supported operator"
+                    ))
+                }
                 None => return Err(format!("'{p}' must be followed by a number")),
             }
         }
         let ok = match p.split_once(':') {
             Some((a, b)) => {
-                (a.is_empty() || parse_i64(a).is_some()) && (b.is_empty() || parse_i64(b).is_some()) && p != ":"
+                (a.is_empty() || parse_i64(a).is_some())
+                    && (b.is_empty() || parse_i64(b).is_some())
+                    && p != ":"
             }
             None => parse_i64(p).is_some(),
         };
         if !ok {
-            return Err(format!("'{p}' is neither a number nor a supported operator"));
+            return Err(format!(
+                "'{p}' is neither a number nor a supported operator"
+            ));
         }
     }
     Ok(())
@@ -98,7 +108,9 @@ fn valid_ip_pattern(p: &str) -> bool {
     match addr.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(_)) => match mask {
             None => true,
-            Some(m) => m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<std::net::Ipv4Addr>().is_ok(),
+            Some(m) => {
+                m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<std::net::Ipv4Addr>().is_ok()
+            }
         },
         Ok(std::net::IpAddr::V6(_)) => mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|n| n <= 128)),
         Err(_) => false,
@@ -131,17 +143,23 @@ fn check_patterns(kind: AclMatch, ignore_case: bool, patterns: &[String]) -> Res
 
 /// Parse `words` (criterion first). Warnings go to `ctx`; the error is
 /// HAProxy's text without the `error detected while parsing ACL` prefix.
-pub(crate) fn parse_acl_test(ctx: &mut Ctx, loc: &Location, words: &[String]) -> Result<AclTest, String> {
+pub(crate) fn parse_acl_test(
+    ctx: &mut Ctx,
+    loc: &Location,
+    words: &[String],
+) -> Result<AclTest, String> {
     let Some(criterion) = words.first().filter(|w| !w.is_empty()) else {
         return Err("missing fetch method in ACL expression ''".to_string());
     };
     let kw_end = criterion.find(['(', ',']).unwrap_or(criterion.len());
     let kw = &criterion[..kw_end];
+    let mut dir = kw.ends_with("_dir") && acl_keyword(kw).is_some();
     let (expr, mut kind) = match acl_keyword(kw) {
         Some((fetch_name, m)) if kw != fetch_name => {
             // Rewrite `path_beg(...)` to its fetch so the sample parser can read it.
             let rewritten = format!("{fetch_name}{}", &criterion[kw_end..]);
-            let e = parse_sample_word(ctx, loc, &rewritten).map_err(|e| format!("ACL keyword '{kw}' : {e}"))?;
+            let e = parse_sample_word(ctx, loc, &rewritten)
+                .map_err(|e| format!("ACL keyword '{kw}' : {e}"))?;
             (e, Some(m))
         }
         _ => {
@@ -183,6 +201,7 @@ pub(crate) fn parse_acl_test(ctx: &mut Ctx, loc: &Location, words: &[String]) ->
                 kind = Some(match_by_name(name).ok_or_else(|| {
                     format!("unknown matching method '{name}' when parsing ACL expression")
                 })?);
+                dir = name == "dir";
                 i += 1;
             }
             "-f" => {
@@ -206,8 +225,12 @@ pub(crate) fn parse_acl_test(ctx: &mut Ctx, loc: &Location, words: &[String]) ->
     }
     let match_kind = kind.unwrap_or_else(|| default_match(&expr.fetch, &expr.converters));
     patterns.extend(words.iter().skip(i).cloned());
+    if dir {
+        patterns = patterns.iter().map(|p| dir_regex(p)).collect();
+    }
     check_patterns(match_kind, ignore_case, &patterns)?;
-    if patterns.is_empty() && !flags_seen && !matches!(match_kind, AclMatch::Found | AclMatch::Bool) {
+    if patterns.is_empty() && !flags_seen && !matches!(match_kind, AclMatch::Found | AclMatch::Bool)
+    {
         ctx.warn(
             loc,
             format!(
@@ -226,6 +249,12 @@ pub(crate) fn parse_acl_test(ctx: &mut Ctx, loc: &Location, words: &[String]) ->
         pattern_files,
         converters: expr.converters,
     })
+}
+
+/// `-m dir`: a `/`-delimited segment equals the pattern. The model has no
+/// such method, so it becomes the equivalent regex.
+fn dir_regex(p: &str) -> String {
+    format!("(?:^|/){}(?:/|$)", regex::escape(p))
 }
 
 fn test(fetch: Fetch, match_kind: AclMatch, patterns: &[&str]) -> AclTest {
@@ -258,8 +287,11 @@ pub(crate) fn default_acl(name: &str) -> Result<Option<AclTest>, String> {
         "HTTP_URL_ABS" => test(Fetch::Url, AclMatch::Reg, &["^[^/:]*://"]),
         "HTTP_URL_SLASH" => test(Fetch::Url, AclMatch::Beg, &["/"]),
         "HTTP_URL_STAR" => test(Fetch::Url, AclMatch::Exact, &["*"]),
-        "HTTP_1.0" | "HTTP_1.1" | "HTTP_2.0" | "HTTP_CONTENT" | "RDP_COOKIE" | "REQ_CONTENT" | "WAIT_END" => {
-            return Err(format!("predefined ACL '{name}' is not supported by switchyard"));
+        "HTTP_1.0" | "HTTP_1.1" | "HTTP_2.0" | "HTTP_CONTENT" | "RDP_COOKIE" | "REQ_CONTENT"
+        | "WAIT_END" => {
+            return Err(format!(
+                "predefined ACL '{name}' is not supported by switchyard"
+            ));
         }
         _ => return Ok(None),
     }))
@@ -283,7 +315,10 @@ mod tests {
     #[test]
     fn keywords() {
         let t = parse(&["path_beg", "-i", "/api", "/v2"]).expect("ok");
-        assert_eq!((t.fetch, t.match_kind, t.ignore_case), (Fetch::Path, AclMatch::Beg, true));
+        assert_eq!(
+            (t.fetch, t.match_kind, t.ignore_case),
+            (Fetch::Path, AclMatch::Beg, true)
+        );
         assert_eq!(t.patterns, vec!["/api", "/v2"]);
         let t = parse(&["hdr_dom(host)", "example.com"]).expect("ok");
         assert_eq!(
@@ -308,13 +343,21 @@ mod tests {
         assert_eq!(t.converters, vec![Converter::Lower]);
         let t = parse(&["path_reg", "^/a(b|c)$"]).expect("ok");
         assert_eq!(t.match_kind, AclMatch::Reg);
-        let t = parse(&["nbsrv(be)", "lt", "1"]).expect("ok");
+        let t = parse(&["dst_port", "lt", "1024"]).expect("ok");
         assert_eq!(t.match_kind, AclMatch::Int);
+        let t = parse(&["path_dir", "static"]).expect("ok");
+        assert_eq!(t.match_kind, AclMatch::Reg);
+        assert_eq!(t.patterns, vec!["(?:^|/)static(?:/|$)".to_string()]);
+        let t = parse(&["path", "-m", "dir", "a.b"]).expect("ok");
+        assert_eq!(t.patterns, vec![r"(?:^|/)a\.b(?:/|$)".to_string()]);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(parse(&[]).err(), Some("missing fetch method in ACL expression ''".into()));
+        assert_eq!(
+            parse(&[]).err(),
+            Some("missing fetch method in ACL expression ''".into())
+        );
         assert_eq!(
             parse(&["foo_bar", "x"]).err(),
             Some("unknown fetch method 'foo_bar' in ACL expression 'foo_bar'".into())

@@ -70,7 +70,15 @@ fn parse(text: &str, opts: Opts) -> Result<Parsed, String> {
             break;
         }
     }
-    for unsupported in ["abns@", "fd@", "sockpair@", "uxdg@", "quic4@", "quic6@", "dgram+"] {
+    for unsupported in [
+        "abns@",
+        "fd@",
+        "sockpair@",
+        "uxdg@",
+        "quic4@",
+        "quic6@",
+        "dgram+",
+    ] {
         if rest.starts_with(unsupported) {
             return Err(format!(
                 "address family '{unsupported}' in '{text}' is not supported by switchyard"
@@ -79,7 +87,9 @@ fn parse(text: &str, opts: Opts) -> Result<Parsed, String> {
     }
     if unix || rest.starts_with('/') {
         if !opts.allow_unix {
-            return Err(format!("UNIX socket address not acceptable here in '{text}'"));
+            return Err(format!(
+                "UNIX socket address not acceptable here in '{text}'"
+            ));
         }
         if rest.is_empty() {
             return Err(format!("missing socket path in '{text}'"));
@@ -121,7 +131,9 @@ fn parse(text: &str, opts: Opts) -> Result<Parsed, String> {
         }
         Some(p) => {
             let c = p.chars().next().unwrap_or('?');
-            return Err(format!("invalid character '{c}' in port number '{p}' in '{text}'"));
+            return Err(format!(
+                "invalid character '{c}' in port number '{p}' in '{text}'"
+            ));
         }
     };
 
@@ -249,7 +261,9 @@ pub(crate) fn server_addr(text: &str) -> Result<ServerAddr, String> {
         keep_fqdn: true,
     };
     match parse(text, opts)? {
-        Parsed::Unix(_) => Err(format!("UNIX socket servers are not supported by switchyard ('{text}')")),
+        Parsed::Unix(_) => Err(format!(
+            "UNIX socket servers are not supported by switchyard ('{text}')"
+        )),
         Parsed::Ip { host, ip, port } => {
             if ip.is_some_and(|ip| ip.is_unspecified()) && port.is_none() && host.is_empty() {
                 return Err(format!("invalid address: '{text}'"));
@@ -272,7 +286,9 @@ pub(crate) fn socket_addr(text: &str, default_port: Option<u16>) -> Result<Socke
         keep_fqdn: false,
     };
     match parse(text, opts)? {
-        Parsed::Unix(_) => Err(format!("UNIX socket address not acceptable here in '{text}'")),
+        Parsed::Unix(_) => Err(format!(
+            "UNIX socket address not acceptable here in '{text}'"
+        )),
         Parsed::Ip { ip, port, .. } => {
             let ip = ip.ok_or_else(|| format!("invalid address: '{text}'"))?;
             let port = port.map(|(p, _)| p).or(default_port).unwrap_or(0);
@@ -299,21 +315,34 @@ mod tests {
     fn bind_forms() {
         assert_eq!(bind_addrs("*:8785"), Ok(vec![tcp("0.0.0.0:8785")]));
         assert_eq!(bind_addrs(":80"), Ok(vec![tcp("0.0.0.0:80")]));
-        assert_eq!(bind_addrs("127.0.0.1:8080"), Ok(vec![tcp("127.0.0.1:8080")]));
-        assert_eq!(bind_addrs("ipv4@127.0.0.1:9000"), Ok(vec![tcp("127.0.0.1:9000")]));
+        assert_eq!(
+            bind_addrs("127.0.0.1:8080"),
+            Ok(vec![tcp("127.0.0.1:8080")])
+        );
+        assert_eq!(
+            bind_addrs("ipv4@127.0.0.1:9000"),
+            Ok(vec![tcp("127.0.0.1:9000")])
+        );
         assert_eq!(bind_addrs("ipv6@:80"), Ok(vec![tcp("[::]:80")]));
         assert_eq!(bind_addrs("[::]:80"), Ok(vec![tcp("[::]:80")]));
         assert_eq!(bind_addrs(":::80"), Ok(vec![tcp("[::]:80")]));
         assert_eq!(bind_addrs("[::1]:81"), Ok(vec![tcp("[::1]:81")]));
         assert_eq!(
             bind_addrs("127.0.0.1:8000-8001,127.0.0.1:8002"),
-            Ok(vec![tcp("127.0.0.1:8000"), tcp("127.0.0.1:8001"), tcp("127.0.0.1:8002")])
+            Ok(vec![
+                tcp("127.0.0.1:8000"),
+                tcp("127.0.0.1:8001"),
+                tcp("127.0.0.1:8002")
+            ])
         );
         assert_eq!(
             bind_addrs("unix@/tmp/x.sock"),
             Ok(vec![ListenAddr::Unix("/tmp/x.sock".into())])
         );
-        assert_eq!(bind_addrs("/tmp/y.sock"), Ok(vec![ListenAddr::Unix("/tmp/y.sock".into())]));
+        assert_eq!(
+            bind_addrs("/tmp/y.sock"),
+            Ok(vec![ListenAddr::Unix("/tmp/y.sock".into())])
+        );
         assert!(bind_addrs("127.0.0.1").is_err());
         assert!(bind_addrs("foo.example:80").is_err());
         assert!(bind_addrs("127.0.0.1:99999").is_err());
@@ -325,7 +354,10 @@ mod tests {
     #[test]
     fn server_forms() {
         let s = server_addr("localhost:3000").expect("s");
-        assert_eq!((s.host.as_str(), s.ip, s.port), ("localhost", None, Some(3000)));
+        assert_eq!(
+            (s.host.as_str(), s.ip, s.port),
+            ("localhost", None, Some(3000))
+        );
         let s = server_addr("10.0.0.1:8080").expect("s");
         assert_eq!(s.ip, Some("10.0.0.1".parse().expect("ip")));
         let s = server_addr("[::1]:80").expect("s");
@@ -339,9 +371,15 @@ mod tests {
 
     #[test]
     fn socket_forms() {
-        assert_eq!(socket_addr("127.0.0.53:53", None), Ok("127.0.0.53:53".parse().expect("a")));
+        assert_eq!(
+            socket_addr("127.0.0.53:53", None),
+            Ok("127.0.0.53:53".parse().expect("a"))
+        );
         assert!(socket_addr("127.0.0.1", None).is_err());
-        assert_eq!(socket_addr("127.0.0.1", Some(514)), Ok("127.0.0.1:514".parse().expect("a")));
+        assert_eq!(
+            socket_addr("127.0.0.1", Some(514)),
+            Ok("127.0.0.1:514".parse().expect("a"))
+        );
         assert!(socket_addr("notanaddr:53", None).is_err());
     }
 }

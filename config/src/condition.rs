@@ -71,20 +71,6 @@ pub(crate) fn parse_condition(
     })
 }
 
-/// For keywords whose tail is an optional condition (`use_backend b if x`):
-/// the condition at `words[i..]` if it starts with `if`/`unless`.
-pub(crate) fn optional_condition(
-    ctx: &mut Ctx,
-    loc: &Location,
-    words: &[String],
-    acls: &[Acl],
-) -> Option<Result<Condition, String>> {
-    match words.first().map(String::as_str) {
-        Some("if") | Some("unless") => Some(parse_condition(ctx, loc, words, acls)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,15 +112,31 @@ mod tests {
         assert_eq!(c.any_of[2].len(), 2);
         assert!(matches!(c.any_of[2][0].acl, AclRef::Inline(_)));
         assert!(c.any_of[2][1].negate);
-        let c = parse_condition(&mut Ctx::default(), &Location::default(), &w("unless TRUE"), &[]).expect("ok");
+        let c = parse_condition(
+            &mut Ctx::default(),
+            &Location::default(),
+            &w("unless TRUE"),
+            &[],
+        )
+        .expect("ok");
         assert!(c.unless);
     }
 
     #[test]
     fn errors() {
-        let e = parse_condition(&mut Ctx::default(), &Location::default(), &w("if missing"), &[]);
+        let e = parse_condition(
+            &mut Ctx::default(),
+            &Location::default(),
+            &w("if missing"),
+            &[],
+        );
         assert_eq!(e.err(), Some("no such ACL : 'missing'".into()));
-        let e = parse_condition(&mut Ctx::default(), &Location::default(), &w("if { path /x"), &[]);
+        let e = parse_condition(
+            &mut Ctx::default(),
+            &Location::default(),
+            &w("if { path /x"),
+            &[],
+        );
         assert_eq!(e.err(), Some("missing closing '}' in condition".into()));
     }
 }

@@ -99,7 +99,10 @@ impl<'a> Line<'a> {
         }
         let n = (idx + 1).min(self.words.len());
         let kw = self.words[..n].join(" ");
-        ctx.error(self.loc, format!("'{kw}' cannot handle unexpected argument '{extra}'."));
+        ctx.error(
+            self.loc,
+            format!("'{kw}' cannot handle unexpected argument '{extra}'."),
+        );
         true
     }
 }

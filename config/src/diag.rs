@@ -45,7 +45,10 @@ fn fingerprint(word: &str) -> [u8; 1024] {
 }
 
 /// The closest candidate to `word`, if close enough (`cfg_find_best_match`).
-pub(crate) fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let wfp = fingerprint(word);
     let mut best: Option<(&str, usize)> = None;
     for cand in candidates {

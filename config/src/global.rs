@@ -108,11 +108,17 @@ pub(crate) enum DefaultPath {
 }
 
 pub(crate) fn lookup_user(name: &str) -> Option<u32> {
-    nix::unistd::User::from_name(name).ok().flatten().map(|u| u.uid.as_raw())
+    nix::unistd::User::from_name(name)
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
 }
 
 pub(crate) fn lookup_group(name: &str) -> Option<u32> {
-    nix::unistd::Group::from_name(name).ok().flatten().map(|g| g.gid.as_raw())
+    nix::unistd::Group::from_name(name)
+        .ok()
+        .flatten()
+        .map(|g| g.gid.as_raw())
 }
 
 fn time_arg(ctx: &mut Ctx, l: &Line<'_>, text: &str, unit: TimeUnit, what: &str) -> Option<u32> {
@@ -138,7 +144,10 @@ fn time_arg(ctx: &mut Ctx, l: &Line<'_>, text: &str, unit: TimeUnit, what: &str)
             None
         }
         Err(TimeError::BadChar(c)) => {
-            ctx.error(l.loc, format!("unexpected character '{c}' in argument to <{what}>."));
+            ctx.error(
+                l.loc,
+                format!("unexpected character '{c}' in argument to <{what}>."),
+            );
             None
         }
         Err(TimeError::Empty) => {
@@ -154,7 +163,12 @@ pub(crate) struct GlobalExtra {
     pub default_path: Option<DefaultPath>,
 }
 
-pub(crate) fn parse_global_line(ctx: &mut Ctx, g: &mut Global, extra: &mut GlobalExtra, l: &Line<'_>) {
+pub(crate) fn parse_global_line(
+    ctx: &mut Ctx,
+    g: &mut Global,
+    extra: &mut GlobalExtra,
+    l: &Line<'_>,
+) {
     let kw = l.kw();
     if l.kwm != Kwm::Std && kw != "log" && !is_harmless(HARMLESS_GLOBAL_KEYWORDS, kw) {
         ctx.error(
@@ -312,7 +326,7 @@ pub(crate) fn parse_global_line(ctx: &mut Ctx, g: &mut Global, extra: &mut Globa
                 return;
             }
             match parse_size(l.arg(1)).and_then(|n| usize::try_from(n).ok()) {
-                Some(n) if n >= 1024 && n <= (1 << 30) => g.bufsize = n,
+                Some(n) if (1024..=(1 << 30)).contains(&n) => g.bufsize = n,
                 Some(n) if n > 0 && n < 1024 => {
                     ctx.error(l.loc, format!("'tune.bufsize' value {n} is too small (minimum 1024)."));
                 }
@@ -413,7 +427,10 @@ pub(crate) fn load_state_arg(ctx: &mut Ctx, l: &Line<'_>) -> Option<LoadServerSt
         other => {
             ctx.error(
                 l.loc,
-                format!("'{}' expects 'global', 'local' or 'none'. Got '{other}'", l.kw()),
+                format!(
+                    "'{}' expects 'global', 'local' or 'none'. Got '{other}'",
+                    l.kw()
+                ),
             );
             None
         }
@@ -521,7 +538,9 @@ fn parse_socket_opts(ctx: &mut Ctx, l: &Line<'_>, addr: ListenAddr) -> Option<St
                     _ => {
                         return err(
                             ctx,
-                            format!("''level' only supports 'user', 'operator', and 'admin' (got '{val}')'"),
+                            format!(
+                            "''level' only supports 'user', 'operator', and 'admin' (got '{val}')'"
+                        ),
                         )
                     }
                 };
@@ -530,7 +549,14 @@ fn parse_socket_opts(ctx: &mut Ctx, l: &Line<'_>, addr: ListenAddr) -> Option<St
             "mode" => {
                 match u32::from_str_radix(val, 8) {
                     Ok(m) if !val.is_empty() && m <= 0o7777 => s.mode = Some(m),
-                    _ => return err(ctx, format!("''mode' : missing or invalid mode '{val}' (octal integer expected)'")),
+                    _ => {
+                        return err(
+                            ctx,
+                            format!(
+                            "''mode' : missing or invalid mode '{val}' (octal integer expected)'"
+                        ),
+                        )
+                    }
                 }
                 i += 2;
             }
@@ -538,7 +564,9 @@ fn parse_socket_opts(ctx: &mut Ctx, l: &Line<'_>, addr: ListenAddr) -> Option<St
                 match parse_u32(val) {
                     Some(n) if opt == "uid" => s.uid = Some(n),
                     Some(n) => s.gid = Some(n),
-                    None => return err(ctx, format!("''{opt}' : missing or invalid {opt} '{val}''")),
+                    None => {
+                        return err(ctx, format!("''{opt}' : missing or invalid {opt} '{val}''"))
+                    }
                 }
                 i += 2;
             }
@@ -570,7 +598,8 @@ fn parse_socket_opts(ctx: &mut Ctx, l: &Line<'_>, addr: ListenAddr) -> Option<St
                 i += 2;
             }
             // Accepted bind options with no effect on a CLI socket here.
-            "severity-output" | "process" | "thread" | "name" | "id" | "maxconn" | "backlog" | "nice" => {
+            "severity-output" | "process" | "thread" | "name" | "id" | "maxconn" | "backlog"
+            | "nice" => {
                 if val.is_empty() {
                     return err(ctx, format!("'{opt}' : missing value"));
                 }

@@ -214,7 +214,9 @@ fn expand_var(b: &[u8], start: usize, env: &LexEnv<'_>, out: &mut Out) -> Result
         i += 1;
     }
     let name = String::from_utf8_lossy(&b[name_start..i]).into_owned();
-    let mut value = env.lookup(&name).map_err(|_| LexError::VarName(name_start + 1))?;
+    let mut value = env
+        .lookup(&name)
+        .map_err(|_| LexError::VarName(name_start + 1))?;
 
     let mut word_expand = false;
     if brace.is_some() && b.get(i) == Some(&b'[') {
@@ -266,7 +268,8 @@ fn expand_var(b: &[u8], start: usize, env: &LexEnv<'_>, out: &mut Out) -> Result
 mod tests {
     use super::*;
 
-    static VARS: std::sync::LazyLock<crate::ctx::EnvOverlay> = std::sync::LazyLock::new(Default::default);
+    static VARS: std::sync::LazyLock<crate::ctx::EnvOverlay> =
+        std::sync::LazyLock::new(Default::default);
 
     fn env() -> LexEnv<'static> {
         LexEnv {
@@ -292,9 +295,15 @@ mod tests {
 
     #[test]
     fn quotes_and_escapes() {
-        assert_eq!(split(r#"x "a b" 'c $d' e\ f"#), vec!["x", "a b", "c $d", "e f"]);
+        assert_eq!(
+            split(r#"x "a b" 'c $d' e\ f"#),
+            vec!["x", "a b", "c $d", "e f"]
+        );
         assert_eq!(split(r#"x "" y"#), vec!["x", "", "y"]);
-        assert_eq!(split(r#"x \# \\ \x41 \"q\""#), vec!["x", "#", "\\", "A", "\"q\""]);
+        assert_eq!(
+            split(r#"x \# \\ \x41 \"q\""#),
+            vec!["x", "#", "\\", "A", "\"q\""]
+        );
         assert_eq!(split(r#"x a"b"c"#), vec!["x", "abc"]);
         assert_eq!(split(r"x \1"), vec!["x", "\\1"]);
         assert_eq!(split(r#"x "a#b""#), vec!["x", "a#b"]);
@@ -312,9 +321,15 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(split_line(r#"x "abc"#, &env()), Err(LexError::UnmatchedQuote(3)));
+        assert_eq!(
+            split_line(r#"x "abc"#, &env()),
+            Err(LexError::UnmatchedQuote(3))
+        );
         assert_eq!(split_line(r#"x \x4"#, &env()), Err(LexError::Hex(3)));
-        assert_eq!(split_line(r#"x "${A""#, &env()), Err(LexError::UnmatchedBrace(5)));
+        assert_eq!(
+            split_line(r#"x "${A""#, &env()),
+            Err(LexError::UnmatchedBrace(5))
+        );
         assert_eq!(split_line(r#"x "$1""#, &env()), Err(LexError::VarName(5)));
         let m = LexError::UnmatchedQuote(3).message(r#"x "abc"#);
         assert!(m.starts_with("unmatched quote at position 3:"), "{m}");

@@ -5,8 +5,9 @@ use crate::addr::{socket_addr, unix_path};
 use crate::model::{LogDest, LogFormatKind, LogLevel, LogTarget};
 
 pub(crate) const FACILITIES: &[&str] = &[
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
-    "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
 ];
 
 pub(crate) fn log_level(name: &str) -> Option<LogLevel> {
@@ -34,7 +35,11 @@ pub(crate) enum LogLine {
 }
 
 /// `words` start with `log`. The error is the text after `log : `.
-pub(crate) fn parse_log(words: &[String], negate: bool, in_global: bool) -> Result<LogLine, String> {
+pub(crate) fn parse_log(
+    words: &[String],
+    negate: bool,
+    in_global: bool,
+) -> Result<LogLine, String> {
     let arg = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     if negate {
         if !arg(1).is_empty() {
@@ -56,9 +61,14 @@ pub(crate) fn parse_log(words: &[String], negate: bool, in_global: bool) -> Resu
     }
     let mut i = 2;
     if arg(i) == "len" {
-        let ok = arg(i + 1).parse::<u32>().is_ok_and(|n| (80..=65535).contains(&n));
+        let ok = arg(i + 1)
+            .parse::<u32>()
+            .is_ok_and(|n| (80..=65535).contains(&n));
         if !ok {
-            return Err(format!("invalid log length '{}', must be between 80 and 65535", arg(i + 1)));
+            return Err(format!(
+                "invalid log length '{}', must be between 80 and 65535",
+                arg(i + 1)
+            ));
         }
         i += 2;
     }
@@ -86,13 +96,17 @@ pub(crate) fn parse_log(words: &[String], negate: bool, in_global: bool) -> Resu
     i += 1;
     let mut level = None;
     if !arg(i).is_empty() {
-        level = Some(log_level(arg(i)).ok_or_else(|| format!("unknown optional log level '{}'", arg(i)))?);
+        level = Some(
+            log_level(arg(i)).ok_or_else(|| format!("unknown optional log level '{}'", arg(i)))?,
+        );
         i += 1;
     }
     let mut min_level = None;
     if !arg(i).is_empty() {
-        min_level =
-            Some(log_level(arg(i)).ok_or_else(|| format!("unknown optional minimum log level '{}'", arg(i)))?);
+        min_level = Some(
+            log_level(arg(i))
+                .ok_or_else(|| format!("unknown optional minimum log level '{}'", arg(i)))?,
+        );
         i += 1;
     }
     if !arg(i).is_empty() {
@@ -102,9 +116,15 @@ pub(crate) fn parse_log(words: &[String], negate: bool, in_global: bool) -> Resu
     let dest = match addr {
         "stdout" | "fd@1" => LogDest::Stdout,
         "stderr" | "fd@2" => LogDest::Stderr,
-        a if a.starts_with("ring@") => return Err(format!("ring log targets ('{a}') are not supported by switchyard")),
+        a if a.starts_with("ring@") => {
+            return Err(format!(
+                "ring log targets ('{a}') are not supported by switchyard"
+            ))
+        }
         a if a.starts_with("tcp@") || a.starts_with("tcp4@") || a.starts_with("tcp6@") => {
-            return Err(format!("TCP log targets ('{a}') are not supported by switchyard"));
+            return Err(format!(
+                "TCP log targets ('{a}') are not supported by switchyard"
+            ));
         }
         a => match unix_path(a) {
             Some(p) => LogDest::Unix(p),

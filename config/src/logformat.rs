@@ -4,15 +4,16 @@
 //! `parse_logformat_string`).
 
 use crate::ctx::Ctx;
-use crate::model::{FmtPart, LogFormat, Location};
+use crate::model::{FmtPart, Location, LogFormat};
 use crate::sample::parse_sample;
 
 /// Log variables HAProxy 2.6 knows (`logformat_keywords`).
 const LOG_VARS: &[&str] = &[
-    "o", "B", "CC", "CS", "H", "ID", "ST", "T", "Ta", "Tc", "Th", "Ti", "Tl", "Tq", "Tr", "TR", "Td", "Ts",
-    "Tt", "Tu", "Tw", "U", "ac", "b", "bc", "bi", "bp", "bq", "ci", "cp", "f", "fc", "fi", "fp", "ft", "hr",
-    "hrl", "hs", "hsl", "HM", "HP", "HPO", "HQ", "HU", "HV", "lc", "ms", "pid", "r", "rc", "rt", "s", "sc",
-    "si", "sp", "sq", "sslc", "sslv", "t", "tr", "trg", "trl", "ts", "tsc",
+    "o", "B", "CC", "CS", "H", "ID", "ST", "T", "Ta", "Tc", "Th", "Ti", "Tl", "Tq", "Tr", "TR",
+    "Td", "Ts", "Tt", "Tu", "Tw", "U", "ac", "b", "bc", "bi", "bp", "bq", "ci", "cp", "f", "fc",
+    "fi", "fp", "ft", "hr", "hrl", "hs", "hsl", "HM", "HP", "HPO", "HQ", "HU", "HV", "lc", "ms",
+    "pid", "r", "rc", "rt", "s", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr", "trg", "trl",
+    "ts", "tsc",
 ];
 
 fn push_lit(parts: &mut Vec<FmtPart>, s: &str) {
@@ -27,7 +28,11 @@ fn push_lit(parts: &mut Vec<FmtPart>, s: &str) {
 }
 
 /// Parse `fmt`; the error is HAProxy's text.
-pub(crate) fn parse_log_format(ctx: &mut Ctx, loc: &Location, fmt: &str) -> Result<LogFormat, String> {
+pub(crate) fn parse_log_format(
+    ctx: &mut Ctx,
+    loc: &Location,
+    fmt: &str,
+) -> Result<LogFormat, String> {
     let mut parts = Vec::new();
     let b = fmt.as_bytes();
     let mut i = 0;
@@ -51,7 +56,9 @@ pub(crate) fn parse_log_format(ctx: &mut Ctx, loc: &Location, fmt: &str) -> Resu
         match b.get(i) {
             None => {
                 return Err(match flags {
-                    Some(f) => format!("parse argument modifier without variable name near '%{{{f}}}'"),
+                    Some(f) => {
+                        format!("parse argument modifier without variable name near '%{{{f}}}'")
+                    }
                     None => "truncated line after '%'".to_string(),
                 });
             }
@@ -61,7 +68,12 @@ pub(crate) fn parse_log_format(ctx: &mut Ctx, loc: &Location, fmt: &str) -> Resu
             }
             Some(b'[') => {
                 let start = i + 1;
-                let (expr, used) = parse_sample(ctx, loc, &fmt[start..], true)?;
+                let (expr, used) = parse_sample(ctx, loc, &fmt[start..], true).map_err(|e| {
+                    format!(
+                        "failed to parse sample expression <{}> : {e}",
+                        &fmt[start..]
+                    )
+                })?;
                 let end = start + used;
                 match b.get(end) {
                     Some(b']') => {
@@ -78,7 +90,9 @@ pub(crate) fn parse_log_format(ctx: &mut Ctx, loc: &Location, fmt: &str) -> Resu
                     _ => return Err(format!("missing ']' after '{}'", &fmt[start..end])),
                 }
             }
-            Some(c) if c.is_ascii_alphabetic() || (flags.is_some() && c.is_ascii_alphanumeric()) => {
+            Some(c)
+                if c.is_ascii_alphabetic() || (flags.is_some() && c.is_ascii_alphanumeric()) =>
+            {
                 let start = i;
                 while i < b.len() && b[i].is_ascii_alphanumeric() {
                     i += 1;
@@ -163,13 +177,23 @@ mod tests {
                 FmtPart::Var("{+Q}r".into()),
             ]
         );
-        assert_eq!(parse("plain").expect("ok").as_literal().as_deref(), Some("plain"));
+        assert_eq!(
+            parse("plain").expect("ok").as_literal().as_deref(),
+            Some("plain")
+        );
         assert_eq!(parse("").expect("ok").parts, vec![]);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(parse("%[str(a)").err(), Some("missing ']' after 'str(a)'".into()));
+        assert_eq!(
+            parse("%[str(a)").err(),
+            Some("missing ']' after 'str(a)'".into())
+        );
+        assert_eq!(
+            parse("%[foo]").err(),
+            Some("failed to parse sample expression <foo]> : unknown fetch method 'foo'".into())
+        );
         assert!(parse("%cip").is_err());
         assert!(parse("50% off").is_err());
         assert!(parse("%").is_err());

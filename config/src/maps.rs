@@ -72,7 +72,8 @@ impl MapStore {
 /// lines and `#` comments skipped, surrounding blanks trimmed.
 pub(crate) fn read_pattern_file(name: &str, paths: &PathCtx) -> Result<Vec<String>, String> {
     let path = paths.resolve(name);
-    let bytes = std::fs::read(&path).map_err(|_| format!("failed to open pattern file <{name}>"))?;
+    let bytes =
+        std::fs::read(&path).map_err(|_| format!("failed to open pattern file <{name}>"))?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(text
         .lines()

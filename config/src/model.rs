@@ -291,18 +291,29 @@ impl IpNet {
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
         use std::net::IpAddr;
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 let bits = u32::from(self.prefix.min(32));
-                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
                 (u32::from(n) & mask) == (u32::from(a) & mask)
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
                 let bits = u32::from(self.prefix.min(128));
-                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
                 (u128::from(n) & mask) == (u128::from(a) & mask)
             }
             _ => false,
@@ -347,10 +358,6 @@ pub struct Proxy {
     pub frontend: Option<FrontendSide>,
     pub backend: Option<BackendSide>,
     pub disabled: bool,
-    /// `id N` was given (HAProxy's `bk_f_forced_id`).
-    pub forced_id: bool,
-    /// `description ...` (the words joined by one space).
-    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -442,8 +449,9 @@ pub struct BackendSide {
     pub load_server_state: LoadServerState,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Balance {
+    #[default]
     RoundRobin,
     StaticRr,
     LeastConn,
@@ -458,12 +466,6 @@ pub enum Balance {
     UrlParam(String),
     Hdr(String),
     Random(u32),
-}
-
-impl Default for Balance {
-    fn default() -> Self {
-        Balance::RoundRobin
-    }
 }
 
 impl Balance {
@@ -483,7 +485,14 @@ impl Balance {
     }
     /// Static algorithms accept only weights 0% and 100% at runtime.
     pub fn is_static(&self) -> bool {
-        matches!(self, Balance::StaticRr | Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr(_))
+        matches!(
+            self,
+            Balance::StaticRr
+                | Balance::Source
+                | Balance::Uri { .. }
+                | Balance::UrlParam(_)
+                | Balance::Hdr(_)
+        )
     }
 }
 
@@ -712,7 +721,10 @@ pub enum Fetch {
     Query,
     /// `req.hdr(name[,occ])`, `hdr(name)`: header value (last occurrence by
     /// default, like HAProxy).
-    ReqHdr { name: String, occ: Option<i32> },
+    ReqHdr {
+        name: String,
+        occ: Option<i32>,
+    },
     Src,
     Method,
     /// `url_param(name)`
@@ -725,8 +737,6 @@ pub enum Fetch {
     /// Always true (`TRUE`, `always_true`)
     True,
     False,
-    /// `nbsrv(backend)`: usable servers in a backend.
-    Nbsrv(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -805,8 +815,6 @@ pub enum AclMatch {
     Found,
     Len,
     Bool,
-    /// `-m dir`: a `/`-delimited segment matches.
-    Dir,
 }
 
 /// One ACL test: `path_beg -i /api /v2`.

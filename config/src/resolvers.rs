@@ -46,14 +46,21 @@ pub(crate) fn new_resolvers(name: &str, loc: &Location) -> Resolvers {
 }
 
 /// Check the section header; `None` means the section is unusable.
-pub(crate) fn start_resolvers(ctx: &mut Ctx, existing: &[Resolvers], l: &Line<'_>) -> Option<Resolvers> {
+pub(crate) fn start_resolvers(
+    ctx: &mut Ctx,
+    existing: &[Resolvers],
+    l: &Line<'_>,
+) -> Option<Resolvers> {
     let name = l.arg(1);
     if name.is_empty() {
         ctx.error(l.loc, "missing name for resolvers section.");
         return None;
     }
     if let Some(c) = invalid_name_char(name) {
-        ctx.error(l.loc, format!("character '{c}' is not permitted in 'resolvers' name '{name}'."));
+        ctx.error(
+            l.loc,
+            format!("character '{c}' is not permitted in 'resolvers' name '{name}'."),
+        );
         return None;
     }
     if let Some(prev) = existing.iter().find(|r| r.name == name) {
@@ -91,7 +98,10 @@ fn time(ctx: &mut Ctx, l: &Line<'_>, text: &str, what: &str) -> Option<Duration>
             None
         }
         Err(TimeError::BadChar(c)) => {
-            ctx.error(l.loc, format!("unexpected character '{c}' in argument to <{what}>."));
+            ctx.error(
+                l.loc,
+                format!("unexpected character '{c}' in argument to <{what}>."),
+            );
             None
         }
         Err(TimeError::Empty) => {
@@ -196,7 +206,10 @@ pub(crate) fn finish_resolvers(ctx: &mut Ctx, r: &Resolvers) {
     if r.nameservers.is_empty() && !r.parse_resolv_conf {
         ctx.warn(
             &r.location,
-            format!("resolvers '{}' [{}] has no nameservers configured!", r.name, r.location),
+            format!(
+                "resolvers '{}' [{}] has no nameservers configured!",
+                r.name, r.location
+            ),
         );
     }
 }

@@ -41,7 +41,9 @@ fn arg_list(text: &str, start: usize) -> Result<(Option<Vec<String>>, usize), St
                     i += 1;
                 }
             }
-            (None, b',') => args.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned()),
+            (None, b',') => {
+                args.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned())
+            }
             (None, b')') => {
                 // `f()` is an empty list, `f(a,)` has an empty last argument.
                 if !(args.is_empty() && cur.is_empty()) {
@@ -55,7 +57,13 @@ fn arg_list(text: &str, start: usize) -> Result<(Option<Vec<String>>, usize), St
     }
 }
 
-fn count_args(kind: &str, name: &str, args: &[String], min: usize, max: usize) -> Result<(), String> {
+fn count_args(
+    kind: &str,
+    name: &str,
+    args: &[String],
+    min: usize,
+    max: usize,
+) -> Result<(), String> {
     if args.len() < min {
         return Err(format!(
             "{kind} '{name}' : missing arguments (got {}/{min}), type 'string' expected",
@@ -143,12 +151,10 @@ pub(crate) fn make_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
             n(0, 0)?;
             Fetch::False
         }
-        "nbsrv" => {
-            n(0, 1)?;
-            Fetch::Nbsrv(arg(0))
-        }
         other if HAPROXY_FETCHES.contains(&other) => {
-            return Err(format!("fetch method '{other}' is not supported by switchyard"));
+            return Err(format!(
+                "fetch method '{other}' is not supported by switchyard"
+            ));
         }
         other => return Err(format!("unknown fetch method '{other}'")),
     })
@@ -168,7 +174,12 @@ fn map_kind(name: &str) -> Option<MapMatch> {
     })
 }
 
-fn make_converter(ctx: &mut Ctx, loc: &Location, name: &str, args: Option<Vec<String>>) -> Result<Converter, String> {
+fn make_converter(
+    ctx: &mut Ctx,
+    loc: &Location,
+    name: &str,
+    args: Option<Vec<String>>,
+) -> Result<Converter, String> {
     let args = args.unwrap_or_default();
     match name {
         "lower" | "upper" => {
@@ -229,7 +240,8 @@ pub(crate) fn parse_sample(
         return Err("missing fetch method".to_string());
     }
     let fname = &text[..name_end];
-    let (args, mut pos) = arg_list(text, name_end).map_err(|e| format!("fetch method '{fname}' : {e}"))?;
+    let (args, mut pos) =
+        arg_list(text, name_end).map_err(|e| format!("fetch method '{fname}' : {e}"))?;
     let fetch = make_fetch(fname, &args.unwrap_or_default())?;
     let mut converters = Vec::new();
     let mut last_conv: Option<String> = None;
@@ -262,7 +274,8 @@ pub(crate) fn parse_sample(
             return Err(format!("unknown converter '{}'", &text[cstart..]));
         }
         let cname = &text[cstart..cend];
-        let (cargs, next) = arg_list(text, cend).map_err(|e| format!("invalid arg 1 in converter '{cname}' : {e}"))?;
+        let (cargs, next) = arg_list(text, cend)
+            .map_err(|e| format!("invalid arg 1 in converter '{cname}' : {e}"))?;
         converters.push(make_converter(ctx, loc, cname, cargs)?);
         last_conv = Some(cname.to_string());
         pos = next;
@@ -271,7 +284,11 @@ pub(crate) fn parse_sample(
 }
 
 /// A whole word as a sample expression (ACL criterion, `balance hash`).
-pub(crate) fn parse_sample_word(ctx: &mut Ctx, loc: &Location, text: &str) -> Result<SampleExpr, String> {
+pub(crate) fn parse_sample_word(
+    ctx: &mut Ctx,
+    loc: &Location,
+    text: &str,
+) -> Result<SampleExpr, String> {
     parse_sample(ctx, loc, text, false).map(|(e, _)| e)
 }
 
@@ -287,7 +304,7 @@ mod tests {
     #[test]
     fn fetches_and_converters() {
         let (e, end) = parse("req.hdr(Host),lower]").expect("ok");
-        assert_eq!(end, 20);
+        assert_eq!(end, 19);
         assert_eq!(
             e.fetch,
             Fetch::ReqHdr {
@@ -304,8 +321,14 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(parse("foo(a)").err(), Some("unknown fetch method 'foo'".into()));
-        assert_eq!(parse("str(a),frob").err(), Some("unknown converter 'frob'".into()));
+        assert_eq!(
+            parse("foo(a)").err(),
+            Some("unknown fetch method 'foo'".into())
+        );
+        assert_eq!(
+            parse("str(a),frob").err(),
+            Some("unknown converter 'frob'".into())
+        );
         assert!(parse("str(a").is_err());
         assert!(parse("").is_err());
         assert!(parse("str()").is_err());
@@ -314,6 +337,8 @@ mod tests {
             parse("str(a),map(/nonexistent/switchyard.map)").err(),
             Some("invalid args in converter 'map' : failed to open pattern file </nonexistent/switchyard.map>".into())
         );
-        assert!(parse("req.fhdr(x)").err().is_some_and(|e| e.contains("not supported")));
+        assert!(parse("req.fhdr(x)")
+            .err()
+            .is_some_and(|e| e.contains("not supported")));
     }
 }

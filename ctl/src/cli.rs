@@ -237,8 +237,20 @@ mod tests {
     #[test]
     fn parses_a_cutover() {
         let cli = Cli::try_parse_from([
-            "ctl", "cutover", "-s", "127.0.0.1:9000", "--socket", "/run/a.sock", "--map",
-            "/etc/m.map", "--key", "active", "--to", "be_green", "--no-drain", "--json",
+            "ctl",
+            "cutover",
+            "-s",
+            "127.0.0.1:9000",
+            "--socket",
+            "/run/a.sock",
+            "--map",
+            "/etc/m.map",
+            "--key",
+            "active",
+            "--to",
+            "be_green",
+            "--no-drain",
+            "--json",
         ])
         .expect("parses");
         assert_eq!(cli.sockets.len(), 2);
@@ -256,9 +268,43 @@ mod tests {
         for argv in [
             vec!["ctl", "drain", "nobackslash"],
             vec!["ctl", "status", "-s", "nothing"],
-            vec!["ctl", "cutover", "--map", "m", "--key", "k", "--to", "b", "--expect-body", "("],
-            vec!["ctl", "cutover", "--map", "m", "--key", "k", "--to", "b", "--smoke-url", "https://x/"],
-            vec!["ctl", "cutover", "--map", "m", "--key", "k", "--to", "b", "--no-drain", "--drain-timeout", "3s"],
+            vec![
+                "ctl",
+                "cutover",
+                "--map",
+                "m",
+                "--key",
+                "k",
+                "--to",
+                "b",
+                "--expect-body",
+                "(",
+            ],
+            vec![
+                "ctl",
+                "cutover",
+                "--map",
+                "m",
+                "--key",
+                "k",
+                "--to",
+                "b",
+                "--smoke-url",
+                "https://x/",
+            ],
+            vec![
+                "ctl",
+                "cutover",
+                "--map",
+                "m",
+                "--key",
+                "k",
+                "--to",
+                "b",
+                "--no-drain",
+                "--drain-timeout",
+                "3s",
+            ],
         ] {
             assert!(Cli::try_parse_from(&argv).is_err(), "{argv:?}");
         }

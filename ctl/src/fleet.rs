@@ -80,8 +80,9 @@ pub fn in_flight(client: &Client, backend: &str, server: Option<&str>) -> Result
     let rows = parse_show_stat(&reply).map_err(|_| client.refusal(&cmd, &reply))?;
     let conn_cmd = command("show servers conn", &[backend]).map_err(usage)?;
     let conn_reply = client.send(&conn_cmd)?;
-    let conns = parse_servers_conn(&conn_reply).map_err(|_| client.refusal(&conn_cmd, &conn_reply))?;
-    let wanted = |name: &str| server.map_or(true, |s| s == name);
+    let conns =
+        parse_servers_conn(&conn_reply).map_err(|_| client.refusal(&conn_cmd, &conn_reply))?;
+    let wanted = |name: &str| server.is_none_or(|s| s == name);
     let mut total = 0;
     let mut found = false;
     for row in rows.iter().filter(|r| r.proxy == backend) {

@@ -36,9 +36,7 @@ impl Progress {
             let _ = err.flush();
             self.drawn = true;
         } else {
-            let due = self
-                .last_print
-                .map_or(true, |at| at.elapsed() >= PLAIN_EVERY);
+            let due = self.last_print.is_none_or(|at| at.elapsed() >= PLAIN_EVERY);
             if due || text_changed_meaningfully(&self.last_text, text) {
                 let _ = writeln!(err, "{text}");
                 self.last_print = Some(Instant::now());

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 pub enum Target {
     Unix(PathBuf),
     /// `host` keeps IPv6 brackets off (`::1`); `port` is never 0.
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
 }
 
 impl Target {
@@ -116,7 +119,10 @@ mod tests {
             ("ipv6@[::1]:9000", tcp("::1", 9000)),
             ("[::1]:9000", tcp("::1", 9000)),
             ("localhost:9000", tcp("localhost", 9000)),
-            ("/run/haproxy/admin.sock", Target::Unix("/run/haproxy/admin.sock".into())),
+            (
+                "/run/haproxy/admin.sock",
+                Target::Unix("/run/haproxy/admin.sock".into()),
+            ),
             ("unix@/run/a.sock", Target::Unix("/run/a.sock".into())),
             ("unix-connect:./a.sock", Target::Unix("./a.sock".into())),
         ];

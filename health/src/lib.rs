@@ -15,6 +15,7 @@
 //!
 //! [`ServerLive`]: switchyard_state::ServerLive
 
+mod check_task;
 mod counter;
 mod dns;
 mod error;
@@ -27,6 +28,7 @@ mod observe;
 mod outcome;
 mod probe;
 mod scheduler;
+mod send_state;
 mod slowstart;
 mod spread;
 mod transition;
@@ -35,7 +37,7 @@ pub use counter::RiseFall;
 pub use error::HealthError;
 pub use handle::{start, start_on, HealthHandle};
 pub use http::request::build_request;
-pub use http::response::{evaluate_response, ResponseVerdict};
+pub use http::response::{evaluate_response, parse_response, ExpectRules, ParsedResponse, ReadState, ResponseVerdict};
 pub use interval::{check_deadlines, next_interval, CheckDeadlines};
 pub use observe::{classify_http_status, ObserveEvent, OnErrorAction};
 pub use outcome::{CheckOutcome, CheckResult};
@@ -44,3 +46,6 @@ pub use spread::first_check_delays;
 pub use transition::{
     admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled, Forced,
 };
+
+#[cfg(test)]
+mod test_support;

@@ -144,11 +144,30 @@ pub(crate) fn enters_drain(be: &str, sv: &str, backup: bool, cause: &str, t: Tai
     format!("{}Server {be}/{sv} enters drain state{}{}", prefix(backup), paren(cause), tail(TailKind::Online, t))
 }
 
-/// `Server b/s is UP (leaving forced drain).`
-pub(crate) fn leaving_drain(be: &str, sv: &str, backup: bool, forced: bool, is_up: bool) -> String {
+/// `Server b/s is UP (leaving forced drain).` (completely leaving drain is
+/// always worded "forced" in HAProxy 2.6).
+pub(crate) fn leaving_drain(be: &str, sv: &str, backup: bool, is_up: bool) -> String {
     let st = if is_up { "UP" } else { "DOWN" };
-    let what = if forced { "leaving forced drain" } else { "leaving drain" };
-    format!("{}Server {be}/{sv} is {st} ({what})", prefix(backup))
+    format!("{}Server {be}/{sv} is {st} (leaving forced drain)", prefix(backup))
+}
+
+/// One drain flag removed, another one remains.
+pub(crate) fn remains_drain(be: &str, sv: &str, backup: bool, forced_left: bool) -> String {
+    if forced_left {
+        format!("{}Server {be}/{sv} is leaving forced drain but remains in drain mode", prefix(backup))
+    } else {
+        format!("{}Server {be}/{sv} remains in forced drain mode", prefix(backup))
+    }
+}
+
+/// One maintenance flag removed, another one remains.
+pub(crate) fn remains_maint(be: &str, sv: &str, backup: bool, kind: MaintKind, hostname: &str) -> String {
+    let p = prefix(backup);
+    match kind {
+        MaintKind::Forced => format!("{p}Server {be}/{sv} is leaving forced maintenance but remains in maintenance"),
+        MaintKind::Resolution => format!("{p}Server {be}/{sv} ('{hostname}') resolves again but remains in maintenance"),
+        MaintKind::Inherited => format!("{p}Server {be}/{sv} remains in forced maintenance"),
+    }
 }
 
 /// The `option log-health-checks` line: `Health check for server b/s
@@ -253,7 +272,7 @@ mod tests {
             enters_drain("be_app", "s1", false, "", t(0, 0)),
             "Server be_app/s1 enters drain state. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue"
         );
-        assert_eq!(leaving_drain("be_app", "s1", false, true, true), "Server be_app/s1 is UP (leaving forced drain)");
+        assert_eq!(leaving_drain("be_app", "s1", false, true), "Server be_app/s1 is UP (leaving forced drain)");
         assert_eq!(
             up("blue", "blue", false, Why::None, t(1, 0)),
             "Server blue/blue is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue"

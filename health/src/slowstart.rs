@@ -1,12 +1,12 @@
 //! Slowstart: a server coming back from DOWN or MAINT ramps its weight up
 //! linearly over `slowstart` (never at process start). The arithmetic lives
 //! in `switchyard_state::slowstart_step` (the proxy and the stats page read
-//! it); this module starts and ends ramps.
+//! it); this module starts ramps; `transition::finish_slowstart` ends them.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use switchyard_state::{OpState, ServerLive, ServerRt};
+use switchyard_state::{OpState, ServerLive};
 
 pub use switchyard_state::{slowstart_step as slowstart_factor, SLOWSTART_SCALE};
 
@@ -23,27 +23,6 @@ pub(crate) fn coming_up_state(slowstart: Option<Duration>) -> OpState {
 /// STARTING).
 pub(crate) fn begin(live: &ServerLive, now_ms: u64) {
     live.slowstart_begin_ms.store(now_ms.max(1), Relaxed);
-}
-
-/// End the ramp of a STARTING server whose slowstart is over: RUNNING.
-/// Returns true when it changed something.
-pub(crate) fn finish_if_done(sv: &ServerRt, now_ms: u64) -> bool {
-    if sv.live.op_state() != OpState::Starting {
-        return false;
-    }
-    if sv.slowstart_step(now_ms).is_some() {
-        return false;
-    }
-    // A lost race with another transition is harmless: only STARTING moves.
-    let moved = sv
-        .live
-        .op_state
-        .compare_exchange(OpState::Starting as u8, OpState::Running as u8, Relaxed, Relaxed)
-        .is_ok();
-    if moved {
-        sv.live.slowstart_begin_ms.store(0, Relaxed);
-    }
-    moved
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ mod tests {
     fn mininter_is_the_smallest_over_threshold() {
         let d = first_check_delays(&[s(2), s(10), Duration::from_millis(500), s(2)]);
         // mininter 2 s; the 10 s check uses its own interval
-        assert_eq!(d, [s(0), Duration::from_millis(2500), Duration::from_millis(500), Duration::from_millis(1500)]);
+        assert_eq!(d, [s(0), Duration::from_millis(2500), s(1), Duration::from_millis(1500)]);
     }
 
     #[test]

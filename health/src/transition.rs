@@ -14,7 +14,10 @@ use switchyard_state::{now_ms, AdminState, OpState, ProxyIdx, ProxyRt, ServerIdx
 
 use crate::counter::RiseFall;
 use crate::error::HealthError;
-use crate::live_ops::{backend_after_change, emit_server, lock, set_op, usable_counts};
+use crate::live_ops::{
+    backend_back_from_maint, backend_down_if_emptied, backend_up_accumulate, emit_server, lock, server_down,
+    server_leaves_drain, server_leaves_maint, server_stopping, server_up, touch, usable_counts,
+};
 use crate::message::{self, MaintKind, Tail, Why};
 use crate::observe::{hana_desc, ObserveEvent, OnErrorAction};
 use crate::outcome::{CheckOutcome, CheckResult};
@@ -217,43 +220,44 @@ pub fn admin_state_changed(before: &Snapshot, after: &Snapshot, p: ProxyIdx, s: 
     }
     let _g = lock();
     let counts_before = usable_counts(px_b);
-    admin_locked(px, b.admin, a, counts_before);
+    admin_locked(px, b.admin, a, counts_before, "");
     Ok(())
 }
 
-pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_before: (u32, u32)) {
+/// The admin half of `srv_update_status`, for a server whose admin state
+/// went from `was` to `a.admin`. `cause` is appended in parentheses to the
+/// maintenance/drain lines (`DNS NX status`, ...).
+pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_before: (u32, u32), cause: &str) {
     let now = now_ms();
     let live = &a.live;
     let rf = rise_fall(a);
-    let checked = a.cfg.check && live.checks_enabled.load(Relaxed);
     let (be, sv, bk) = (&*px.name, &*a.name, a.cfg.backup);
     let is = a.admin;
-    let mut left_maint = false;
+    let cleared = |bit: u8| was.has(bit) && !is.has(bit);
+    // HAProxy's `disabled` sets CMAINT|FMAINT; switchyard's build sets
+    // CMAINT alone, so clearing it reads as leaving forced maintenance.
+    let forced_cleared = cleared(AdminState::FMAINT) || cleared(AdminState::CMAINT);
 
     if !was.is_maint() && is.is_maint() {
         let op = live.op_state();
         live.health.store(0, Relaxed);
         if op == OpState::Stopped {
-            emit_server(LogLevel::Notice, &message::was_down_maint(be, sv, bk, ""));
+            emit_server(LogLevel::Notice, &message::was_down_maint(be, sv, bk, cause));
         } else {
             let was_stopping = op == OpState::Stopping || was.is_drain();
-            set_op(live, OpState::Stopped, now);
+            server_down(live, now);
             live.chkdown.fetch_add(1, Relaxed);
             let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
-            emit_server(level, &message::going_maint(be, sv, bk, "", tail(px, a)));
+            emit_server(level, &message::going_maint(be, sv, bk, cause, tail(px, a)));
+            backend_down_if_emptied(px, counts_before, now);
         }
     } else if was.is_maint() && !is.is_maint() {
-        left_maint = true;
-        if checked {
+        if a.cfg.check && live.checks_enabled.load(Relaxed) {
             live.health.store(rf.rise, Relaxed);
         }
-        let target = coming_up_state(a.cfg.slowstart);
-        if !set_op(live, target, now) {
-            live.last_change_ms.store(now, Relaxed);
-        }
-        let cleared = |bit: u8| was.has(bit) && !is.has(bit);
+        server_leaves_maint(live, coming_up_state(a.cfg.slowstart), now);
         let mut kind = None;
-        if cleared(AdminState::FMAINT) || cleared(AdminState::CMAINT) {
+        if forced_cleared {
             kind = Some(MaintKind::Forced);
         }
         if cleared(AdminState::RMAINT) {
@@ -263,24 +267,39 @@ pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_b
             kind = Some(MaintKind::Inherited);
         }
         if let Some(k) = kind {
-            let up = live.op_state() != OpState::Stopped;
-            let msg = message::leaving_maint(be, sv, bk, k, &a.cfg.addr.host, up, is.is_drain());
+            let msg = message::leaving_maint(be, sv, bk, k, &a.cfg.addr.host, true, is.is_drain());
             emit_server(LogLevel::Notice, &msg);
         }
+        backend_down_if_emptied(px, counts_before, now);
+        backend_back_from_maint(px, counts_before, now);
+        // Drain changes made together with leaving maintenance are not
+        // reported separately (HAProxy commits both at once).
+        return;
+    } else if is.is_maint() {
+        if forced_cleared {
+            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Forced, ""));
+        }
+        if cleared(AdminState::RMAINT) {
+            let host = &a.cfg.addr.host;
+            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Resolution, host));
+        } else if cleared(AdminState::IMAINT) {
+            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Inherited, ""));
+        }
+        return;
     }
 
-    if !is.is_maint() && !left_maint {
-        if !was.is_drain() && is.is_drain() {
-            live.last_change_ms.store(now, Relaxed);
-            emit_server(LogLevel::Notice, &message::enters_drain(be, sv, bk, "", tail(px, a)));
-        } else if was.is_drain() && !is.is_drain() {
-            live.last_change_ms.store(now, Relaxed);
-            let up = live.op_state() != OpState::Stopped;
-            let forced = was.has(AdminState::FDRAIN);
-            emit_server(LogLevel::Notice, &message::leaving_drain(be, sv, bk, forced, up));
-        }
+    if !was.is_drain() && is.is_drain() {
+        touch(live, now);
+        emit_server(LogLevel::Notice, &message::enters_drain(be, sv, bk, cause, tail(px, a)));
+        backend_down_if_emptied(px, counts_before, now);
+    } else if was.is_drain() && !is.is_drain() {
+        backend_up_accumulate(&px.live, counts_before, now);
+        server_leaves_drain(live, now);
+        let up = live.op_state() != OpState::Stopped;
+        emit_server(LogLevel::Notice, &message::leaving_drain(be, sv, bk, up));
+    } else if is.is_drain() && (cleared(AdminState::FDRAIN) || cleared(AdminState::IDRAIN)) {
+        emit_server(LogLevel::Notice, &message::remains_drain(be, sv, bk, !is.has(AdminState::FDRAIN)));
     }
-    backend_after_change(px, counts_before, now);
 }
 
 /// `srv_set_running`: UP (or STARTING under slowstart) unless in
@@ -291,9 +310,25 @@ fn go_running(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     }
     let before = usable_counts(px);
     let now = now_ms();
-    set_op(&sv.live, coming_up_state(sv.cfg.slowstart), now);
+    backend_up_accumulate(&px.live, before, now);
+    server_up(&sv.live, coming_up_state(sv.cfg.slowstart), now);
     emit_server(LogLevel::Notice, &message::up(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
-    backend_after_change(px, before, now);
+    backend_down_if_emptied(px, before, now);
+}
+
+/// The end of a slowstart ramp: HAProxy's warmup task moves STARTING to
+/// RUNNING through the "getting UP" branch, hence a second, reason-less
+/// `Server b/s is UP. ...` line and a new `lastchg`.
+pub(crate) fn finish_slowstart(px: &ProxyRt, sv: &ServerRt, now: u64) {
+    let _g = lock();
+    if sv.admin.is_maint() || sv.live.op_state() != OpState::Starting || sv.slowstart_step(now).is_some() {
+        return;
+    }
+    let before = usable_counts(px);
+    backend_up_accumulate(&px.live, before, now);
+    server_up(&sv.live, OpState::Running, now);
+    emit_server(LogLevel::Notice, &message::up(&px.name, &sv.name, sv.cfg.backup, Why::None, tail(px, sv)));
+    backend_down_if_emptied(px, before, now);
 }
 
 /// `srv_set_stopping`: soft-stop (NOLB) unless in maintenance or already.
@@ -303,9 +338,9 @@ fn go_stopping(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     }
     let before = usable_counts(px);
     let now = now_ms();
-    set_op(&sv.live, OpState::Stopping, now);
+    server_stopping(&sv.live, now);
     emit_server(LogLevel::Notice, &message::stopping(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
-    backend_after_change(px, before, now);
+    backend_down_if_emptied(px, before, now);
 }
 
 /// `srv_set_stopped`: DOWN unless in maintenance or already DOWN.
@@ -317,9 +352,9 @@ fn go_stopped(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     let was_stopping = op == OpState::Stopping || sv.admin.is_drain();
     let before = usable_counts(px);
     let now = now_ms();
-    set_op(&sv.live, OpState::Stopped, now);
+    server_down(&sv.live, now);
     sv.live.chkdown.fetch_add(1, Relaxed);
     let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
     emit_server(level, &message::down(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
-    backend_after_change(px, before, now);
+    backend_down_if_emptied(px, before, now);
 }

@@ -64,6 +64,18 @@ impl RateCounter {
     pub fn max(&self) -> u32 {
         self.max.load(Relaxed)
     }
+
+    /// `clear counters`: forget the maximum.
+    pub fn reset_max(&self) {
+        self.max.store(0, Relaxed);
+    }
+
+    /// `clear counters all`: forget everything.
+    pub fn reset(&self) {
+        self.curr.store(0, Relaxed);
+        self.prev.store(0, Relaxed);
+        self.max.store(0, Relaxed);
+    }
 }
 
 /// HAProxy's sliding-window average (`swrate`) over `N` samples, used for
@@ -102,6 +114,17 @@ impl SwRate {
 
     pub fn max(&self) -> u64 {
         self.max.load(Relaxed)
+    }
+
+    /// `clear counters`: forget the maximum.
+    pub fn reset_max(&self) {
+        self.max.store(0, Relaxed);
+    }
+
+    /// `clear counters all`: forget everything.
+    pub fn reset(&self) {
+        self.sum.store(0, Relaxed);
+        self.max.store(0, Relaxed);
     }
 }
 
@@ -172,6 +195,42 @@ impl Counters {
         let _ = self
             .qcur
             .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
+    }
+
+    /// `clear counters`: reset the maxima (HAProxy clears `conn_max`,
+    /// `nbpend_max`, the rate maxima and the time maxima).
+    pub fn reset_maxima(&self) {
+        self.smax.store(0, Relaxed);
+        self.qmax.store(0, Relaxed);
+        for r in [&self.sess_rate, &self.req_rate, &self.conn_rate] {
+            r.reset_max();
+        }
+        for t in [&self.qtime, &self.ctime, &self.rtime, &self.ttime] {
+            t.reset_max();
+        }
+    }
+
+    /// `clear counters all`: reset every counter except the current
+    /// (in-flight) gauges `scur` and `qcur`.
+    pub fn reset_all(&self) {
+        for c in [
+            &self.stot, &self.bin, &self.bout, &self.dreq, &self.dresp, &self.ereq, &self.econ, &self.eresp,
+            &self.wretr, &self.wredis, &self.wrew, &self.eint, &self.req_tot, &self.cli_abrt, &self.srv_abrt,
+            &self.lbtot, &self.connect, &self.reuse, &self.intercepted, &self.conn_tot, &self.last_sess,
+        ] {
+            c.store(0, Relaxed);
+        }
+        for h in &self.hrsp {
+            h.store(0, Relaxed);
+        }
+        self.smax.store(0, Relaxed);
+        self.qmax.store(0, Relaxed);
+        for r in [&self.sess_rate, &self.req_rate, &self.conn_rate] {
+            r.reset();
+        }
+        for t in [&self.qtime, &self.ctime, &self.rtime, &self.ttime] {
+            t.reset();
+        }
     }
 
     /// Count a response status in `hrsp_*`.

@@ -20,7 +20,7 @@ mod snapshot;
 mod store;
 
 pub use admin_state::AdminState;
-pub use build::{build, BuildError};
+pub use build::{build, BuildError, DEFAULT_MAXCONN};
 pub use compiled::{
     CAclTest, CConv, CCondition, CFormat, CPart, CReqAction, CReqRule, CResAction, CResRule,
     CRedirect, CSample, CTarget, CTerm, CUseBackend,

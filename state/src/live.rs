@@ -188,6 +188,10 @@ pub struct ServerLive {
     pub observe_last: AtomicU8,
     pub hanafail: AtomicU64,
 
+    /// `shutdown sessions server`: bumped by the Runtime API; a stream
+    /// that started under an older value should be closed by the proxy.
+    pub shutdown_gen: AtomicU64,
+
     /// A slot for the proxy's per-server structures (connection queue).
     pub ext: Ext,
 }
@@ -217,6 +221,7 @@ impl ServerLive {
             observe_errors: AtomicU32::new(0),
             observe_last: AtomicU8::new(0),
             hanafail: AtomicU64::new(0),
+            shutdown_gen: AtomicU64::new(0),
             ext: Ext::default(),
         }
     }
@@ -260,6 +265,9 @@ pub struct ProxyLive {
     pub fe_paused: AtomicBool,
     /// `set maxconn frontend` override, 0 = none.
     pub fe_maxconn_override: AtomicU32,
+    /// `shutdown frontend`: the frontend is stopped for good (status STOP);
+    /// its listeners should be closed.
+    pub fe_stopped: AtomicBool,
     /// A slot for the proxy's per-backend structures (backend queue).
     pub ext: Ext,
 }
@@ -276,6 +284,7 @@ impl Default for ProxyLive {
             be_chkdown: AtomicU64::new(0),
             fe_paused: AtomicBool::new(false),
             fe_maxconn_override: AtomicU32::new(0),
+            fe_stopped: AtomicBool::new(false),
             ext: Ext::default(),
         }
     }

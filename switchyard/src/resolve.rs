@@ -22,7 +22,10 @@ mod tests {
 
     #[test]
     fn literals_and_localhost() {
-        assert_eq!(libc_resolve("127.0.0.1"), Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(
+            libc_resolve("127.0.0.1"),
+            Some(IpAddr::from([127, 0, 0, 1]))
+        );
         assert_eq!(libc_resolve("[::1]"), "::1".parse().ok());
         assert!(libc_resolve("localhost").is_some_and(|ip| ip.is_loopback()));
         assert_eq!(libc_resolve("no-such-host.invalid"), None);

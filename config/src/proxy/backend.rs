@@ -69,7 +69,10 @@ fn parse_balance(args: &[String]) -> Result<Balance, String> {
                 return Err(format!("{algo} requires an URL parameter name."));
             }
             if !arg(2).is_empty() && arg(2) != "check_post" {
-                return Err(format!("{algo} only accepts 'check_post' modifier (got '{}').", arg(2)));
+                return Err(format!(
+                    "{algo} only accepts 'check_post' modifier (got '{}').",
+                    arg(2)
+                ));
             }
             Balance::UrlParam(arg(1).to_string())
         }
@@ -84,7 +87,9 @@ fn parse_balance(args: &[String]) -> Result<Balance, String> {
                 match num.parse::<i64>() {
                     Ok(n) if n >= 1 && n <= i64::from(u32::MAX) => n as u32,
                     Ok(_) => return Err("random : number of draws must be at least 1.".to_string()),
-                    Err(_) => return Err("random : unexpected character after argument.".to_string()),
+                    Err(_) => {
+                        return Err("random : unexpected character after argument.".to_string())
+                    }
                 }
             } else {
                 return Err(unsupported_algo());
@@ -96,14 +101,21 @@ fn parse_balance(args: &[String]) -> Result<Balance, String> {
             match inner.find(')') {
                 Some(end) if end > 0 => {
                     if !arg(1).is_empty() && arg(1) != "use_domain_only" {
-                        return Err(format!("{a} only accepts 'use_domain_only' modifier (got '{}').", arg(1)));
+                        return Err(format!(
+                            "{a} only accepts 'use_domain_only' modifier (got '{}').",
+                            arg(1)
+                        ));
                     }
                     Balance::Hdr(inner[..end].to_string())
                 }
                 _ => return Err("hdr requires an http header field name.".to_string()),
             }
         }
-        "hash" | "rdp-cookie" => return Err(format!(": algorithm '{algo}' is not supported by switchyard.")),
+        "hash" | "rdp-cookie" => {
+            return Err(format!(
+                ": algorithm '{algo}' is not supported by switchyard."
+            ))
+        }
         a if a.starts_with("rdp-cookie") => {
             return Err(format!(": algorithm '{a}' is not supported by switchyard."));
         }
@@ -121,7 +133,10 @@ pub(super) fn hash_type(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     let ignored = d.warn_if_not_be(ctx, l.loc, "hash-type", "");
     match l.arg(1) {
         "consistent" | "map-based" => {
-            let ok_fn = matches!(l.arg(2), "" | "sdbm" | "djb2" | "wt6" | "crc32" | "avalanche");
+            let ok_fn = matches!(
+                l.arg(2),
+                "" | "sdbm" | "djb2" | "wt6" | "crc32" | "avalanche"
+            );
             let ok_mod = matches!(l.arg(3), "" | "avalanche");
             if !ok_fn || !ok_mod {
                 ctx.error(
@@ -139,7 +154,10 @@ pub(super) fn hash_type(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         }
         _ => ctx.error(
             l.loc,
-            format!("'{}' expects 'map-based' or 'consistent' as argument.", l.kw()),
+            format!(
+                "'{}' expects 'map-based' or 'consistent' as argument.",
+                l.kw()
+            ),
         ),
     }
 }
@@ -150,7 +168,10 @@ pub(super) fn retries(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         return;
     }
     if l.arg(1).is_empty() {
-        ctx.error(l.loc, "'retries' expects an integer argument (dispatch counts for one).");
+        ctx.error(
+            l.loc,
+            "'retries' expects an integer argument (dispatch counts for one).",
+        );
         return;
     }
     match parse_u32(l.arg(1)) {
@@ -158,14 +179,20 @@ pub(super) fn retries(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         Some(_) => {}
         None => ctx.error(
             l.loc,
-            format!("'retries' expects an integer argument (dispatch counts for one), got '{}'.", l.arg(1)),
+            format!(
+                "'retries' expects an integer argument (dispatch counts for one), got '{}'.",
+                l.arg(1)
+            ),
         ),
     }
 }
 
 pub(super) fn retry_on(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if !(d.is_defaults || d.kind.has_backend()) {
-        ctx.error(l.loc, "'retry-on' only available in backend or listen section");
+        ctx.error(
+            l.loc,
+            "'retry-on' only available in backend or listen section",
+        );
         return;
     }
     if l.arg(1).is_empty() {
@@ -264,8 +291,14 @@ pub(super) fn cookie(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
                         ),
                     );
                 }
-                if let Some(bad) = v.chars().find(|ch| !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-'))) {
-                    ctx.error(l.loc, format!("character '{bad}' is not permitted in domain name '{v}'."));
+                if let Some(bad) = v
+                    .chars()
+                    .find(|ch| !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-')))
+                {
+                    ctx.error(
+                        l.loc,
+                        format!("character '{bad}' is not permitted in domain name '{v}'."),
+                    );
                     return;
                 }
                 c.domain.push(v.to_string());
@@ -274,8 +307,15 @@ pub(super) fn cookie(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
             "maxidle" | "maxlife" => {
                 let v = l.arg(i + 1);
                 if v.is_empty() {
-                    let what = if opt == "maxidle" { "idletime" } else { "lifetime" };
-                    ctx.error(l.loc, format!("'{opt}' expects <{what}> in seconds as argument."));
+                    let what = if opt == "maxidle" {
+                        "idletime"
+                    } else {
+                        "lifetime"
+                    };
+                    ctx.error(
+                        l.loc,
+                        format!("'{opt}' expects <{what}> in seconds as argument."),
+                    );
                     return;
                 }
                 match cookie_time(v, opt) {
@@ -297,7 +337,10 @@ pub(super) fn cookie(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
                 if let Some(bad) = v.chars().find(|ch| ch.is_control() || *ch == ';') {
                     ctx.error(
                         l.loc,
-                        format!("character '%x{:02X}' is not permitted in attribute value.", bad as u32),
+                        format!(
+                            "character '%x{:02X}' is not permitted in attribute value.",
+                            bad as u32
+                        ),
                     );
                     return;
                 }
@@ -320,15 +363,24 @@ pub(super) fn cookie(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         i += 1;
     }
     if rw && c.indirect {
-        ctx.error(l.loc, "cookie 'rewrite' and 'indirect' modes are incompatible.");
+        ctx.error(
+            l.loc,
+            "cookie 'rewrite' and 'indirect' modes are incompatible.",
+        );
         return;
     }
     if [rw, ins, pfx].iter().filter(|b| **b).count() > 1 {
-        ctx.error(l.loc, "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+        ctx.error(
+            l.loc,
+            "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.",
+        );
         return;
     }
     if c.preserve && !ins && !c.indirect {
-        ctx.error(l.loc, "cookie 'preserve' requires at least 'insert' or 'indirect'.");
+        ctx.error(
+            l.loc,
+            "cookie 'preserve' requires at least 'insert' or 'indirect'.",
+        );
         return;
     }
     c.mode = if ins {
@@ -346,7 +398,12 @@ pub(super) fn cookie(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
 }
 
 pub(super) fn fullconn(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
-    let ignored = d.warn_if_not_be(ctx, l.loc, "fullconn", " Maybe you want 'maxconn' instead ?");
+    let ignored = d.warn_if_not_be(
+        ctx,
+        l.loc,
+        "fullconn",
+        " Maybe you want 'maxconn' instead ?",
+    );
     if l.arg(1).is_empty() {
         ctx.error(l.loc, "'fullconn' expects an integer argument.");
         return;
@@ -357,7 +414,13 @@ pub(super) fn fullconn(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     match parse_u32(l.arg(1)) {
         Some(n) if !ignored => d.be.fullconn = Some(n),
         Some(_) => {}
-        None => ctx.error(l.loc, format!("'fullconn' expects an integer argument (got '{}').", l.arg(1))),
+        None => ctx.error(
+            l.loc,
+            format!(
+                "'fullconn' expects an integer argument (got '{}').",
+                l.arg(1)
+            ),
+        ),
     }
 }
 
@@ -369,7 +432,10 @@ pub(super) fn http_reuse(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         "aggressive" => HttpReuse::Aggressive,
         "always" => HttpReuse::Always,
         _ => {
-            ctx.error(l.loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+            ctx.error(
+                l.loc,
+                "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.",
+            );
             return;
         }
     };

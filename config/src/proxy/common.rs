@@ -27,7 +27,10 @@ pub(super) fn mode(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
 
 pub(super) fn timeout(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     let name = l.arg(1);
-    let (fe_side, slot): (bool, fn(&mut ProxyDraft) -> &mut Option<std::time::Duration>) = match name {
+    let (fe_side, slot): (
+        bool,
+        fn(&mut ProxyDraft) -> &mut Option<std::time::Duration>,
+    ) = match name {
         "client" => (true, |d| &mut d.timeouts.client),
         "client-fin" => (true, |d| &mut d.timeouts.client_fin),
         "tarpit" => (true, |d| &mut d.timeouts.tarpit),
@@ -64,7 +67,10 @@ pub(super) fn timeout(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     };
     let text = l.arg(2);
     if text.is_empty() {
-        ctx.error(l.loc, format!("'timeout {name}' expects an integer value (in milliseconds)"));
+        ctx.error(
+            l.loc,
+            format!("'timeout {name}' expects an integer value (in milliseconds)"),
+        );
         return;
     }
     let value = match parse_time(text, TimeUnit::Ms) {
@@ -91,7 +97,10 @@ pub(super) fn timeout(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
             return;
         }
         Err(TimeError::BadChar(c)) => {
-            ctx.error(l.loc, format!("unexpected character '{c}' in 'timeout {name}'"));
+            ctx.error(
+                l.loc,
+                format!("unexpected character '{c}' in 'timeout {name}'"),
+            );
             return;
         }
         Err(TimeError::Empty) => return,
@@ -99,7 +108,11 @@ pub(super) fn timeout(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if l.too_many(ctx, 1, 1) {
         return;
     }
-    let has_cap = if fe_side { d.is_defaults || d.kind.has_frontend() } else { d.is_defaults || d.kind.has_backend() };
+    let has_cap = if fe_side {
+        d.is_defaults || d.kind.has_frontend()
+    } else {
+        d.is_defaults || d.kind.has_backend()
+    };
     // http-request/http-keep-alive/tarpit exist on both sides.
     let both = matches!(name, "tarpit" | "http-keep-alive" | "http-request");
     if !has_cap && !both {
@@ -160,7 +173,10 @@ pub(super) fn log_format(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if !d.is_defaults && !d.kind.has_frontend() {
         ctx.warn(
             l.loc,
-            format!("backend '{}' : 'log-format' directive is ignored in backends.", d.name),
+            format!(
+                "backend '{}' : 'log-format' directive is ignored in backends.",
+                d.name
+            ),
         );
     }
     d.log_format = Some(l.arg(1).to_string());
@@ -179,7 +195,10 @@ pub(super) fn acl(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         return;
     }
     if let Some(c) = invalid_name_char(name) {
-        ctx.error(l.loc, format!("character '{c}' is not permitted in acl name '{name}'."));
+        ctx.error(
+            l.loc,
+            format!("character '{c}' is not permitted in acl name '{name}'."),
+        );
         return;
     }
     if name.eq_ignore_ascii_case("or") {
@@ -195,16 +214,25 @@ pub(super) fn acl(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
             test,
             location: l.loc.clone(),
         }),
-        Err(e) => ctx.error(l.loc, format!("error detected while parsing ACL '{name}' : {e}.")),
+        Err(e) => ctx.error(
+            l.loc,
+            format!("error detected while parsing ACL '{name}' : {e}."),
+        ),
     }
 }
 
 pub(super) fn http_request(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if d.is_defaults && d.name.is_empty() {
-        ctx.error(l.loc, "'http-request' not allowed in anonymous 'defaults' section.");
+        ctx.error(
+            l.loc,
+            "'http-request' not allowed in anonymous 'defaults' section.",
+        );
         return;
     }
-    if d.http_request.last().is_some_and(|r| r.cond.is_none() && r.action.is_final()) {
+    if d.http_request
+        .last()
+        .is_some_and(|r| r.cond.is_none() && r.action.is_final())
+    {
         ctx.warn(
             l.loc,
             "previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
@@ -224,7 +252,10 @@ pub(super) fn http_request(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
 
 pub(super) fn http_response(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if d.is_defaults && d.name.is_empty() {
-        ctx.error(l.loc, "'http-response' not allowed in anonymous 'defaults' section.");
+        ctx.error(
+            l.loc,
+            "'http-response' not allowed in anonymous 'defaults' section.",
+        );
         return;
     }
     let who = format!("{} '{}'", d.type_str(), d.name);
@@ -248,7 +279,10 @@ pub(super) fn id(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     match l.arg(1).parse::<i64>() {
         Ok(n) if n > 0 && n <= i64::from(i32::MAX) => d.forced_id = Some(n as u32),
         Ok(_) => ctx.error(l.loc, "custom id has to be > 0."),
-        Err(_) => ctx.error(l.loc, format!("'id' expects an integer argument (got '{}').", l.arg(1))),
+        Err(_) => ctx.error(
+            l.loc,
+            format!("'id' expects an integer argument (got '{}').", l.arg(1)),
+        ),
     }
 }
 

@@ -39,6 +39,7 @@ pub(super) fn default_backend(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         return;
     }
     d.fe.default_backend = Some(l.arg(1).to_string());
+    d.default_backend_loc = l.loc.clone();
 }
 
 pub(super) fn use_backend(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
@@ -55,7 +56,10 @@ pub(super) fn use_backend(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         "if" | "unless" => match parse_condition(ctx, l.loc, l.rest(2), &d.acls) {
             Ok(c) => Some(c),
             Err(e) => {
-                ctx.error(l.loc, format!("error detected while parsing switching rule : {e}."));
+                ctx.error(
+                    l.loc,
+                    format!("error detected while parsing switching rule : {e}."),
+                );
                 return;
             }
         },
@@ -75,7 +79,10 @@ pub(super) fn use_backend(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
                 None => BackendTarget::Dynamic(f),
             },
             Err(e) => {
-                ctx.error(l.loc, format!("failed to parse use_backend rule '{name}' : {e}."));
+                ctx.error(
+                    l.loc,
+                    format!("failed to parse use_backend rule '{name}' : {e}."),
+                );
                 return;
             }
         }
@@ -259,7 +266,12 @@ pub(super) fn stats(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
 }
 
 pub(super) fn maxconn(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
-    let ignored = d.warn_if_not_fe(ctx, l.loc, "maxconn", " Maybe you want 'fullconn' instead ?");
+    let ignored = d.warn_if_not_fe(
+        ctx,
+        l.loc,
+        "maxconn",
+        " Maybe you want 'fullconn' instead ?",
+    );
     if l.arg(1).is_empty() {
         ctx.error(l.loc, "'maxconn' expects an integer argument.");
         return;
@@ -270,6 +282,12 @@ pub(super) fn maxconn(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     match parse_u32(l.arg(1)) {
         Some(n) if !ignored => d.fe.maxconn = Some(n),
         Some(_) => {}
-        None => ctx.error(l.loc, format!("'maxconn' expects an integer argument (got '{}').", l.arg(1))),
+        None => ctx.error(
+            l.loc,
+            format!(
+                "'maxconn' expects an integer argument (got '{}').",
+                l.arg(1)
+            ),
+        ),
     }
 }

@@ -119,7 +119,10 @@ fn send(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         let opt = l.arg(i);
         let v = l.arg(i + 1);
         let need = |ctx: &mut Ctx, what: &str| {
-            ctx.error(l.loc, format!("'http-check send' : '{opt}' expects {what} as argument."));
+            ctx.error(
+                l.loc,
+                format!("'http-check send' : '{opt}' expects {what} as argument."),
+            );
         };
         match opt {
             "meth" | "uri" | "ver" | "body" | "comment" => {
@@ -139,14 +142,20 @@ fn send(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
             "hdr" => {
                 let hv = l.arg(i + 2);
                 if v.is_empty() || hv.is_empty() {
-                    ctx.error(l.loc, "'http-check send' : 'hdr' expects <name> and <value> as arguments.");
+                    ctx.error(
+                        l.loc,
+                        "'http-check send' : 'hdr' expects <name> and <value> as arguments.",
+                    );
                     return;
                 }
                 s.headers.push((v.to_string(), hv.to_string()));
                 i += 3;
             }
             "uri-lf" | "body-lf" => {
-                ctx.error(l.loc, format!("'http-check send' : '{opt}' is not supported by switchyard."));
+                ctx.error(
+                    l.loc,
+                    format!("'http-check send' : '{opt}' is not supported by switchyard."),
+                );
                 return;
             }
             other => {
@@ -170,11 +179,20 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     // Options that tune reporting only; accepted and not modelled.
     while matches!(
         l.arg(i),
-        "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error"
+        "min-recv"
+            | "comment"
+            | "ok-status"
+            | "error-status"
+            | "tout-status"
+            | "on-success"
+            | "on-error"
             | "status-code"
     ) {
         if l.arg(i + 1).is_empty() {
-            ctx.error(l.loc, format!("'http-check expect' : '{}' expects an argument.", l.arg(i)));
+            ctx.error(
+                l.loc,
+                format!("'http-check expect' : '{}' expects an argument.", l.arg(i)),
+            );
             return;
         }
         i += 2;
@@ -191,7 +209,10 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     }
     let pat = l.arg(i + 1);
     let need_pat = |ctx: &mut Ctx| {
-        ctx.error(l.loc, format!("'http-check expect' : '{m}' expects <pattern> as an argument."));
+        ctx.error(
+            l.loc,
+            format!("'http-check expect' : '{m}' expects <pattern> as an argument."),
+        );
     };
     let matcher = match m {
         "status" => {
@@ -202,7 +223,10 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
             match parse_status_list(pat) {
                 Some(list) => ExpectMatcher::Status(list),
                 None => {
-                    ctx.error(l.loc, format!("'http-check expect' : invalid status list '{pat}'."));
+                    ctx.error(
+                        l.loc,
+                        format!("'http-check expect' : invalid status list '{pat}'."),
+                    );
                     return;
                 }
             }
@@ -213,8 +237,17 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
                 return;
             }
             if let Err(e) = regex::Regex::new(pat) {
-                let short = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
-                ctx.error(l.loc, format!("'http-check expect' : regex '{pat}' is invalid ({short})."));
+                let short = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
+                ctx.error(
+                    l.loc,
+                    format!("'http-check expect' : regex '{pat}' is invalid ({short})."),
+                );
                 return;
             }
             if m == "rstatus" {
@@ -232,13 +265,19 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
         }
         "hdr" => {
             if l.arg(i + 1) != "name" || l.arg(i + 2).is_empty() {
-                ctx.error(l.loc, "'http-check expect' : 'hdr' expects 'name' and <pattern> as arguments.");
+                ctx.error(
+                    l.loc,
+                    "'http-check expect' : 'hdr' expects 'name' and <pattern> as arguments.",
+                );
                 return;
             }
             ExpectMatcher::Hdr(l.rest(i + 1).join(" "))
         }
         "fhdr" | "string-lf" | "binary" | "rbinary" | "binary-lf" => {
-            ctx.error(l.loc, format!("'http-check expect {m}' is not supported by switchyard."));
+            ctx.error(
+                l.loc,
+                format!("'http-check expect {m}' is not supported by switchyard."),
+            );
             return;
         }
         other => {
@@ -255,7 +294,10 @@ fn expect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if m != "hdr" && !l.arg(i + 2).is_empty() {
         ctx.error(
             l.loc,
-            format!("'http-check expect' : unexpected argument '{}'.", l.arg(i + 2)),
+            format!(
+                "'http-check expect' : unexpected argument '{}'.",
+                l.arg(i + 2)
+            ),
         );
         return;
     }

@@ -6,7 +6,7 @@ mod backend;
 mod common;
 mod frontend;
 mod httpcheck;
-mod options;
+pub(crate) mod options;
 
 use crate::ctx::{Ctx, Kwm, Line};
 use crate::diag::unknown_keyword;
@@ -46,6 +46,8 @@ pub(crate) struct ProxyDraft {
     /// `http-check send/expect/comment` rules so far (HAProxy's steps).
     pub check_rules: usize,
     pub seen_expect: bool,
+    /// Where `default_backend` was set (for reference errors).
+    pub default_backend_loc: Location,
 }
 
 /// HAProxy's built-in defaults (`proxy_preset_defaults`): TCP mode, no
@@ -95,6 +97,7 @@ pub(crate) fn builtin_defaults() -> ProxyDraft {
         check_send: None,
         check_rules: 0,
         seen_expect: false,
+        default_backend_loc: Location::default(),
     }
 }
 
@@ -120,7 +123,13 @@ impl ProxyDraft {
 
     /// HAProxy's `warnifnotcap`: warn and return true when the keyword is
     /// for a side this section does not have.
-    pub(crate) fn warn_if_not_fe(&self, ctx: &mut Ctx, loc: &Location, kw: &str, hint: &str) -> bool {
+    pub(crate) fn warn_if_not_fe(
+        &self,
+        ctx: &mut Ctx,
+        loc: &Location,
+        kw: &str,
+        hint: &str,
+    ) -> bool {
         if self.has_fe() {
             return false;
         }
@@ -135,7 +144,13 @@ impl ProxyDraft {
         true
     }
 
-    pub(crate) fn warn_if_not_be(&self, ctx: &mut Ctx, loc: &Location, kw: &str, hint: &str) -> bool {
+    pub(crate) fn warn_if_not_be(
+        &self,
+        ctx: &mut Ctx,
+        loc: &Location,
+        kw: &str,
+        hint: &str,
+    ) -> bool {
         if self.has_be() {
             return false;
         }
@@ -275,7 +290,8 @@ const PROXY_KEYWORDS: &[&str] = &[
 
 /// Proxy keywords HAProxy has that switchyard accepts and ignores with a
 /// warning, because they only tune things it does not have.
-pub const HARMLESS_PROXY_KEYWORDS: &[&str] = &["backlog", "log-tag", "bind-process", "max-keep-alive-queue"];
+pub const HARMLESS_PROXY_KEYWORDS: &[&str] =
+    &["backlog", "log-tag", "bind-process", "max-keep-alive-queue"];
 
 /// Parse one line of a proxy or defaults section.
 pub(crate) fn parse_proxy_line(ctx: &mut Ctx, global: &Global, d: &mut ProxyDraft, l: &Line<'_>) {
@@ -439,7 +455,5 @@ pub(crate) fn finish_draft(ctx: &mut Ctx, d: ProxyDraft, global: &Global) -> Pro
         frontend: d.kind.has_frontend().then_some(fe),
         backend: d.kind.has_backend().then_some(be),
         disabled: d.disabled,
-        forced_id: d.forced_id.is_some(),
-        description: d.description,
     }
 }

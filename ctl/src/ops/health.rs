@@ -1,9 +1,11 @@
 //! "Is it UP?" — counted from `show stat <backend> 4 -1`, where only the exact status
-//! `UP` counts (not `UP 1/3`, `DRAIN`, `NOLB`, `MAINT`, `DOWN`, `no check`).
+//! `UP` counts (not `UP 1/3`, `DRAIN`, `NOLB`, `MAINT`, `DOWN`, `no check`), and only
+//! once a health check has confirmed it (not while the check status is `INI`).
 
 use crate::error::CtlError;
 use crate::fleet::server_rows;
 use crate::ops::waiting::{poll, Polled, Waited};
+use crate::parse::StatRow;
 use crate::progress::Progress;
 use crate::runtime::Client;
 use crate::target::Target;
@@ -27,7 +29,7 @@ pub struct BackendHealth {
 }
 
 impl BackendHealth {
-    /// `be_green on 127.0.0.1:9000: 1/2 UP (g1 UP, g2 DOWN 1/2)`.
+    /// `be_green: 1/2 UP (g1 UP, g2 DOWN 1/2)`.
     pub fn describe(&self) -> String {
         let list: Vec<String> = self
             .servers
@@ -39,10 +41,16 @@ impl BackendHealth {
         } else {
             list.join(", ")
         };
-        format!(
-            "{} on {}: {}/{} UP ({list})",
-            self.backend, self.target, self.up, self.total
-        )
+        format!("{}: {}/{} UP ({list})", self.backend, self.up, self.total)
+    }
+}
+
+/// The status as judged here: `UP (never checked)` for an `UP` that no check confirmed.
+fn shown_status(row: &StatRow) -> String {
+    if row.status == "UP" && row.never_checked() {
+        "UP (never checked)".to_owned()
+    } else {
+        row.status.clone()
     }
 }
 
@@ -56,8 +64,8 @@ pub fn backend_health(client: &Client, backend: &str) -> Result<BackendHealth, C
         servers: rows
             .into_iter()
             .map(|r| ServerState {
+                status: shown_status(&r),
                 name: r.name,
-                status: r.status,
             })
             .collect(),
     })
@@ -93,7 +101,7 @@ pub fn server_status(client: &Client, backend: &str, server: &str) -> Result<Str
     let rows = server_rows(client, backend)?;
     rows.into_iter()
         .find(|r| r.name == server)
-        .map(|r| r.status)
+        .map(|r| shown_status(&r))
         .ok_or_else(|| {
             client.refusal(
                 &format!("show stat {backend} 4 -1"),

@@ -147,7 +147,11 @@ pub fn persist(path: &Path, key: &str, value: &str) -> Result<Persisted, CtlErro
 
 /// Temp file in the same directory, same mode (and owner, when allowed), fsync,
 /// rename, fsync the directory. A reader sees the old file or the new one, never half.
-pub fn write_atomically(path: &Path, content: &[u8], like: Option<&fs::Metadata>) -> io::Result<()> {
+pub fn write_atomically(
+    path: &Path,
+    content: &[u8],
+    like: Option<&fs::Metadata>,
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -187,7 +191,10 @@ mod tests {
         let before = "# release map\nactive backend_blue\n\nother  keep me  \n";
         let (after, n) = rw(before, "active", "backend_green");
         assert_eq!(n, 1);
-        assert_eq!(after, "# release map\nactive backend_green\n\nother  keep me  \n");
+        assert_eq!(
+            after,
+            "# release map\nactive backend_green\n\nother  keep me  \n"
+        );
     }
 
     #[test]
@@ -248,7 +255,10 @@ mod tests {
         fs::write(&real, "active blue\n").expect("write");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
         persist(&link, "active", "green").expect("persist");
-        assert!(fs::symlink_metadata(&link).expect("meta").file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read_to_string(&real).expect("read"), "active green\n");
     }
 }

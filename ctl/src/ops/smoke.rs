@@ -139,7 +139,9 @@ pub fn fetch(url: &str, timeout: Duration) -> Result<(u16, Bytes), String> {
     runtime.block_on(async {
         match tokio::time::timeout(timeout, get(&target)).await {
             Ok(result) => result.map_err(|e| format!("GET {url}: {e}")),
-            Err(_) => Err(format!("GET {url}: no complete response within {timeout:?}")),
+            Err(_) => Err(format!(
+                "GET {url}: no complete response within {timeout:?}"
+            )),
         }
     })
 }

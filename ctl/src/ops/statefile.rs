@@ -124,7 +124,10 @@ pub fn load(path: &Path, map: &str, key: &str) -> Result<Option<SwitchRecord>, C
     let record: SwitchRecord =
         serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a ctl state file: {e}")))?;
     if record.version != FORMAT_VERSION {
-        return Err(bad(format!("unknown state file version {}", record.version)));
+        return Err(bad(format!(
+            "unknown state file version {}",
+            record.version
+        )));
     }
     if record.map != map || record.key != key {
         return Err(bad(format!(
@@ -186,10 +189,22 @@ mod tests {
 
     #[test]
     fn previous_for_unknown_target_needs_agreement() {
-        let rec = SwitchRecord::new("m", "k", "cutover", values(&[("a", "b1"), ("b", "b1")]), values(&[]));
+        let rec = SwitchRecord::new(
+            "m",
+            "k",
+            "cutover",
+            values(&[("a", "b1"), ("b", "b1")]),
+            values(&[]),
+        );
         assert_eq!(rec.previous_for("a"), Some("b1"));
         assert_eq!(rec.previous_for("c"), Some("b1"));
-        let split = SwitchRecord::new("m", "k", "cutover", values(&[("a", "x"), ("b", "y")]), values(&[]));
+        let split = SwitchRecord::new(
+            "m",
+            "k",
+            "cutover",
+            values(&[("a", "x"), ("b", "y")]),
+            values(&[]),
+        );
         assert_eq!(split.previous_for("c"), None);
         assert_eq!(split.previous_for("b"), Some("y"));
     }

@@ -63,7 +63,11 @@ pub fn poll<T>(
                         elapsed,
                     });
                 }
-                thread::sleep(interval.min(timeout.saturating_sub(elapsed)).max(Duration::from_millis(10)));
+                thread::sleep(
+                    interval
+                        .min(timeout.saturating_sub(elapsed))
+                        .max(Duration::from_millis(10)),
+                );
             }
         }
     }

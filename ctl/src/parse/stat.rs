@@ -48,9 +48,17 @@ impl StatRow {
     }
 
     /// Exactly `UP`: not `UP 1/3` (a failing check in progress), not DRAIN/NOLB/MAINT/DOWN,
-    /// not `no check` (nothing proves it healthy).
+    /// not `no check` (nothing proves it healthy) — and checked at least once: with
+    /// `fall 1` a server starts as `UP` with check status `INI` before any check ran.
     pub fn is_strictly_up(&self) -> bool {
-        self.status == "UP"
+        self.status == "UP" && !self.never_checked()
+    }
+
+    /// The first health check has not completed (`INI`, or `* INI` while it runs).
+    pub fn never_checked(&self) -> bool {
+        self.check_status
+            .as_deref()
+            .is_some_and(|c| c.trim_start_matches("* ") == "INI")
     }
 
     /// In-flight work on this row: sessions (or used connections, whichever is higher)
@@ -97,7 +105,7 @@ pub fn parse_show_stat(reply: &str) -> Result<Vec<StatRow>, String> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| format!("bad show stat line: {e}"))?;
-        if record.len() <= 1 && record.get(0).map_or(true, str::is_empty) {
+        if record.len() <= 1 && record.get(0).is_none_or(str::is_empty) {
             continue;
         }
         let text = |i: Option<usize>| {
@@ -164,7 +172,10 @@ be_web,BACKEND,0,0,0,1,999,3,246,465,0,0,,0,0,0,0,UP,1,1,0,,0,3,0,,1,3,0,,3,,1,3
         assert_eq!(rows[0].status, "OPEN");
         assert_eq!(rows[0].stot, Some(3));
         let web1 = &rows[1];
-        assert_eq!((web1.proxy.as_str(), web1.name.as_str()), ("be_web", "web1"));
+        assert_eq!(
+            (web1.proxy.as_str(), web1.name.as_str()),
+            ("be_web", "web1")
+        );
         assert!(web1.is_strictly_up());
         assert_eq!(web1.check_status.as_deref(), Some("L7OK"));
         assert_eq!(web1.check_code.as_deref(), Some("200"));
@@ -172,6 +183,9 @@ be_web,BACKEND,0,0,0,1,999,3,246,465,0,0,,0,0,0,0,UP,1,1,0,,0,3,0,,1,3,0,,3,,1,3
         assert_eq!(web1.lastchg, Some(3));
         assert!(!rows[2].is_strictly_up());
         assert!(!rows[3].is_strictly_up(), "UP 1/3 is transitional");
+        let mut unchecked = rows[1].clone();
+        unchecked.check_status = Some("INI".into());
+        assert!(!unchecked.is_strictly_up(), "UP before the first check");
         assert_eq!(rows[3].check_status.as_deref(), Some("* L7OK"));
         assert_eq!(rows[3].in_flight(), 2);
         assert_eq!(rows[4].kind, RowKind::Backend);

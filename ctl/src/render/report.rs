@@ -54,15 +54,34 @@ impl Report {
     }
 
     /// Records a step; in human mode prints it at once.
-    pub fn step(&mut self, phase: &'static str, target: Option<&Target>, ok: bool, detail: impl Into<String>) {
+    pub fn step(
+        &mut self,
+        phase: &'static str,
+        target: Option<&Target>,
+        ok: bool,
+        detail: impl Into<String>,
+    ) {
+        let target = target.map(Target::to_string);
+        let mut detail: String = detail.into();
+        // Errors name their target already; do not say it twice.
+        if let Some(rest) = target
+            .as_ref()
+            .and_then(|t| detail.strip_prefix(&format!("{t}: ")))
+        {
+            detail = rest.to_owned();
+        }
         let step = Step {
             phase,
-            target: target.map(Target::to_string),
+            target,
             ok,
-            detail: detail.into(),
+            detail,
         };
         if !self.json && !self.quiet {
-            let mark = if ok { String::new() } else { self.palette.red("FAILED ") };
+            let mark = if ok {
+                String::new()
+            } else {
+                self.palette.red("FAILED ")
+            };
             let line = match &step.target {
                 Some(t) => format!("{phase:<8} {mark}{t}: {}", step.detail),
                 None => format!("{phase:<8} {mark}{}", step.detail),
@@ -89,7 +108,10 @@ impl Report {
             doc.insert("command".into(), Value::from(self.command));
             doc.insert("ok".into(), Value::from(result.is_ok()));
             doc.insert("exit_code".into(), Value::from(exit.code()));
-            doc.insert("exit".into(), serde_json::to_value(exit).unwrap_or(Value::Null));
+            doc.insert(
+                "exit".into(),
+                serde_json::to_value(exit).unwrap_or(Value::Null),
+            );
             match &result {
                 Ok(summary) => doc.insert("summary".into(), Value::from(summary.as_str())),
                 Err(e) => doc.insert("error".into(), Value::from(e.to_string())),

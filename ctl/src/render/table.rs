@@ -102,7 +102,11 @@ fn cells_of(r: &StatRow) -> [String; 9] {
     [
         name,
         kind.to_owned(),
-        if r.status.is_empty() { "-".to_owned() } else { r.status.clone() },
+        if r.status.is_empty() {
+            "-".to_owned()
+        } else {
+            r.status.clone()
+        },
         num(r.weight),
         num(r.scur),
         num(r.stot),
@@ -143,11 +147,23 @@ be,BACKEND,0,0,3,UP,1,1,,,,65,\n";
         let text = render(&rows, Palette::plain());
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("NAME"), "{text}");
-        assert!(lines[1].starts_with("fe ") && lines[1].contains("OPEN"), "{text}");
-        assert!(lines[2].starts_with("be ") && lines[2].contains("backend"), "{text}");
-        assert!(lines[3].starts_with("  s1") && lines[3].contains("L7OK 200 1ms"), "{text}");
+        assert!(
+            lines[1].starts_with("fe ") && lines[1].contains("OPEN"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("be ") && lines[2].contains("backend"),
+            "{text}"
+        );
+        assert!(
+            lines[3].starts_with("  s1") && lines[3].contains("L7OK 200 1ms"),
+            "{text}"
+        );
         assert!(lines[3].ends_with("1m5s"), "{text}");
-        assert!(lines[4].contains("DOWN") && lines[4].contains("L4CON 0ms"), "{text}");
+        assert!(
+            lines[4].contains("DOWN") && lines[4].contains("L4CON 0ms"),
+            "{text}"
+        );
         assert!(!text.contains('\x1b'));
     }
 

@@ -1,14 +1,14 @@
 //! hey's output, byte for byte in layout: the summary template of hey 0.1.4 (the Debian
 //! package) and its `-o csv` form. One deliberate difference: the `DNS+dialup` line
 //! shows the fastest and slowest dial, as upstream hey fixed it, not 0.1.4's copy of
-//! the total latencies.
+//! the total latencies. The bar is U+25A0 as the Debian build prints it.
 
 use super::outcome::go_method_op;
 use super::stats::HeyStats;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-const BAR: &str = "∎";
+const BAR: &str = "■";
 const PCTLS: [usize; 7] = [10, 25, 50, 75, 90, 95, 99];
 
 /// Go's `%4.4f`.
@@ -214,7 +214,7 @@ mod tests {
     fn histogram_puts_everything_in_first_bucket_when_flat() {
         let h = histogram(&[0.002, 0.002]);
         let first = h.lines().next().expect("a line");
-        assert!(first.starts_with("  0.002 [2]\t|∎∎∎∎"), "{first}");
+        assert!(first.starts_with("  0.002 [2]\t|■■■■"), "{first}");
         assert_eq!(h.lines().count(), 11);
     }
 

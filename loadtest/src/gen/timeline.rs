@@ -77,6 +77,8 @@ impl Second {
 pub struct FineBin {
     pub by_backend: Vec<u32>,
     pub unattributed: u32,
+    /// Transport errors (no response).
+    pub errors: u32,
     /// Errors plus 5xx responses.
     pub failed: u32,
 }
@@ -177,6 +179,7 @@ impl Timeline {
             }
             Err(failure) => {
                 second.errors[failure.kind.index()] += 1;
+                fine.errors += 1;
                 fine.failed += 1;
             }
         }
@@ -207,8 +210,12 @@ impl Timeline {
     }
 
     /// Responses per backend over the whole run, in label order of first appearance,
-    /// with `-` for responses without a label when there are any.
+    /// with `-` for responses without a label when there are any; empty when no
+    /// response carried a label.
     pub fn backend_totals(&self) -> Vec<(String, u64)> {
+        if self.backends.is_empty() {
+            return Vec::new();
+        }
         let mut totals: Vec<(String, u64)> = self
             .backends
             .iter()

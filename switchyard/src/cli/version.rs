@@ -19,7 +19,11 @@ pub fn banner(verbose: bool) -> String {
              Built with multi-threading support (default={}).\n",
             std::env::consts::ARCH,
             std::env::consts::OS,
-            if cfg!(debug_assertions) { "debug" } else { "release" },
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
             std::thread::available_parallelism().map_or(1, |n| n.get()),
         ));
     }

@@ -44,7 +44,10 @@ impl Running {
         if let Some(pid) = self.pid() {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         }
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.start_kill();
             let _ = self.child.wait().await;
         }
@@ -85,14 +88,20 @@ pub fn spawn_proxy(cfg: &Path) -> anyhow::Result<Running> {
 pub async fn wait_listening(r: &mut Running, port: u16, within: Duration) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if let Some(status) = r.child.try_wait()? {
             return Err(anyhow!("{} exited during startup ({status})", r.name));
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(anyhow!("{} did not listen on port {port} within {within:?}", r.name));
+            return Err(anyhow!(
+                "{} did not listen on port {port} within {within:?}",
+                r.name
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -93,8 +93,7 @@ struct Workdir(PathBuf);
 impl Workdir {
     fn create() -> anyhow::Result<Workdir> {
         let dir = std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Workdir(dir))
     }
 }

@@ -24,7 +24,9 @@ impl DemoPorts {
                     .parse()
                     .ok()
                     .filter(|b| *b > 0 && *b < u16::MAX - 3)
-                    .ok_or_else(|| anyhow::anyhow!("{PORT_BASE_ENV}={base} is not a port number"))?;
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("{PORT_BASE_ENV}={base} is not a port number")
+                    })?;
                 Ok(DemoPorts {
                     proxy: b,
                     admin: b + 1,
@@ -52,7 +54,9 @@ impl DemoPorts {
         ] {
             if !is_free(*port) {
                 let new = free_port(&taken);
-                say(&format!("port {port} ({label}) is busy, using {new} instead"));
+                say(&format!(
+                    "port {port} ({label}) is busy, using {new} instead"
+                ));
                 *port = new;
             }
             taken.push(*port);

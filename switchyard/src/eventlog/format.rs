@@ -8,9 +8,9 @@ use super::clock::{self, MONTHS};
 /// Syslog facility number for a facility name (HAProxy's list).
 pub fn facility_code(name: &str) -> u8 {
     const NAMES: [&str; 24] = [
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-        "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
-        "local3", "local4", "local5", "local6", "local7",
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+        "local5", "local6", "local7",
     ];
     NAMES
         .iter()
@@ -76,13 +76,19 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(format_line(&t(LogFormatKind::Raw, "daemon"), LogLevel::Warning, "x"), "x");
+        assert_eq!(
+            format_line(&t(LogFormatKind::Raw, "daemon"), LogLevel::Warning, "x"),
+            "x"
+        );
         assert_eq!(
             format_line(&t(LogFormatKind::Short, "local0"), LogLevel::Info, "x"),
             "<134>x"
         );
         let l = format_line(&t(LogFormatKind::Rfc3164, "local0"), LogLevel::Err, "msg");
         assert!(l.starts_with("<131>"), "{l}");
-        assert!(l.ends_with(&format!(" haproxy[{}]: msg", std::process::id())), "{l}");
+        assert!(
+            l.ends_with(&format!(" haproxy[{}]: msg", std::process::id())),
+            "{l}"
+        );
     }
 }

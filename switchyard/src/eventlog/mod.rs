@@ -8,7 +8,7 @@ mod writer;
 
 use switchyard_config::{LogLevel, LogTarget};
 
-pub use format::{facility_code, format_line};
+pub use format::format_line;
 use writer::Writers;
 
 /// Route `state::events` to `targets` (the `global` section's `log` lines).

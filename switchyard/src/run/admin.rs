@@ -1,57 +1,53 @@
-//! The admin side (Runtime API sockets, stats page services, health checks),
-//! run on its own thread with a current-thread runtime so a saturated proxy
-//! cannot delay `show stat` or make a check time out.
-//!
-//! Placeholder until the admin and health crates publish their APIs: binds
-//! nothing and answers the stats page with 503.
+//! The admin side — Runtime API sockets and health checks — on its own
+//! thread with a current-thread runtime, so a saturated proxy cannot delay
+//! `show stat` or make a check time out.
 
 use std::sync::Arc;
 
+use anyhow::Context;
+use switchyard_admin::{
+    bind_sockets, serve_on, AdminCtx, AdminError, AdminListeners, ServeOptions,
+};
 use switchyard_config::Config;
-use switchyard_state::{ProxyIdx, ServiceRequest, Services, SimpleResponse, Snapshot, Store};
+use switchyard_state::Store;
 
-/// Sockets bound before privileges are dropped.
-pub struct BoundAdmin {}
+/// Stats sockets bound before privileges are dropped.
+pub struct BoundAdmin {
+    listeners: AdminListeners,
+    opts: ServeOptions,
+}
 
 /// Bind every `stats socket` synchronously.
-pub fn bind(_config: &Config) -> anyhow::Result<BoundAdmin> {
-    Ok(BoundAdmin {})
+pub fn bind(config: &Config) -> Result<BoundAdmin, AdminError> {
+    Ok(BoundAdmin {
+        listeners: bind_sockets(config)?,
+        opts: ServeOptions::from_config(config),
+    })
 }
 
-/// What the proxy calls for the stats page and `use-service`.
-pub fn services() -> Arc<dyn Services> {
-    Arc::new(Unavailable)
-}
-
-/// Start health checks and the Runtime API on a dedicated thread.
-pub fn spawn_thread(bound: BoundAdmin, store: Arc<Store>) -> anyhow::Result<()> {
-    let _ = (bound, store);
+/// Start health checks and the Runtime API on a dedicated thread. The thread
+/// lives as long as the process.
+pub fn spawn_thread(
+    bound: BoundAdmin,
+    store: Arc<Store>,
+    ctx: Arc<AdminCtx>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the admin runtime")?;
+    std::thread::Builder::new()
+        .name("switchyard-admin".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let _health = switchyard_health::start(store.clone());
+                if let Err(e) = serve_on(bound.listeners, store, ctx, bound.opts).await {
+                    switchyard_state::events::alert(&format!("Runtime API stopped: {e}"));
+                }
+                // Keep checking even if the CLI failed.
+                std::future::pending::<()>().await;
+            });
+        })
+        .context("starting the admin thread")?;
     Ok(())
-}
-
-struct Unavailable;
-
-impl Services for Unavailable {
-    fn stats_page(
-        &self,
-        _store: &Store,
-        _snap: &Snapshot,
-        _fe: ProxyIdx,
-        _req: &ServiceRequest<'_>,
-    ) -> SimpleResponse {
-        SimpleResponse {
-            status: 503,
-            headers: vec![("content-type".into(), "text/plain".into())],
-            body: b"stats page not available yet\n".to_vec(),
-        }
-    }
-
-    fn use_service(
-        &self,
-        _name: &str,
-        _snap: &Snapshot,
-        _req: &ServiceRequest<'_>,
-    ) -> Option<SimpleResponse> {
-        None
-    }
 }

@@ -50,7 +50,9 @@ pub fn spawn_and_wait(warned: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let status = child.wait().context("waiting for the background process")?;
-    Ok(ExitCode::from(status.code().map_or(1, |c| c.clamp(1, 255) as u8)))
+    Ok(ExitCode::from(
+        status.code().map_or(1, |c| c.clamp(1, 255) as u8),
+    ))
 }
 
 /// In the child, first thing: leave the parent's session and terminal.

@@ -7,11 +7,15 @@ mod daemon;
 mod oldpids;
 mod pidfile;
 mod privileges;
+mod services;
+mod stopper;
+mod tracing_init;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use switchyard_admin::AdminCtx;
 use switchyard_proxy::{Listeners, Proxy};
 use switchyard_state::Store;
 
@@ -55,15 +59,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(l) => l,
         Err(e) => {
             console::alert(&e.to_string());
-            console::alert("[haproxy.main()] Some protocols failed to start their listeners! Exiting.");
+            console::alert(
+                "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
+            );
             return Ok(ExitCode::from(1));
         }
     };
     let bound_admin = match admin::bind(&config) {
         Ok(b) => b,
         Err(e) => {
-            console::alert(&format!("{e:#}"));
-            console::alert("[haproxy.main()] Some protocols failed to start their listeners! Exiting.");
+            console::alert(&e.to_string());
+            console::alert(
+                "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -88,9 +96,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
 
     switchyard_state::events::set_quiet(console::is_quiet());
+    tracing_init::init(console::is_quiet());
     crate::eventlog::install(config.global.logs.clone());
-
-    admin::spawn_thread(bound_admin, store.clone())?;
 
     let threads = config
         .global
@@ -103,11 +110,31 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the proxy runtime")?;
-    let proxy = Proxy::new(store.clone(), admin::services());
+
+    let mut ctx = AdminCtx::from_config(&config);
+    ctx.nbthread = threads as u32;
+    let ctx = Arc::new(ctx);
+    let proxy = {
+        let _rt = runtime.enter();
+        Proxy::new(store.clone(), services::services(ctx.clone()))
+    };
+    let stopper = Arc::new(stopper::Stopper::new(
+        proxy.shutdown_handle(),
+        store.clone(),
+        ctx.clone(),
+    ));
+    let weak = Arc::downgrade(&stopper);
+    ctx.set_soft_stop_hook(move || {
+        if let Some(s) = weak.upgrade() {
+            s.soft_stop();
+        }
+    });
+    admin::spawn_thread(bound_admin, store, ctx)?;
+
     let code = runtime.block_on(control::serve_until_stopped(
         proxy,
         listeners,
-        store,
+        stopper,
         config.global.hard_stop_after,
     ))?;
     // Leave now: a hard stop must not wait for tasks still unwinding.

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub use switchyard_testkit as tk;
 
+pub mod cases;
+
 pub const STARTUP: Duration = Duration::from_secs(20);
 
 /// The binary under test.
@@ -52,13 +54,22 @@ impl CheckRun {
 
     /// No panic: not Rust's panic exit code, no panic message.
     pub fn assert_no_panic(&self, what: &str) {
-        assert_ne!(self.code, Some(101), "{what}: exit 101 (panic)\n{}", self.stderr);
+        assert_ne!(
+            self.code,
+            Some(101),
+            "{what}: exit 101 (panic)\n{}",
+            self.stderr
+        );
         assert!(
             !self.stderr.contains("panicked"),
             "{what}: panicked\n{}",
             self.stderr
         );
-        assert!(self.code.is_some(), "{what}: killed by a signal\n{}", self.stderr);
+        assert!(
+            self.code.is_some(),
+            "{what}: killed by a signal\n{}",
+            self.stderr
+        );
     }
 }
 
@@ -77,7 +88,11 @@ pub fn check(binary: &Path, dir: &Path, files: &[&str], extra: &[&str]) -> Check
 
 /// Run `switchyard` with arbitrary arguments in `dir`.
 pub fn run(dir: &Path, args: &[&str]) -> CheckRun {
-    match Command::new(switchyard()).current_dir(dir).args(args).output() {
+    match Command::new(switchyard())
+        .current_dir(dir)
+        .args(args)
+        .output()
+    {
         Ok(out) => CheckRun::from(out),
         Err(e) => panic!("cannot run switchyard: {e}"),
     }
@@ -85,7 +100,10 @@ pub fn run(dir: &Path, args: &[&str]) -> CheckRun {
 
 /// A fresh temp dir.
 pub fn tempdir() -> tempfile::TempDir {
-    match tempfile::Builder::new().prefix("switchyard-bin-test-").tempdir() {
+    match tempfile::Builder::new()
+        .prefix("switchyard-bin-test-")
+        .tempdir()
+    {
         Ok(d) => d,
         Err(e) => panic!("tempdir: {e}"),
     }
@@ -146,7 +164,18 @@ impl Drop for PidGuard {
     }
 }
 
-/// Whether `pid` exists (signal 0).
+/// Whether `pid` is running (a zombie waiting to be reaped does not count).
 pub fn alive(pid: i32) -> bool {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}
+
+/// `127.0.0.1:port`.
+pub fn lo(port: u16) -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], port))
 }

@@ -1,0 +1,4 @@
+//! Sockets: binding and the async accept/session loop.
+
+pub mod bind;
+pub mod serve;

@@ -1,0 +1,77 @@
+//! `show map`, `get map` and `show cli sockets` output.
+
+use std::fmt::Write;
+
+use switchyard_config::{CliLevel, ListenAddr, MapMatch};
+use switchyard_state::{MapRt, Snapshot};
+
+/// Entries of every version (HAProxy's `entry_cnt` counts them all).
+pub fn entry_count(m: &MapRt) -> usize {
+    let mut n = m.current().len();
+    for v in m.curr_ver.saturating_add(1)..=m.next_ver {
+        if let Some(ver) = m.version(Some(v)) {
+            n += ver.len();
+        }
+    }
+    n
+}
+
+/// `show map` with no argument: one line per map, by id.
+pub fn map_list(snap: &Snapshot) -> String {
+    let mut out = String::from("# id (file) description\n");
+    let mut maps: Vec<&MapRt> = snap.maps.iter().map(|m| &**m).collect();
+    maps.sort_by_key(|m| m.uid);
+    for m in maps {
+        let _ = writeln!(
+            out,
+            "{} ({}) pattern loaded from file '{}' used by map at file '{}' line {}. curr_ver={} next_ver={} entry_cnt={}",
+            m.uid,
+            m.name,
+            m.name,
+            m.first_use.file,
+            m.first_use.line,
+            m.curr_ver,
+            m.next_ver,
+            entry_count(m)
+        );
+    }
+    out
+}
+
+/// `show map [@ver] <map>`: `0x<ref> key value` per entry.
+pub fn map_entries(m: &MapRt, ver: Option<u32>) -> String {
+    let mut out = String::new();
+    if let Some(v) = m.version(ver) {
+        for e in v.iter() {
+            let _ = writeln!(out, "0x{:x} {} {}", e.reference(), e.key, e.value);
+        }
+    }
+    out
+}
+
+/// `get map <map> <value>`.
+pub fn get_map(m: &MapRt, input: &str) -> String {
+    let idx = match m.kind {
+        MapMatch::Str | MapMatch::Beg | MapMatch::Ip => "tree",
+        _ => "list",
+    };
+    match m.lookup(input) {
+        Some(e) => format!(
+            "type={}, case=sensitive, found=yes, idx={idx}, key=\"{}\", value=\"{}\", type=\"str\"\n",
+            m.kind.type_name(),
+            e.key,
+            e.value
+        ),
+        None => format!("type={}, case=sensitive, found=no\n", m.kind.type_name()),
+    }
+}
+
+/// One `show cli sockets` line for a listening address.
+pub fn socket_line(addr: &ListenAddr, level: CliLevel) -> String {
+    let a = match addr {
+        ListenAddr::Unix(p) => format!("unix@{}", p.display()),
+        ListenAddr::Tcp(std::net::SocketAddr::V4(a)) => format!("ipv4@{}:{}", a.ip(), a.port()),
+        ListenAddr::Tcp(std::net::SocketAddr::V6(a)) => format!("ipv6@[{}]:{}", a.ip(), a.port()),
+    };
+    format!("{a} {} all\n", level.as_str())
+}

@@ -1,0 +1,199 @@
+//! Checks that need the whole configuration (HAProxy's
+//! `check_config_validity`): backend references, server tracking,
+//! resolvers, ids, and the usual warnings.
+
+use crate::ctx::Ctx;
+use crate::model::*;
+use crate::proxy::ProxyDraft;
+use std::collections::HashSet;
+
+fn find_backend<'a>(proxies: &'a [ProxyDraft], name: &str) -> Option<&'a ProxyDraft> {
+    proxies
+        .iter()
+        .find(|p| p.name == name && p.kind.has_backend())
+}
+
+pub(crate) fn validate(ctx: &mut Ctx, proxies: &mut [ProxyDraft], resolvers: &[Resolvers]) {
+    check_references(ctx, proxies, resolvers);
+    assign_server_ids(proxies);
+    warnings(ctx, proxies);
+}
+
+fn check_references(ctx: &mut Ctx, proxies: &[ProxyDraft], resolvers: &[Resolvers]) {
+    for p in proxies {
+        if p.kind.has_frontend() {
+            if let Some(name) = &p.fe.default_backend {
+                match find_backend(proxies, name) {
+                    None => ctx.error(
+                        &p.default_backend_loc,
+                        format!("Proxy '{}': unable to find required default_backend: '{name}'.", p.name),
+                    ),
+                    Some(b) if b.mode != p.mode && p.mode == Mode::Http => ctx.error(
+                        &p.default_backend_loc,
+                        format!(
+                            "http frontend '{}' ({}) tries to use incompatible tcp backend '{}' ({}) as its default backend (see 'mode').",
+                            p.name, p.location, b.name, b.location
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            for ub in &p.fe.use_backends {
+                if let BackendTarget::Static(name) = &ub.target {
+                    match find_backend(proxies, name) {
+                        None => ctx.error(
+                            &ub.location,
+                            format!("Proxy '{}': unable to find required use_backend: '{name}'.", p.name),
+                        ),
+                        Some(b) if b.mode != p.mode && p.mode == Mode::Http => ctx.error(
+                            &ub.location,
+                            format!(
+                                "http frontend '{}' ({}) tries to use incompatible tcp backend '{}' ({}) in a 'use_backend' rule (see 'mode').",
+                                p.name, p.location, b.name, b.location
+                            ),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        if !p.kind.has_backend() {
+            continue;
+        }
+        for s in &p.be.servers {
+            if let Some(r) = &s.resolvers {
+                // HAProxy creates a "default" section from resolv.conf itself.
+                if r != "default" && !resolvers.iter().any(|x| &x.name == r) {
+                    ctx.error(
+                        &s.location,
+                        format!(
+                            "backend '{}', server '{}': unable to find required resolvers '{r}'",
+                            p.name, s.name
+                        ),
+                    );
+                }
+            }
+            if let Some(t) = &s.track {
+                let (bname, sname) = match t.split_once('/') {
+                    Some((b, s)) => (b, s),
+                    None => (p.name.as_str(), t.as_str()),
+                };
+                let label = format!("'server {}/{}'", p.name, s.name);
+                let Some(b) = find_backend(proxies, bname) else {
+                    ctx.error(
+                        &s.location,
+                        format!("{label} : unable to find required proxy '{bname}' for tracking."),
+                    );
+                    continue;
+                };
+                let Some(target) = b.be.servers.iter().find(|x| x.name == sname) else {
+                    ctx.error(
+                        &s.location,
+                        format!("{label} : unable to find required server '{sname}' for tracking."),
+                    );
+                    continue;
+                };
+                if !target.check && !target.agent_check && target.track.is_none() {
+                    ctx.error(
+                        &s.location,
+                        format!(
+                            "{label} : unable to use {bname}/{sname} for tracking as it does not have any check nor agent enabled."
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Server ids: 1-based positions, skipping ids forced with `id N`.
+fn assign_server_ids(proxies: &mut [ProxyDraft]) {
+    for p in proxies.iter_mut() {
+        let used: HashSet<u32> =
+            p.be.servers
+                .iter()
+                .filter(|s| s.forced_id)
+                .map(|s| s.id)
+                .collect();
+        let mut next = 1u32;
+        for s in p.be.servers.iter_mut().filter(|s| !s.forced_id) {
+            while used.contains(&next) {
+                next += 1;
+            }
+            s.id = next;
+            next += 1;
+        }
+    }
+}
+
+/// Proxy ids (HAProxy's `iid`): from 2 in config order over frontend,
+/// backend and listen sections, skipping ids forced with `id N`.
+pub(crate) fn assign_proxy_ids(ctx: &mut Ctx, proxies: &mut [Proxy]) {
+    let mut used: HashSet<u32> = HashSet::new();
+    for p in proxies.iter().filter(|p| p.forced_id) {
+        if !used.insert(p.id) {
+            ctx.error(
+                &p.location,
+                format!(
+                    "custom id {} of {} '{}' is already used by another proxy.",
+                    p.id,
+                    kind_str(p.kind),
+                    p.name
+                ),
+            );
+        }
+    }
+    let mut next = 2u32;
+    for p in proxies.iter_mut().filter(|p| !p.forced_id) {
+        while used.contains(&next) {
+            next += 1;
+        }
+        p.id = next;
+        next += 1;
+    }
+}
+
+fn kind_str(k: ProxyKind) -> &'static str {
+    match k {
+        ProxyKind::Frontend => "frontend",
+        ProxyKind::Backend => "backend",
+        ProxyKind::Listen => "listen",
+    }
+}
+
+fn warnings(ctx: &mut Ctx, proxies: &[ProxyDraft]) {
+    for p in proxies {
+        if p.disabled {
+            continue;
+        }
+        if p.kind.has_frontend() && p.fe.binds.is_empty() {
+            ctx.warn(
+                &p.location,
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    p.type_str(),
+                    p.name
+                ),
+            );
+        }
+        let mut missing = p.kind.has_frontend() && p.timeouts.client.is_none();
+        if p.kind.has_backend() && (p.timeouts.connect.is_none() || p.timeouts.server.is_none()) {
+            missing = true;
+        }
+        // HAProxy only warns when the proxy has somewhere to send traffic.
+        let has_target = !p.kind.has_frontend()
+            || p.fe.default_backend.is_some()
+            || !p.fe.use_backends.is_empty()
+            || !p.be.servers.is_empty();
+        if missing && has_target {
+            ctx.warn(
+                &p.location,
+                format!(
+                    "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                    p.type_str(),
+                    p.name
+                ),
+            );
+        }
+    }
+}

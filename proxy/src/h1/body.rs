@@ -1,0 +1,362 @@
+//! Request bodies: decoding Content-Length/chunked framing from the client
+//! connection ([`BodyPump`]) and the [`ReqBody`] handed to the upstream
+//! client. The two are joined by a small bounded channel, so a large upload
+//! streams through with flat memory.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http_body::{Body, Frame, SizeHint};
+use tokio::io::AsyncRead;
+use tokio::sync::{mpsc, oneshot};
+
+use super::head::Framing;
+use super::reader::Reader;
+
+/// Chunks in flight between the client reader and the upstream writer.
+const CHANNEL_DEPTH: usize = 4;
+/// The longest chunk-size or trailer line we accept.
+const MAX_LINE: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error("client closed the connection during the body")]
+    Closed,
+    #[error("invalid chunked encoding")]
+    Invalid,
+    #[error("client timeout during the body")]
+    Timeout,
+    #[error("client I/O error")]
+    Io,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Length(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkCrlf,
+    Trailers,
+    Done,
+}
+
+/// Decodes a request body from the client connection.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    state: State,
+}
+
+impl Decoder {
+    pub(crate) fn new(f: Framing) -> Decoder {
+        let state = match f {
+            Framing::None | Framing::Length(0) => State::Done,
+            Framing::Length(n) => State::Length(n),
+            Framing::Chunked => State::ChunkSize,
+        };
+        Decoder { state }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The next piece of body data, `None` at the end of the body.
+    pub(crate) async fn next<R: AsyncRead + Unpin>(&mut self, r: &mut Reader<R>) -> Result<Option<Bytes>, BodyError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(None),
+                State::Length(rem) => {
+                    if r.buf.is_empty() {
+                        Self::fill(r).await?;
+                    }
+                    let n = (r.buf.len() as u64).min(rem) as usize;
+                    let data = r.buf.split_to(n).freeze();
+                    self.state = if rem == n as u64 { State::Done } else { State::Length(rem - n as u64) };
+                    return Ok(Some(data));
+                }
+                State::ChunkSize => {
+                    let line = Self::line(r).await?;
+                    let hex = line.split(|b| *b == b';').next().unwrap_or(&[]);
+                    let hex = std::str::from_utf8(hex).map_err(|_| BodyError::Invalid)?.trim();
+                    let size = u64::from_str_radix(hex, 16).map_err(|_| BodyError::Invalid)?;
+                    self.state = if size == 0 { State::Trailers } else { State::ChunkData(size) };
+                }
+                State::ChunkData(rem) => {
+                    if r.buf.is_empty() {
+                        Self::fill(r).await?;
+                    }
+                    let n = (r.buf.len() as u64).min(rem) as usize;
+                    let data = r.buf.split_to(n).freeze();
+                    self.state = if rem == n as u64 { State::ChunkCrlf } else { State::ChunkData(rem - n as u64) };
+                    return Ok(Some(data));
+                }
+                State::ChunkCrlf => {
+                    let line = Self::line(r).await?;
+                    if !line.is_empty() {
+                        return Err(BodyError::Invalid);
+                    }
+                    self.state = State::ChunkSize;
+                }
+                State::Trailers => {
+                    // Trailers are read and dropped (HAProxy 2.6 forwards
+                    // them only between HTX-aware muxes).
+                    let line = Self::line(r).await?;
+                    if line.is_empty() {
+                        self.state = State::Done;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fill<R: AsyncRead + Unpin>(r: &mut Reader<R>) -> Result<(), BodyError> {
+        match r.fill().await {
+            Ok(0) => Err(BodyError::Closed),
+            Ok(_) => Ok(()),
+            Err(_) => Err(BodyError::Io),
+        }
+    }
+
+    /// One CRLF- (or LF-) terminated line, without its terminator.
+    async fn line<R: AsyncRead + Unpin>(r: &mut Reader<R>) -> Result<Vec<u8>, BodyError> {
+        loop {
+            if let Some(i) = r.buf.iter().position(|b| *b == b'\n') {
+                let mut l = r.buf.split_to(i + 1);
+                l.truncate(i);
+                if l.last() == Some(&b'\r') {
+                    l.truncate(i - 1);
+                }
+                return Ok(l.to_vec());
+            }
+            if r.buf.len() > MAX_LINE {
+                return Err(BodyError::Invalid);
+            }
+            Self::fill(r).await?;
+        }
+    }
+}
+
+/// How the pump ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PumpEnd {
+    /// The whole body was read from the client.
+    Complete,
+    /// The upstream side stopped wanting the body; part of it is unread.
+    Abandoned,
+    /// The client side failed.
+    Failed(BodyError),
+}
+
+/// The client-reading half of a streamed request body.
+pub(crate) struct BodyPump {
+    dec: Decoder,
+    tx: mpsc::Sender<Result<Bytes, BodyError>>,
+}
+
+impl BodyPump {
+    /// A pump and the body it feeds. `demand` fires when the upstream side
+    /// first polls the body (to send `100 Continue`).
+    pub(crate) fn new(framing: Framing) -> (BodyPump, ReqBody, oneshot::Receiver<()>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+        let (dtx, drx) = oneshot::channel();
+        let len = match framing {
+            Framing::Length(n) => Some(n),
+            _ => None,
+        };
+        let body = if framing == Framing::None {
+            ReqBody::Empty
+        } else {
+            ReqBody::Stream(StreamBody { prefix: VecDeque::new(), rx, demand: Some(dtx), len, ended: false })
+        };
+        (BodyPump { dec: Decoder::new(framing), tx }, body, drx)
+    }
+
+    /// Move the body from the client to the channel until it ends, the
+    /// receiver goes away, or the client fails (`timeout` is the client
+    /// inactivity timeout).
+    pub(crate) async fn run<R: AsyncRead + Unpin>(
+        &mut self,
+        r: &mut Reader<R>,
+        timeout: Option<std::time::Duration>,
+    ) -> PumpEnd {
+        loop {
+            if self.dec.is_done() {
+                return PumpEnd::Complete;
+            }
+            let next = tokio::select! {
+                biased;
+                _ = self.tx.closed() => return PumpEnd::Abandoned,
+                n = with_timeout(timeout, self.dec.next(r)) => n,
+            };
+            match next {
+                Ok(Some(data)) => {
+                    if self.tx.send(Ok(data)).await.is_err() {
+                        return PumpEnd::Abandoned;
+                    }
+                }
+                Ok(None) => return PumpEnd::Complete,
+                Err(e) => {
+                    let _ = self.tx.try_send(Err(e));
+                    return PumpEnd::Failed(e);
+                }
+            }
+        }
+    }
+
+    /// Read and discard what is left of the body, up to `limit` bytes, so
+    /// the connection can serve the next request. True if the body ended.
+    pub(crate) async fn drain<R: AsyncRead + Unpin>(
+        &mut self,
+        r: &mut Reader<R>,
+        limit: u64,
+        timeout: Option<std::time::Duration>,
+    ) -> bool {
+        let mut seen = 0u64;
+        loop {
+            match with_timeout(timeout, self.dec.next(r)).await {
+                Ok(Some(d)) => {
+                    seen += d.len() as u64;
+                    if seen > limit {
+                        return false;
+                    }
+                }
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.dec.is_done()
+    }
+}
+
+async fn with_timeout<T>(
+    t: Option<std::time::Duration>,
+    f: impl std::future::Future<Output = Result<T, BodyError>>,
+) -> Result<T, BodyError> {
+    match t {
+        Some(d) => tokio::time::timeout(d, f).await.unwrap_or(Err(BodyError::Timeout)),
+        None => f.await,
+    }
+}
+
+/// The streamed part of a request body.
+pub(crate) struct StreamBody {
+    /// Data already taken from `rx` (by [`ReqBody::buffer_up_to`]).
+    prefix: VecDeque<Bytes>,
+    rx: mpsc::Receiver<Result<Bytes, BodyError>>,
+    demand: Option<oneshot::Sender<()>>,
+    len: Option<u64>,
+    ended: bool,
+}
+
+/// A request body as sent upstream.
+pub(crate) enum ReqBody {
+    Empty,
+    /// Fully buffered: replayable for retries.
+    Full(Option<Bytes>),
+    Stream(StreamBody),
+}
+
+impl ReqBody {
+    /// A replayable copy, if the body is fully buffered (or empty).
+    pub(crate) fn replay(&self) -> Option<ReqBody> {
+        match self {
+            ReqBody::Empty => Some(ReqBody::Empty),
+            ReqBody::Full(b) => Some(ReqBody::Full(b.clone())),
+            ReqBody::Stream(_) => None,
+        }
+    }
+
+    /// Try to buffer the whole body if it fits in `limit` bytes (HAProxy's
+    /// condition for L7 retries). Returns the body: `Full` when it fit, the
+    /// stream (with what was read kept in front) otherwise.
+    pub(crate) async fn buffer_up_to(self, limit: usize) -> Result<ReqBody, BodyError> {
+        let mut s = match self {
+            ReqBody::Stream(s) => s,
+            other => return Ok(other),
+        };
+        if s.len.map(|l| l > limit as u64).unwrap_or(false) {
+            return Ok(ReqBody::Stream(s));
+        }
+        if let Some(d) = s.demand.take() {
+            let _ = d.send(());
+        }
+        let mut size: usize = s.prefix.iter().map(|b| b.len()).sum();
+        loop {
+            if size > limit {
+                return Ok(ReqBody::Stream(s));
+            }
+            match s.rx.recv().await {
+                Some(Ok(b)) => {
+                    size += b.len();
+                    s.prefix.push_back(b);
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
+        let mut all = bytes::BytesMut::with_capacity(size);
+        for b in s.prefix.drain(..) {
+            all.extend_from_slice(&b);
+        }
+        Ok(ReqBody::Full(Some(all.freeze())))
+    }
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            ReqBody::Empty => Poll::Ready(None),
+            ReqBody::Full(b) => Poll::Ready(b.take().filter(|b| b.has_remaining()).map(|b| Ok(Frame::data(b)))),
+            ReqBody::Stream(s) => {
+                if let Some(d) = s.demand.take() {
+                    let _ = d.send(());
+                }
+                if let Some(b) = s.prefix.pop_front() {
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                if s.ended {
+                    return Poll::Ready(None);
+                }
+                match s.rx.poll_recv(cx) {
+                    Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                    Poll::Ready(Some(Err(e))) => {
+                        s.ended = true;
+                        Poll::Ready(Some(Err(e)))
+                    }
+                    Poll::Ready(None) => {
+                        s.ended = true;
+                        Poll::Ready(None)
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ReqBody::Empty => true,
+            ReqBody::Full(b) => b.as_ref().map(|b| b.is_empty()).unwrap_or(true),
+            ReqBody::Stream(s) => s.ended && s.prefix.is_empty(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ReqBody::Empty => SizeHint::with_exact(0),
+            ReqBody::Full(b) => SizeHint::with_exact(b.as_ref().map(|b| b.len() as u64).unwrap_or(0)),
+            ReqBody::Stream(s) => match s.len {
+                Some(n) => SizeHint::with_exact(n),
+                None => SizeHint::default(),
+            },
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `switchyard demo`: starts two echo upstreams and the proxy, answers, and
+//! cleans up everything on SIGTERM. Ports come from
+//! `SWITCHYARD_DEMO_PORT_BASE`, so the test never needs 8785/9000/3000/4000.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use tk::{cli, eventually, http_get, ChildGuard, Signal};
+
+/// Four consecutive free ports.
+fn port_block() -> u16 {
+    for _ in 0..200 {
+        let base = tk::free_port();
+        if base < 31_990 && (1..4).all(|i| tk::port_is_free(base + i)) {
+            return base;
+        }
+    }
+    panic!("no block of 4 free ports");
+}
+
+#[test]
+fn demo_starts_routes_by_map_and_cleans_up() {
+    let base = port_block();
+    let (proxy, admin, blue, green) = (base, base + 1, base + 2, base + 3);
+    let mut cmd = Command::new(switchyard());
+    cmd.arg("demo")
+        .env("SWITCHYARD_DEMO_PORT_BASE", base.to_string())
+        .env("SWITCHYARD_ECHO_BIN", tk::echo_binary_path());
+    let mut demo = ChildGuard::spawn("demo", cmd).unwrap_or_else(|e| panic!("spawn demo: {e}"));
+    demo.wait_for_line("switchyard demo is running", Duration::from_secs(60));
+
+    let url = format!("http://127.0.0.1:{proxy}/");
+    let served_by = || {
+        http_get(&url, &[])
+            .ok()
+            .and_then(|r| r.header("x-served-by").map(str::to_owned))
+    };
+    eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        served_by().filter(|s| s == "blue")
+    });
+
+    // The printed guide names the map file; cut over with it.
+    let map_line = demo.wait_for_line("set map ", Duration::from_secs(5));
+    let map = map_line
+        .split_whitespace()
+        .skip_while(|w| *w != "map")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no map path in {map_line:?}"))
+        .to_owned();
+    let admin_addr = format!("127.0.0.1:{admin}");
+    cli(&admin_addr, &format!("set map {map} SIMPLE_SERVICE green"));
+    eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        served_by().filter(|s| s == "green")
+    });
+
+    let monitor = http_get(&format!("http://127.0.0.1:{proxy}/haproxy-status"), &[])
+        .unwrap_or_else(|e| panic!("monitor-uri: {e}"));
+    assert_eq!(monitor.status, 200);
+
+    demo.signal(Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("signal: {e}"));
+    let status = demo
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("demo did not exit"));
+    assert!(status.success(), "{status:?}");
+    for port in [proxy, admin, blue, green] {
+        assert!(
+            !tk::can_connect(lo(port)),
+            "port {port} still answers after the demo ended"
+        );
+    }
+    let dir = std::path::Path::new(&map).parent().map(|p| p.to_path_buf());
+    assert!(
+        dir.is_some_and(|d| !d.exists()),
+        "demo's temp dir was not removed"
+    );
+}

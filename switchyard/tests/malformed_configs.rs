@@ -1,0 +1,56 @@
+//! Malformed configurations: a clear error naming `file:line`, exit 1, never
+//! a panic — checked on `-c` and on a real start (which must not bind).
+
+mod common;
+
+use common::cases::broken;
+use common::*;
+
+#[test]
+fn check_mode_reports_file_and_line() {
+    let dir = tempdir();
+    let mut failures = Vec::new();
+    for case in broken() {
+        let file = format!("{}.cfg", case.name);
+        write(dir.path(), &file, &case.text);
+        let r = check(&switchyard(), dir.path(), &[&file], &[]);
+        r.assert_no_panic(case.name);
+        let mut why = Vec::new();
+        if r.code != Some(1) {
+            why.push(format!("exit {:?}, want 1", r.code));
+        }
+        if let Some(line) = case.line {
+            let loc = format!("{file}:{line}");
+            if !r.stderr.contains(&loc) {
+                why.push(format!("no '{loc}' in the errors"));
+            }
+        }
+        if !r.stderr.contains(case.mentions) {
+            why.push(format!("errors do not mention '{}'", case.mentions));
+        }
+        if !r.stderr.lines().any(|l| l.starts_with("[ALERT]    (")) {
+            why.push("no [ALERT] line".into());
+        }
+        if !why.is_empty() {
+            failures.push(format!("{}: {}\n{}", case.name, why.join("; "), r.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_broken_config_never_starts_serving() {
+    let dir = tempdir();
+    let mut failures = Vec::new();
+    for case in broken() {
+        let file = format!("{}.cfg", case.name);
+        write(dir.path(), &file, &case.text);
+        // Without -c: the process must refuse to start, not serve half a config.
+        let r = run(dir.path(), &["-db", "-f", &file]);
+        r.assert_no_panic(case.name);
+        if r.code != Some(1) {
+            failures.push(format!("{}: exit {:?}\n{}", case.name, r.code, r.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
