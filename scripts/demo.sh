@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
-# Run the switchyard blue/green demo on a fresh Debian/Ubuntu machine that has
-# Rust (cargo) installed: installs the command-line tools the demo's guide
-# uses (curl, socat, hey), builds the release binaries, starts the demo.
+# Run the switchyard blue/green demo on a Debian/Ubuntu machine that has Rust
+# (cargo): installs the tools the demo's guide uses (curl, socat, hey) if
+# missing, builds the release binaries, starts `switchyard demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/packages.sh
+. scripts/lib/packages.sh
 
-missing=()
-for tool in curl socat hey; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    echo "installing ${missing[*]} (Debian packages)"
-    $sudo apt-get update
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-fi
+ensure_packages curl=curl socat=socat hey=hey
 
 # switchyard and the demo upstream (switchyard-echo) side by side in target/release.
 cargo build --release -p switchyard -p switchyard-loadtest --bins

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The test suite: release binaries (used by load/soak scripts and benchmarks),
-# then every crate's unit and integration tests. Exits non-zero on any
-# failure. Integration tests start real processes (haproxy, socat, hey, nginx
-# from Debian packages; see .ci/run) on loopback ports below 32768.
+# The test suite: installs the Debian packages the tests drive if missing
+# (the real haproxy is the oracle; socat, hey, nginx, ...), builds the
+# release binaries, then runs every crate's unit and integration tests.
+# Exits non-zero on any failure. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/packages.sh
+. scripts/lib/packages.sh
+
+ensure_packages haproxy=/usr/sbin/haproxy socat=socat hey=hey nginx=/usr/sbin/nginx \
+    hatop=hatop tmux=tmux wrk=wrk curl=curl
 
 cargo build --release --workspace --bins
-# --no-fail-fast: report every failing crate, still exit non-zero.
+# --no-fail-fast: report every failing test binary, still exit non-zero.
 cargo test --workspace --no-fail-fast "$@"

@@ -703,6 +703,8 @@ pub struct Server {
     pub forced_id: bool,
     /// `agent-check`: the agent is polled (needs `agent-port`).
     pub agent_check: bool,
+    /// `agent-addr <ip>`: where the agent is polled (default: the server's).
+    pub agent_addr: Option<std::net::IpAddr>,
     /// `ca-file` used with `verify required`.
     pub ca_file: Option<PathBuf>,
 }

@@ -57,6 +57,7 @@ pub(crate) fn default_server() -> Server {
         send_proxy: false,
         forced_id: false,
         agent_check: false,
+        agent_addr: None,
         ca_file: None,
     }
 }
@@ -64,6 +65,7 @@ pub(crate) fn default_server() -> Server {
 /// Keywords switchyard reads, for "did you mean".
 const SERVER_KEYWORDS: &[&str] = &[
     "addr",
+    "agent-addr",
     "agent-check",
     "agent-inter",
     "agent-port",
@@ -144,7 +146,6 @@ pub const HARMLESS_SERVER_KEYWORDS: &[(&str, usize)] = &[
 /// Valid HAProxy server options that would change behaviour and are not
 /// implemented.
 const UNSUPPORTED: &[&str] = &[
-    "agent-addr",
     "check-send-proxy",
     "check-proto",
     "check-ssl",
@@ -395,6 +396,18 @@ fn apply(
             return Ok(2);
         }
         "agent-check" => s.agent_check = true,
+        "agent-addr" => {
+            need("an address")?;
+            match v.parse() {
+                Ok(ip) => s.agent_addr = Some(ip),
+                Err(_) => {
+                    return Err(KwErr::Msg(format!(
+                        "parsing agent-addr failed. Check if '{v}' is correct address."
+                    )))
+                }
+            }
+            return Ok(2);
+        }
         "no-agent-check" => s.agent_check = false,
         "agent-port" => {
             s.agent_port = Some(port_value(v, kw)?);

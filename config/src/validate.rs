@@ -130,7 +130,8 @@ fn assign_server_ids(proxies: &mut [ProxyDraft]) {
 /// backend and listen sections, skipping ids forced with `id N`.
 pub(crate) fn assign_proxy_ids(ctx: &mut Ctx, proxies: &mut [Proxy]) {
     let mut used: HashSet<u32> = HashSet::new();
-    for p in proxies.iter().filter(|p| p.forced_id) {
+    // `finish_draft` leaves id 0 unless `id N` forced one.
+    for p in proxies.iter().filter(|p| p.id != 0) {
         if !used.insert(p.id) {
             ctx.error(
                 &p.location,
@@ -144,7 +145,7 @@ pub(crate) fn assign_proxy_ids(ctx: &mut Ctx, proxies: &mut [Proxy]) {
         }
     }
     let mut next = 2u32;
-    for p in proxies.iter_mut().filter(|p| !p.forced_id) {
+    for p in proxies.iter_mut().filter(|p| p.id == 0) {
         while used.contains(&next) {
             next += 1;
         }

@@ -50,6 +50,7 @@ fn servers_and_default_server() {
     assert_eq!(s3.check_port, Some(18233));
     assert_eq!(s3.check_addr, Some("127.0.0.2".parse().expect("ip")));
     assert!(s3.agent_check);
+    assert_eq!(s3.agent_addr, Some("127.0.0.3".parse().expect("ip")));
     assert_eq!(
         (s3.agent_port, s3.agent_inter),
         (Some(18333), Some(Duration::from_secs(2)))

@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchyard_state::{now_ms, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerLive, ServerRt, Snapshot, Store};
+use switchyard_state::{
+    now_ms, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerLive, ServerRt, Snapshot, Store,
+};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, Instant};
 
@@ -31,14 +33,28 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn new(proxy: Arc<str>, server: Arc<str>, live: Arc<ServerLive>, pi: usize, si: usize) -> Target {
-        Target { proxy, server, live, hint: (ProxyIdx(pi as u32), ServerIdx(si as u32)) }
+    pub(crate) fn new(
+        proxy: Arc<str>,
+        server: Arc<str>,
+        live: Arc<ServerLive>,
+        pi: usize,
+        si: usize,
+    ) -> Target {
+        Target {
+            proxy,
+            server,
+            live,
+            hint: (ProxyIdx(pi as u32), ServerIdx(si as u32)),
+        }
     }
 
     /// Find the server in `snap`: at the last known place, else by names,
     /// in both cases only if it is the same server (same live state).
     fn locate(&mut self, snap: &Snapshot) -> Option<(ProxyIdx, ServerIdx)> {
-        let same = |p, s| snap.server(p, s).is_some_and(|sv| Arc::ptr_eq(&sv.live, &self.live));
+        let same = |p, s| {
+            snap.server(p, s)
+                .is_some_and(|sv| Arc::ptr_eq(&sv.live, &self.live))
+        };
         if same(self.hint.0, self.hint.1) {
             return Some(self.hint);
         }
@@ -58,13 +74,22 @@ struct Prepared {
     rules: ExpectRules,
 }
 
-pub(crate) async fn check_task(store: Arc<Store>, mut t: Target, first: Instant, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn check_task(
+    store: Arc<Store>,
+    mut t: Target,
+    first: Instant,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut next = first;
     let mut prepared: Option<Prepared> = None;
     loop {
         let snap = store.load_full();
-        let Some((p, s)) = t.locate(&snap) else { return };
-        let (Some(px), Some(sv)) = (snap.proxy(p), snap.server(p, s)) else { return };
+        let Some((p, s)) = t.locate(&snap) else {
+            return;
+        };
+        let (Some(px), Some(sv)) = (snap.proxy(p), snap.server(p, s)) else {
+            return;
+        };
         let observing = sv.cfg.observe.is_some();
         if observing && apply_observe_errors(&snap, p, s).unwrap_or(false) {
             if let Some(f) = sv.cfg.fastinter {
@@ -73,7 +98,11 @@ pub(crate) async fn check_task(store: Arc<Store>, mut t: Target, first: Instant,
         }
         let now = Instant::now();
         if now < next {
-            let wake = if observing { next.min(now + OBSERVE_POLL) } else { next };
+            let wake = if observing {
+                next.min(now + OBSERVE_POLL)
+            } else {
+                next
+            };
             drop(snap);
             tokio::select! {
                 _ = sleep_until(wake) => {}
@@ -94,9 +123,15 @@ pub(crate) async fn check_task(store: Arc<Store>, mut t: Target, first: Instant,
             Some(hc) if hc.enabled => {
                 let cfg_ptr = Arc::as_ptr(&px.cfg) as usize;
                 if prepared.as_ref().map(|p| p.cfg) != Some(cfg_ptr) {
-                    prepared = Some(Prepared { cfg: cfg_ptr, rules: ExpectRules::compile(hc) });
+                    prepared = Some(Prepared {
+                        cfg: cfg_ptr,
+                        rules: ExpectRules::compile(hc),
+                    });
                 }
-                let rules = prepared.as_ref().map(|p| p.rules.clone()).unwrap_or_default();
+                let rules = prepared
+                    .as_ref()
+                    .map(|p| p.rules.clone())
+                    .unwrap_or_default();
                 let st = hc.send_state.then(|| state_header(&snap, px, sv, now_ms()));
                 Some(HttpProbe {
                     request: build_request(hc, st.as_deref()),
@@ -122,7 +157,9 @@ pub(crate) async fn check_task(store: Arc<Store>, mut t: Target, first: Instant,
         live.check_running.store(false, Relaxed);
 
         let snap = store.load_full();
-        let Some((p, s)) = t.locate(&snap) else { return };
+        let Some((p, s)) = t.locate(&snap) else {
+            return;
+        };
         let _ = record_check(&snap, p, s, &outcome);
         let Some(sv) = snap.server(p, s) else { return };
         let health = sv.live.health.load(Relaxed);

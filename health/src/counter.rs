@@ -14,7 +14,10 @@ pub struct RiseFall {
 impl RiseFall {
     /// `rise`/`fall` clamped to at least 1 (HAProxy rejects 0 in the config).
     pub fn new(rise: u32, fall: u32) -> RiseFall {
-        RiseFall { rise: rise.max(1), fall: fall.max(1) }
+        RiseFall {
+            rise: rise.max(1),
+            fall: fall.max(1),
+        }
     }
 
     /// The top of the counter: `rise + fall - 1` ("fully UP").

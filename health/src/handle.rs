@@ -49,5 +49,8 @@ pub fn start(store: Arc<Store>) -> HealthHandle {
 pub fn start_on(rt: &tokio::runtime::Handle, store: Arc<Store>) -> HealthHandle {
     let (tx, rx) = watch::channel(false);
     let task = rt.spawn(crate::scheduler::run(store, rx));
-    HealthHandle { stop: tx, task: Some(task) }
+    HealthHandle {
+        stop: tx,
+        task: Some(task),
+    }
 }

@@ -46,7 +46,11 @@ pub fn check_deadlines(inter: Duration, timeouts: &Timeouts) -> CheckDeadlines {
         (Some(_), Some(c)) => inter.min(c),
         _ => inter,
     };
-    CheckDeadlines { connect, after_connect: timeouts.check, total: inter }
+    CheckDeadlines {
+        connect,
+        after_connect: timeouts.check,
+        total: inter,
+    }
 }
 
 #[cfg(test)]
@@ -78,7 +82,11 @@ mod tests {
             (4, OpState::Stopping, false, 2000),
         ];
         for (h, op, forced, want) in cases {
-            assert_eq!(next_interval(&s, h, op, forced), ms(want), "health {h} {op:?} {forced}");
+            assert_eq!(
+                next_interval(&s, h, op, forced),
+                ms(want),
+                "health {h} {op:?} {forced}"
+            );
         }
     }
 
@@ -105,7 +113,14 @@ mod tests {
     fn deadlines() {
         let mut t = Timeouts::default();
         let d = check_deadlines(ms(2000), &t);
-        assert_eq!(d, CheckDeadlines { connect: ms(2000), after_connect: None, total: ms(2000) });
+        assert_eq!(
+            d,
+            CheckDeadlines {
+                connect: ms(2000),
+                after_connect: None,
+                total: ms(2000)
+            }
+        );
         t.connect = Some(ms(500));
         // connect alone does not shorten the check
         assert_eq!(check_deadlines(ms(2000), &t).connect, ms(2000));

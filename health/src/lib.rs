@@ -37,14 +37,18 @@ pub use counter::RiseFall;
 pub use error::HealthError;
 pub use handle::{start, start_on, HealthHandle};
 pub use http::request::build_request;
-pub use http::response::{evaluate_response, parse_response, ExpectRules, ParsedResponse, ReadState, ResponseVerdict};
+pub use http::response::{
+    evaluate_response, parse_response, ExpectRules, ParsedResponse, ReadState, ResponseVerdict,
+};
 pub use interval::{check_deadlines, next_interval, CheckDeadlines};
 pub use observe::{classify_http_status, ObserveEvent, OnErrorAction};
 pub use outcome::{CheckOutcome, CheckResult};
 pub use slowstart::{slowstart_factor, SLOWSTART_SCALE};
 pub use spread::first_check_delays;
 pub use transition::{
-    admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled, Forced,
+    admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled,
+    weight_changed,
+    Forced,
 };
 
 #[cfg(test)]

@@ -39,14 +39,19 @@ fn set_state(live: &ServerLive, op: OpState, now: u64) {
 /// STOPPED).
 pub(crate) fn touch(live: &ServerLive, now: u64) {
     live.last_change_ms.store(now, Relaxed);
-    let since = if live.op_state() == OpState::Stopped { now.max(1) } else { 0 };
+    let since = if live.op_state() == OpState::Stopped {
+        now.max(1)
+    } else {
+        0
+    };
     live.down_since_ms.store(since, Relaxed);
 }
 
 /// Add `now - last_change` to the downtime (HAProxy's `down_time +=`).
 fn add_downtime_since_change(live: &ServerLive, now: u64) {
     let last = live.last_change_ms.load(Relaxed);
-    live.downtime_ms.fetch_add(now.saturating_sub(last), Relaxed);
+    live.downtime_ms
+        .fetch_add(now.saturating_sub(last), Relaxed);
 }
 
 /// The "going DOWN" branch: STOPPED now.
@@ -132,7 +137,8 @@ pub(crate) fn backend_up_accumulate(live: &ProxyLive, before: (u32, u32), now: u
         return;
     }
     let last = live.be_last_change_ms.load(Relaxed);
-    live.be_downtime_ms.fetch_add(now.saturating_sub(last), Relaxed);
+    live.be_downtime_ms
+        .fetch_add(now.saturating_sub(last), Relaxed);
     live.be_last_change_ms.store(now, Relaxed);
     live.be_down_since_ms.store(0, Relaxed);
 }

@@ -29,7 +29,11 @@ pub(crate) enum TailKind {
 /// 0 remaining in queue` / `. 2 active and 0 backup servers online. 0
 /// sessions requeued, 0 total in queue`.
 pub(crate) fn tail(kind: TailKind, t: Tail) -> String {
-    let on_backup = if t.bck > 0 && t.act == 0 { " Running on backup." } else { "" };
+    let on_backup = if t.bck > 0 && t.act == 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
     match kind {
         TailKind::Left => format!(
             ". {} active and {} backup servers left.{} {} sessions active, {} requeued, {} remaining in queue",
@@ -46,7 +50,10 @@ pub(crate) fn tail(kind: TailKind, t: Tail) -> String {
 pub(crate) fn check_reason(o: &CheckOutcome) -> String {
     let mut m = format!(", reason: {}", o.status.desc());
     // HAProxy prints a code only for statuses from L7OK on (L57DATA).
-    if matches!(o.status, CheckStatus::L7Ok | CheckStatus::L7OkC | CheckStatus::L7Sts) {
+    if matches!(
+        o.status,
+        CheckStatus::L7Ok | CheckStatus::L7OkC | CheckStatus::L7Sts
+    ) {
         let _ = write!(m, ", code: {}", o.code.unwrap_or(0));
     }
     if !o.desc.is_empty() {
@@ -87,27 +94,51 @@ fn prefix(backup: bool) -> &'static str {
 
 /// `Server b/s is DOWN, reason: ... 0 active and 0 backup servers left. ...`
 pub(crate) fn down(be: &str, sv: &str, backup: bool, why: Why<'_>, t: Tail) -> String {
-    format!("{}Server {be}/{sv} is DOWN{}{}", prefix(backup), why.render(), tail(TailKind::Left, t))
+    format!(
+        "{}Server {be}/{sv} is DOWN{}{}",
+        prefix(backup),
+        why.render(),
+        tail(TailKind::Left, t)
+    )
 }
 
 /// `Server b/s is UP, reason: ... 1 active and 0 backup servers online. ...`
 pub(crate) fn up(be: &str, sv: &str, backup: bool, why: Why<'_>, t: Tail) -> String {
-    format!("{}Server {be}/{sv} is UP{}{}", prefix(backup), why.render(), tail(TailKind::Online, t))
+    format!(
+        "{}Server {be}/{sv} is UP{}{}",
+        prefix(backup),
+        why.render(),
+        tail(TailKind::Online, t)
+    )
 }
 
 /// `Server b/s is stopping, reason: ... online. ...`
 pub(crate) fn stopping(be: &str, sv: &str, backup: bool, why: Why<'_>, t: Tail) -> String {
-    format!("{}Server {be}/{sv} is stopping{}{}", prefix(backup), why.render(), tail(TailKind::Online, t))
+    format!(
+        "{}Server {be}/{sv} is stopping{}{}",
+        prefix(backup),
+        why.render(),
+        tail(TailKind::Online, t)
+    )
 }
 
 /// `Server b/s is going DOWN for maintenance. 1 active ... left. ...`
 pub(crate) fn going_maint(be: &str, sv: &str, backup: bool, cause: &str, t: Tail) -> String {
-    format!("{}Server {be}/{sv} is going DOWN for maintenance{}{}", prefix(backup), paren(cause), tail(TailKind::Left, t))
+    format!(
+        "{}Server {be}/{sv} is going DOWN for maintenance{}{}",
+        prefix(backup),
+        paren(cause),
+        tail(TailKind::Left, t)
+    )
 }
 
 /// `Server b/s was DOWN and now enters maintenance.`
 pub(crate) fn was_down_maint(be: &str, sv: &str, backup: bool, cause: &str) -> String {
-    format!("{}Server {be}/{sv} was DOWN and now enters maintenance{}", prefix(backup), paren(cause))
+    format!(
+        "{}Server {be}/{sv} was DOWN and now enters maintenance{}",
+        prefix(backup),
+        paren(cause)
+    )
 }
 
 /// Which maintenance a server leaves (the last one named wins, as in
@@ -133,39 +164,67 @@ pub(crate) fn leaving_maint(
     let rd = if drain { "DRAIN" } else { "READY" };
     let p = prefix(backup);
     match kind {
-        MaintKind::Forced => format!("{p}Server {be}/{sv} is {st}/{rd} (leaving forced maintenance)"),
-        MaintKind::Resolution => format!("{p}Server {be}/{sv} ('{hostname}') is {st}/{rd} (resolves again)"),
+        MaintKind::Forced => {
+            format!("{p}Server {be}/{sv} is {st}/{rd} (leaving forced maintenance)")
+        }
+        MaintKind::Resolution => {
+            format!("{p}Server {be}/{sv} ('{hostname}') is {st}/{rd} (resolves again)")
+        }
         MaintKind::Inherited => format!("{p}Server {be}/{sv} is {st}/{rd} (leaving maintenance)"),
     }
 }
 
 /// `Server b/s enters drain state. 0 active ... online. ...`
 pub(crate) fn enters_drain(be: &str, sv: &str, backup: bool, cause: &str, t: Tail) -> String {
-    format!("{}Server {be}/{sv} enters drain state{}{}", prefix(backup), paren(cause), tail(TailKind::Online, t))
+    format!(
+        "{}Server {be}/{sv} enters drain state{}{}",
+        prefix(backup),
+        paren(cause),
+        tail(TailKind::Online, t)
+    )
 }
 
 /// `Server b/s is UP (leaving forced drain).` (completely leaving drain is
 /// always worded "forced" in HAProxy 2.6).
 pub(crate) fn leaving_drain(be: &str, sv: &str, backup: bool, is_up: bool) -> String {
     let st = if is_up { "UP" } else { "DOWN" };
-    format!("{}Server {be}/{sv} is {st} (leaving forced drain)", prefix(backup))
+    format!(
+        "{}Server {be}/{sv} is {st} (leaving forced drain)",
+        prefix(backup)
+    )
 }
 
 /// One drain flag removed, another one remains.
 pub(crate) fn remains_drain(be: &str, sv: &str, backup: bool, forced_left: bool) -> String {
     if forced_left {
-        format!("{}Server {be}/{sv} is leaving forced drain but remains in drain mode", prefix(backup))
+        format!(
+            "{}Server {be}/{sv} is leaving forced drain but remains in drain mode",
+            prefix(backup)
+        )
     } else {
-        format!("{}Server {be}/{sv} remains in forced drain mode", prefix(backup))
+        format!(
+            "{}Server {be}/{sv} remains in forced drain mode",
+            prefix(backup)
+        )
     }
 }
 
 /// One maintenance flag removed, another one remains.
-pub(crate) fn remains_maint(be: &str, sv: &str, backup: bool, kind: MaintKind, hostname: &str) -> String {
+pub(crate) fn remains_maint(
+    be: &str,
+    sv: &str,
+    backup: bool,
+    kind: MaintKind,
+    hostname: &str,
+) -> String {
     let p = prefix(backup);
     match kind {
-        MaintKind::Forced => format!("{p}Server {be}/{sv} is leaving forced maintenance but remains in maintenance"),
-        MaintKind::Resolution => format!("{p}Server {be}/{sv} ('{hostname}') resolves again but remains in maintenance"),
+        MaintKind::Forced => {
+            format!("{p}Server {be}/{sv} is leaving forced maintenance but remains in maintenance")
+        }
+        MaintKind::Resolution => {
+            format!("{p}Server {be}/{sv} ('{hostname}') resolves again but remains in maintenance")
+        }
         MaintKind::Inherited => format!("{p}Server {be}/{sv} remains in forced maintenance"),
     }
 }
@@ -178,16 +237,28 @@ pub(crate) fn health_check_log(
     backup: bool,
     o: &CheckOutcome,
     health: u32,
-    rise: u32,
-    fall: u32,
+    rf: crate::counter::RiseFall,
     uweight: u32,
 ) -> String {
+    let (rise, fall) = (rf.rise, rf.fall);
     use crate::outcome::CheckResult::*;
     let res = o.result();
-    let cond = if res == CondPassed { "conditionally " } else { "" };
-    let verdict = if matches!(res, Passed | CondPassed) { "succeeded" } else { "failed" };
+    let cond = if res == CondPassed {
+        "conditionally "
+    } else {
+        ""
+    };
+    let verdict = if matches!(res, Passed | CondPassed) {
+        "succeeded"
+    } else {
+        "failed"
+    };
     let (x, y, st) = if health >= rise {
-        (health - rise + 1, fall, if uweight > 0 { "UP" } else { "DRAIN" })
+        (
+            health - rise + 1,
+            fall,
+            if uweight > 0 { "UP" } else { "DRAIN" },
+        )
     } else {
         (health, rise, "DOWN")
     };
@@ -200,7 +271,10 @@ pub(crate) fn health_check_log(
 
 /// `backend 'b' has no server available!` (stderr) / without quotes (log).
 pub(crate) fn no_server(kind: &str, be: &str) -> (String, String) {
-    (format!("{kind} '{be}' has no server available!"), format!("{kind} {be} has no server available!"))
+    (
+        format!("{kind} '{be}' has no server available!"),
+        format!("{kind} {be} has no server available!"),
+    )
 }
 
 fn paren(cause: &str) -> String {
@@ -235,7 +309,11 @@ mod tests {
     use super::*;
 
     fn t(act: u32, bck: u32) -> Tail {
-        Tail { act, bck, ..Tail::default() }
+        Tail {
+            act,
+            bck,
+            ..Tail::default()
+        }
     }
 
     #[test]
@@ -259,20 +337,34 @@ mod tests {
             going_maint("be_app", "s1", false, "", t(1, 0)),
             "Server be_app/s1 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue"
         );
-        assert_eq!(was_down_maint("be_app", "s2", false, ""), "Server be_app/s2 was DOWN and now enters maintenance");
+        assert_eq!(
+            was_down_maint("be_app", "s2", false, ""),
+            "Server be_app/s2 was DOWN and now enters maintenance"
+        );
         assert_eq!(
             leaving_maint("be_app", "s1", false, MaintKind::Forced, "", true, false),
             "Server be_app/s1 is UP/READY (leaving forced maintenance)"
         );
         assert_eq!(
-            leaving_maint("blue", "blue", false, MaintKind::Resolution, "localhost", true, false),
+            leaving_maint(
+                "blue",
+                "blue",
+                false,
+                MaintKind::Resolution,
+                "localhost",
+                true,
+                false
+            ),
             "Server blue/blue ('localhost') is UP/READY (resolves again)"
         );
         assert_eq!(
             enters_drain("be_app", "s1", false, "", t(0, 0)),
             "Server be_app/s1 enters drain state. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue"
         );
-        assert_eq!(leaving_drain("be_app", "s1", false, true), "Server be_app/s1 is UP (leaving forced drain)");
+        assert_eq!(
+            leaving_drain("be_app", "s1", false, true),
+            "Server be_app/s1 is UP (leaving forced drain)"
+        );
         assert_eq!(
             up("blue", "blue", false, Why::None, t(1, 0)),
             "Server blue/blue is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue"
@@ -283,7 +375,10 @@ mod tests {
         );
         assert_eq!(
             no_server("backend", "green"),
-            ("backend 'green' has no server available!".to_string(), "backend green has no server available!".to_string())
+            (
+                "backend 'green' has no server available!".to_string(),
+                "backend green has no server available!".to_string()
+            )
         );
     }
 
@@ -295,21 +390,27 @@ mod tests {
             "Backup Server b/s is DOWN, reason: Layer4 timeout, check duration: 2000ms. 0 active and 1 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue"
         );
         let hana = CheckOutcome::new(CheckStatus::Hana, None, "x\"y", None);
-        assert_eq!(check_reason(&hana), ", reason: Health analyze, info: \"x\\\"y\"");
+        assert_eq!(
+            check_reason(&hana),
+            ", reason: Health analyze, info: \"x\\\"y\""
+        );
         let rsp = CheckOutcome::new(CheckStatus::L7Rsp, None, "", Some(3));
-        assert_eq!(check_reason(&rsp), ", reason: Layer7 invalid response, check duration: 3ms");
+        assert_eq!(
+            check_reason(&rsp),
+            ", reason: Layer7 invalid response, check duration: 3ms"
+        );
     }
 
     #[test]
     fn log_health_checks_line() {
         let o = CheckOutcome::new(CheckStatus::L4Con, None, "Connection refused", Some(0));
         assert_eq!(
-            health_check_log("b", "s", false, &o, 0, 2, 3, 1),
+            health_check_log("b", "s", false, &o, 0, crate::counter::RiseFall::new(2, 3), 1),
             "Health check for server b/s failed, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms, status: 0/2 DOWN"
         );
         let ok = CheckOutcome::new(CheckStatus::L7Ok, Some(200), "", Some(1));
         assert_eq!(
-            health_check_log("b", "s", true, &ok, 4, 2, 3, 1),
+            health_check_log("b", "s", true, &ok, 4, crate::counter::RiseFall::new(2, 3), 1),
             "Health check for backup server b/s succeeded, reason: Layer7 check passed, code: 200, check duration: 1ms, status: 3/3 UP"
         );
     }

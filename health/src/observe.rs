@@ -35,10 +35,17 @@ impl OnErrorAction {
         let before = match on_error {
             OnError::Fastinter => None,
             OnError::FailCheck => Some(health),
-            OnError::SuddenDeath => Some(if health > rf.rise { rf.rise + 1 } else { health }),
+            OnError::SuddenDeath => Some(if health > rf.rise {
+                rf.rise + 1
+            } else {
+                health
+            }),
             OnError::MarkDown => Some(rf.rise),
         };
-        OnErrorAction { health_before_failure: before, force_fastinter: true }
+        OnErrorAction {
+            health_before_failure: before,
+            force_fastinter: true,
+        }
     }
 }
 

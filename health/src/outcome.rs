@@ -27,8 +27,18 @@ pub enum CheckResult {
 }
 
 impl CheckOutcome {
-    pub fn new(status: CheckStatus, code: Option<u16>, desc: impl Into<String>, duration_ms: Option<u64>) -> Self {
-        CheckOutcome { status, code, desc: desc.into(), duration_ms }
+    pub fn new(
+        status: CheckStatus,
+        code: Option<u16>,
+        desc: impl Into<String>,
+        duration_ms: Option<u64>,
+    ) -> Self {
+        CheckOutcome {
+            status,
+            code,
+            desc: desc.into(),
+            duration_ms,
+        }
     }
 
     pub fn result(&self) -> CheckResult {
@@ -43,8 +53,7 @@ pub fn result_of(status: CheckStatus) -> CheckResult {
         Unk | Ini | Start | Checked => CheckResult::Neutral,
         L4Ok | L6Ok | L7Ok | ProcOk => CheckResult::Passed,
         L7OkC => CheckResult::CondPassed,
-        Hana | SockErr | L4Tout | L4Con | L6Tout | L6Rsp | L7Tout | L7Rsp | L7Sts | ProcErr | ProcTout => {
-            CheckResult::Failed
-        }
+        Hana | SockErr | L4Tout | L4Con | L6Tout | L6Rsp | L7Tout | L7Rsp | L7Sts | ProcErr
+        | ProcTout => CheckResult::Failed,
     }
 }

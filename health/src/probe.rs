@@ -11,7 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-use crate::http::response::{evaluate_response, parse_response, ExpectRules, ReadState, MAX_RESPONSE};
+use crate::http::response::{
+    evaluate_response, parse_response, ExpectRules, ReadState, MAX_RESPONSE,
+};
 use crate::interval::CheckDeadlines;
 use crate::outcome::CheckOutcome;
 
@@ -32,7 +34,8 @@ pub(crate) async fn probe(
     server_stopped: bool,
 ) -> CheckOutcome {
     let start = Instant::now();
-    let done = |status, code, desc: String| CheckOutcome::new(status, code, desc, Some(elapsed_ms(start)));
+    let done =
+        |status, code, desc: String| CheckOutcome::new(status, code, desc, Some(elapsed_ms(start)));
     let stream = match timeout_at(start + limits.connect, TcpStream::connect(addr)).await {
         Err(_) => return done(CheckStatus::L4Tout, None, String::new()),
         Ok(Err(e)) => return done(CheckStatus::L4Con, None, strerror(&e)),

@@ -63,7 +63,10 @@ fn adopt_new_servers(snap: &Snapshot, seen: &mut HashMap<usize, Weak<ServerLive>
     for px in &snap.proxies {
         let Some(be) = &px.backend else { continue };
         for sv in &be.servers {
-            if seen.insert(key(&sv.live), Arc::downgrade(&sv.live)).is_some() {
+            if seen
+                .insert(key(&sv.live), Arc::downgrade(&sv.live))
+                .is_some()
+            {
                 continue;
             }
             if sv.admin.is_maint() && sv.live.op_state() != OpState::Stopped {
@@ -86,8 +89,14 @@ fn adopt_new_servers(snap: &Snapshot, seen: &mut HashMap<usize, Weak<ServerLive>
 /// Start a task for every checked server without one; stop the tasks of
 /// servers no longer in the snapshot. New servers get their place in the
 /// first-check spread of this snapshot's config.
-fn sync_checks(store: &Arc<Store>, snap: &Snapshot, checks: &mut HashMap<usize, JoinHandle<()>>, stop: &watch::Receiver<bool>) {
-    let delays: HashMap<(String, String), Duration> = config_delays(&snap.config).into_iter().collect();
+fn sync_checks(
+    store: &Arc<Store>,
+    snap: &Snapshot,
+    checks: &mut HashMap<usize, JoinHandle<()>>,
+    stop: &watch::Receiver<bool>,
+) {
+    let delays: HashMap<(String, String), Duration> =
+        config_delays(&snap.config).into_iter().collect();
     let now = Instant::now();
     let mut wanted = HashMap::new();
     for (pi, px) in snap.proxies.iter().enumerate() {
@@ -101,7 +110,10 @@ fn sync_checks(store: &Arc<Store>, snap: &Snapshot, checks: &mut HashMap<usize, 
             if checks.get(&k).is_some_and(|t| !t.is_finished()) {
                 continue;
             }
-            let delay = delays.get(&(px.name.to_string(), sv.name.to_string())).copied().unwrap_or_default();
+            let delay = delays
+                .get(&(px.name.to_string(), sv.name.to_string()))
+                .copied()
+                .unwrap_or_default();
             let target = Target::new(px.name.clone(), sv.name.clone(), sv.live.clone(), pi, si);
             let task = tokio::spawn(check_task(store.clone(), target, now + delay, stop.clone()));
             checks.insert(k, task);

@@ -18,11 +18,19 @@ pub(crate) fn state_header(snap: &Snapshot, px: &ProxyRt, sv: &ServerRt, now_ms:
     let state = if !live.checks_enabled.load(Relaxed) {
         "no check".to_string()
     } else if op != OpState::Stopped {
-        let word = if op == OpState::Stopping { "NOLB" } else { "UP" };
+        let word = if op == OpState::Stopping {
+            "NOLB"
+        } else {
+            "UP"
+        };
         if health >= rf.max() {
             word.to_string()
         } else {
-            format!("{word} {}/{}", (health + 1).saturating_sub(rf.rise), rf.fall)
+            format!(
+                "{word} {}/{}",
+                (health + 1).saturating_sub(rf.rise),
+                rf.fall
+            )
         }
     } else if health > 0 {
         format!("DOWN {health}/{}", rf.rise)
@@ -33,16 +41,33 @@ pub(crate) fn state_header(snap: &Snapshot, px: &ProxyRt, sv: &ServerRt, now_ms:
         Some(a) => (a.ip().to_string(), a.port().to_string()),
         None => (String::new(), String::new()),
     };
-    let node = snap.config.global.node.clone().unwrap_or_else(|| hostname().to_string());
-    let servers = px.backend.as_ref().map(|b| b.servers.as_slice()).unwrap_or(&[]);
+    let node = snap
+        .config
+        .global
+        .node
+        .clone()
+        .unwrap_or_else(|| hostname().to_string());
+    let servers = px
+        .backend
+        .as_ref()
+        .map(|b| b.servers.as_slice())
+        .unwrap_or(&[]);
     let weight_of = |backup: bool| -> u32 {
-        servers.iter().filter(|s| s.cfg.backup == backup && s.is_usable()).map(|s| s.effective_weight(now_ms)).sum()
+        servers
+            .iter()
+            .filter(|s| s.cfg.backup == backup && s.is_usable())
+            .map(|s| s.effective_weight(now_ms))
+            .sum()
     };
     let tot = match weight_of(false) {
         0 => weight_of(true),
         w => w,
     };
-    let own = if sv.is_usable() || op == OpState::Stopping { sv.effective_weight(now_ms) } else { 0 };
+    let own = if sv.is_usable() || op == OpState::Stopping {
+        sv.effective_weight(now_ms)
+    } else {
+        0
+    };
     let be_cur: u32 = servers.iter().map(|s| s.live.cur_conns.load(Relaxed)).sum();
     let mut out = format!(
         "{state}; address={addr}; port={port}; name={}/{}; node={node}; weight={own}/{tot}; scur={}/{be_cur}; qcur=0",
@@ -64,6 +89,8 @@ pub(crate) fn state_header(snap: &Snapshot, px: &ProxyRt, sv: &ServerRt, now_ms:
 fn hostname() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
     })
 }

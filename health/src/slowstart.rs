@@ -56,8 +56,14 @@ mod tests {
         // 5000 ms and 4500 ms both ramp over 5 whole seconds
         let b = 10_000;
         assert_eq!(slowstart_factor(b, b, Duration::from_millis(4500)), Some(1));
-        assert_eq!(slowstart_factor(b, b + 4999, Duration::from_millis(4500)), Some(13));
-        assert_eq!(slowstart_factor(b, b + 5000, Duration::from_millis(4500)), None);
+        assert_eq!(
+            slowstart_factor(b, b + 4999, Duration::from_millis(4500)),
+            Some(13)
+        );
+        assert_eq!(
+            slowstart_factor(b, b + 5000, Duration::from_millis(4500)),
+            None
+        );
         // not ramping
         assert_eq!(slowstart_factor(0, b, Duration::from_secs(5)), None);
         assert_eq!(slowstart_factor(b, b, Duration::ZERO), None);
@@ -69,6 +75,9 @@ mod tests {
     fn coming_up() {
         assert_eq!(coming_up_state(None), OpState::Running);
         assert_eq!(coming_up_state(Some(Duration::ZERO)), OpState::Running);
-        assert_eq!(coming_up_state(Some(Duration::from_secs(1))), OpState::Starting);
+        assert_eq!(
+            coming_up_state(Some(Duration::from_secs(1))),
+            OpState::Starting
+        );
     }
 }

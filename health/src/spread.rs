@@ -18,7 +18,12 @@ const INTER_THRES: Duration = Duration::from_millis(1000);
 /// order (one entry per health check, and one per agent check).
 pub fn first_check_delays(inters: &[Duration]) -> Vec<Duration> {
     let n = inters.len() as u128;
-    let mininter = inters.iter().copied().filter(|i| *i >= INTER_THRES).min().unwrap_or(Duration::ZERO);
+    let mininter = inters
+        .iter()
+        .copied()
+        .filter(|i| *i >= INTER_THRES)
+        .min()
+        .unwrap_or(Duration::ZERO);
     inters
         .iter()
         .enumerate()
@@ -39,7 +44,9 @@ pub(crate) fn config_delays(config: &Config) -> Vec<(SpreadKey, Duration)> {
     let mut inters = Vec::new();
     let mut keys: Vec<Option<SpreadKey>> = Vec::new();
     for p in &config.proxies {
-        let Some(b) = p.backend.as_ref().filter(|_| p.kind.has_backend()) else { continue };
+        let Some(b) = p.backend.as_ref().filter(|_| p.kind.has_backend()) else {
+            continue;
+        };
         for s in &b.servers {
             if s.check {
                 // At start health = rise, so this is fastinter unless fall = 1.
@@ -53,7 +60,10 @@ pub(crate) fn config_delays(config: &Config) -> Vec<(SpreadKey, Duration)> {
         }
     }
     let delays = first_check_delays(&inters);
-    keys.into_iter().zip(delays).filter_map(|(k, d)| k.map(|k| (k, d))).collect()
+    keys.into_iter()
+        .zip(delays)
+        .filter_map(|(k, d)| k.map(|k| (k, d)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -67,14 +77,25 @@ mod tests {
     #[test]
     fn three_servers_inter_60s() {
         // the reference: the third server's first check is 40 s after boot
-        assert_eq!(first_check_delays(&[s(60), s(60), s(60)]), [s(0), s(20), s(40)]);
+        assert_eq!(
+            first_check_delays(&[s(60), s(60), s(60)]),
+            [s(0), s(20), s(40)]
+        );
     }
 
     #[test]
     fn mininter_is_the_smallest_over_threshold() {
         let d = first_check_delays(&[s(2), s(10), Duration::from_millis(500), s(2)]);
         // mininter 2 s; the 10 s check uses its own interval
-        assert_eq!(d, [s(0), Duration::from_millis(2500), s(1), Duration::from_millis(1500)]);
+        assert_eq!(
+            d,
+            [
+                s(0),
+                Duration::from_millis(2500),
+                s(1),
+                Duration::from_millis(1500)
+            ]
+        );
     }
 
     #[test]

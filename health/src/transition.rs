@@ -10,13 +10,16 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use switchyard_config::LogLevel;
-use switchyard_state::{now_ms, AdminState, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerRt, Snapshot};
+use switchyard_state::{
+    now_ms, AdminState, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerRt, Snapshot,
+};
 
 use crate::counter::RiseFall;
 use crate::error::HealthError;
 use crate::live_ops::{
-    backend_back_from_maint, backend_down_if_emptied, backend_up_accumulate, emit_server, lock, server_down,
-    server_leaves_drain, server_leaves_maint, server_stopping, server_up, touch, usable_counts,
+    backend_back_from_maint, backend_down_if_emptied, backend_up_accumulate, emit_server, lock,
+    server_down, server_leaves_drain, server_leaves_maint, server_stopping, server_up, touch,
+    usable_counts,
 };
 use crate::message::{self, MaintKind, Tail, Why};
 use crate::observe::{hana_desc, ObserveEvent, OnErrorAction};
@@ -35,7 +38,11 @@ pub enum Forced {
     Down,
 }
 
-fn lookup(snap: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<(&Arc<ProxyRt>, &ServerRt), HealthError> {
+fn lookup(
+    snap: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+) -> Result<(&Arc<ProxyRt>, &ServerRt), HealthError> {
     let px = snap.proxy(p).ok_or(HealthError::NoSuchServer)?;
     let sv = snap.server(p, s).ok_or(HealthError::NoSuchServer)?;
     Ok((px, sv))
@@ -47,13 +54,24 @@ fn rise_fall(sv: &ServerRt) -> RiseFall {
 
 fn tail(px: &ProxyRt, sv: &ServerRt) -> Tail {
     let (act, bck) = usable_counts(px);
-    Tail { act, bck, sessions: sv.live.cur_conns.load(Relaxed), requeued: 0, queued: 0 }
+    Tail {
+        act,
+        bck,
+        sessions: sv.live.cur_conns.load(Relaxed),
+        requeued: 0,
+        queued: 0,
+    }
 }
 
 /// `set server <b>/<s> health up|stopping|down`: force the check result.
 /// No effect (and no log) on a server in maintenance or already in that
 /// state, as in HAProxy; the health counter is set in every case.
-pub fn force_health(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, forced: Forced) -> Result<(), HealthError> {
+pub fn force_health(
+    snap: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+    forced: Forced,
+) -> Result<(), HealthError> {
     let (px, sv) = lookup(snap, p, s)?;
     if sv.cfg.track.is_some() {
         return Err(HealthError::Tracking);
@@ -81,7 +99,12 @@ pub fn force_health(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, forced: Forced) 
 /// `enable health` / `disable health`: start or stop running checks. The
 /// server keeps its state (a DOWN server stays DOWN). Servers without
 /// `check` are left alone.
-pub fn set_checks_enabled(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, enabled: bool) -> Result<(), HealthError> {
+pub fn set_checks_enabled(
+    snap: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+    enabled: bool,
+) -> Result<(), HealthError> {
     let (_, sv) = lookup(snap, p, s)?;
     if sv.cfg.check {
         sv.live.checks_enabled.store(enabled, Relaxed);
@@ -93,7 +116,12 @@ pub fn set_checks_enabled(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, enabled: b
 /// by `check_notify_*`): check columns, the rise/fall counter, `chkfail`,
 /// and the UP/DOWN/stopping transition with its log line. Outcomes for a
 /// server in maintenance are dropped (its checks are paused).
-pub fn record_check(snap: &Snapshot, p: ProxyIdx, s: ServerIdx, o: &CheckOutcome) -> Result<(), HealthError> {
+pub fn record_check(
+    snap: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+    o: &CheckOutcome,
+) -> Result<(), HealthError> {
     let (px, sv) = lookup(snap, p, s)?;
     if sv.admin.is_maint() {
         return Ok(());
@@ -109,8 +137,10 @@ fn record_locked(px: &ProxyRt, sv: &ServerRt, o: &CheckOutcome) {
     let prev_status = live.check_status();
     live.check_status.store(o.status as u8, Relaxed);
     live.check_code.store(o.code.unwrap_or(0), Relaxed);
-    live.check_duration_ms.store(o.duration_ms.map(|d| d as i64).unwrap_or(-1), Relaxed);
-    live.last_check_text.store((!o.desc.is_empty()).then(|| Arc::new(o.desc.clone())));
+    live.check_duration_ms
+        .store(o.duration_ms.map(|d| d as i64).unwrap_or(-1), Relaxed);
+    live.last_check_text
+        .store((!o.desc.is_empty()).then(|| Arc::new(o.desc.clone())));
 
     let mut health = live.health.load(Relaxed);
     let mut report = false;
@@ -139,16 +169,8 @@ fn record_locked(px: &ProxyRt, sv: &ServerRt, o: &CheckOutcome) {
 
     let log_checks = px.cfg.options.log_health_checks;
     if log_checks && (prev_status != o.status || report) {
-        let line = message::health_check_log(
-            &px.name,
-            &sv.name,
-            sv.cfg.backup,
-            o,
-            health,
-            rf.rise,
-            rf.fall,
-            sv.uweight,
-        );
+        let line =
+            message::health_check_log(&px.name, &sv.name, sv.cfg.backup, o, health, rf, sv.uweight);
         emit_server(LogLevel::Notice, &line);
     }
 
@@ -168,7 +190,11 @@ fn record_locked(px: &ProxyRt, sv: &ServerRt, o: &CheckOutcome) {
 /// unless the mode is `fastinter` a failed check (HANA) is simulated.
 /// Returns true when the limit was reached (the caller then switches the
 /// server's checks to `fastinter`).
-pub fn apply_observe_errors(snap: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<bool, HealthError> {
+pub fn apply_observe_errors(
+    snap: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+) -> Result<bool, HealthError> {
     let (px, sv) = lookup(snap, p, s)?;
     if sv.cfg.observe.is_none() {
         return Ok(false);
@@ -212,7 +238,12 @@ pub fn apply_observe_errors(snap: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Resul
 ///   `is UP (leaving forced drain).`);
 /// - `backend 'b' has no server available!` when the last usable server
 ///   goes.
-pub fn admin_state_changed(before: &Snapshot, after: &Snapshot, p: ProxyIdx, s: ServerIdx) -> Result<(), HealthError> {
+pub fn admin_state_changed(
+    before: &Snapshot,
+    after: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+) -> Result<(), HealthError> {
     let (px_b, b) = lookup(before, p, s)?;
     let (px, a) = lookup(after, p, s)?;
     if !Arc::ptr_eq(&b.live, &a.live) {
@@ -227,12 +258,21 @@ pub fn admin_state_changed(before: &Snapshot, after: &Snapshot, p: ProxyIdx, s: 
 /// The admin half of `srv_update_status`, for a server whose admin state
 /// went from `was` to `a.admin`. `cause` is appended in parentheses to the
 /// maintenance/drain lines (`DNS NX status`, ...).
-pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_before: (u32, u32), cause: &str) {
+pub(crate) fn admin_locked(
+    px: &ProxyRt,
+    was: AdminState,
+    a: &ServerRt,
+    counts_before: (u32, u32),
+    cause: &str,
+) {
     let now = now_ms();
     let live = &a.live;
     let rf = rise_fall(a);
     let (be, sv, bk) = (&*px.name, &*a.name, a.cfg.backup);
     let is = a.admin;
+    if was == is {
+        return;
+    }
     let cleared = |bit: u8| was.has(bit) && !is.has(bit);
     // HAProxy's `disabled` sets CMAINT|FMAINT; switchyard's build sets
     // CMAINT alone, so clearing it reads as leaving forced maintenance.
@@ -242,12 +282,19 @@ pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_b
         let op = live.op_state();
         live.health.store(0, Relaxed);
         if op == OpState::Stopped {
-            emit_server(LogLevel::Notice, &message::was_down_maint(be, sv, bk, cause));
+            emit_server(
+                LogLevel::Notice,
+                &message::was_down_maint(be, sv, bk, cause),
+            );
         } else {
             let was_stopping = op == OpState::Stopping || was.is_drain();
             server_down(live, now);
             live.chkdown.fetch_add(1, Relaxed);
-            let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
+            let level = if was_stopping {
+                LogLevel::Notice
+            } else {
+                LogLevel::Alert
+            };
             emit_server(level, &message::going_maint(be, sv, bk, cause, tail(px, a)));
             backend_down_if_emptied(px, counts_before, now);
         }
@@ -272,34 +319,87 @@ pub(crate) fn admin_locked(px: &ProxyRt, was: AdminState, a: &ServerRt, counts_b
         }
         backend_down_if_emptied(px, counts_before, now);
         backend_back_from_maint(px, counts_before, now);
-        // Drain changes made together with leaving maintenance are not
-        // reported separately (HAProxy commits both at once).
+        // The drain flags were committed with the maintenance change, so
+        // HAProxy only says the server "remains" drained.
+        remains_drain_note(px, a);
         return;
     } else if is.is_maint() {
         if forced_cleared {
-            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Forced, ""));
+            emit_server(
+                LogLevel::Notice,
+                &message::remains_maint(be, sv, bk, MaintKind::Forced, ""),
+            );
         }
         if cleared(AdminState::RMAINT) {
             let host = &a.cfg.addr.host;
-            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Resolution, host));
+            emit_server(
+                LogLevel::Notice,
+                &message::remains_maint(be, sv, bk, MaintKind::Resolution, host),
+            );
         } else if cleared(AdminState::IMAINT) {
-            emit_server(LogLevel::Notice, &message::remains_maint(be, sv, bk, MaintKind::Inherited, ""));
+            emit_server(
+                LogLevel::Notice,
+                &message::remains_maint(be, sv, bk, MaintKind::Inherited, ""),
+            );
         }
         return;
     }
 
     if !was.is_drain() && is.is_drain() {
         touch(live, now);
-        emit_server(LogLevel::Notice, &message::enters_drain(be, sv, bk, cause, tail(px, a)));
+        emit_server(
+            LogLevel::Notice,
+            &message::enters_drain(be, sv, bk, cause, tail(px, a)),
+        );
         backend_down_if_emptied(px, counts_before, now);
     } else if was.is_drain() && !is.is_drain() {
         backend_up_accumulate(&px.live, counts_before, now);
         server_leaves_drain(live, now);
         let up = live.op_state() != OpState::Stopped;
         emit_server(LogLevel::Notice, &message::leaving_drain(be, sv, bk, up));
-    } else if is.is_drain() && (cleared(AdminState::FDRAIN) || cleared(AdminState::IDRAIN)) {
-        emit_server(LogLevel::Notice, &message::remains_drain(be, sv, bk, !is.has(AdminState::FDRAIN)));
+    } else {
+        remains_drain_note(px, a);
     }
+}
+
+/// HAProxy's `srv_update_status` ends, for a drained server that stays
+/// drained, with `remains in forced drain mode` — after every state change
+/// of that server, even a health-check one.
+fn remains_drain_note(px: &ProxyRt, sv: &ServerRt) {
+    if sv.admin.is_maint() || !sv.admin.is_drain() {
+        return;
+    }
+    let forced_left = !sv.admin.has(AdminState::FDRAIN);
+    emit_server(
+        LogLevel::Notice,
+        &message::remains_drain(&px.name, &sv.name, sv.cfg.backup, forced_left),
+    );
+}
+
+/// The Runtime API changed a server's weight (`set server weight`, `set
+/// weight`): if that leaves the backend without any usable server,
+/// `backend 'b' has no server available!` is logged, as HAProxy's weight
+/// branch of `srv_update_status` does.
+pub fn weight_changed(
+    before: &Snapshot,
+    after: &Snapshot,
+    p: ProxyIdx,
+    s: ServerIdx,
+) -> Result<(), HealthError> {
+    let (px_b, b) = lookup(before, p, s)?;
+    let (px, a) = lookup(after, p, s)?;
+    if !Arc::ptr_eq(&b.live, &a.live) {
+        return Err(HealthError::NoSuchServer);
+    }
+    if b.uweight == a.uweight {
+        return Ok(());
+    }
+    let _g = lock();
+    if !a.admin.is_maint() {
+        backend_down_if_emptied(px, usable_counts(px_b), now_ms());
+        remains_drain_note(px, a);
+    }
+    Ok(())
 }
 
 /// `srv_set_running`: UP (or STARTING under slowstart) unless in
@@ -312,8 +412,12 @@ fn go_running(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     let now = now_ms();
     backend_up_accumulate(&px.live, before, now);
     server_up(&sv.live, coming_up_state(sv.cfg.slowstart), now);
-    emit_server(LogLevel::Notice, &message::up(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    emit_server(
+        LogLevel::Notice,
+        &message::up(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)),
+    );
     backend_down_if_emptied(px, before, now);
+    remains_drain_note(px, sv);
 }
 
 /// The end of a slowstart ramp: HAProxy's warmup task moves STARTING to
@@ -321,14 +425,21 @@ fn go_running(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
 /// `Server b/s is UP. ...` line and a new `lastchg`.
 pub(crate) fn finish_slowstart(px: &ProxyRt, sv: &ServerRt, now: u64) {
     let _g = lock();
-    if sv.admin.is_maint() || sv.live.op_state() != OpState::Starting || sv.slowstart_step(now).is_some() {
+    if sv.admin.is_maint()
+        || sv.live.op_state() != OpState::Starting
+        || sv.slowstart_step(now).is_some()
+    {
         return;
     }
     let before = usable_counts(px);
     backend_up_accumulate(&px.live, before, now);
     server_up(&sv.live, OpState::Running, now);
-    emit_server(LogLevel::Notice, &message::up(&px.name, &sv.name, sv.cfg.backup, Why::None, tail(px, sv)));
+    emit_server(
+        LogLevel::Notice,
+        &message::up(&px.name, &sv.name, sv.cfg.backup, Why::None, tail(px, sv)),
+    );
     backend_down_if_emptied(px, before, now);
+    remains_drain_note(px, sv);
 }
 
 /// `srv_set_stopping`: soft-stop (NOLB) unless in maintenance or already.
@@ -339,8 +450,12 @@ fn go_stopping(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     let before = usable_counts(px);
     let now = now_ms();
     server_stopping(&sv.live, now);
-    emit_server(LogLevel::Notice, &message::stopping(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    emit_server(
+        LogLevel::Notice,
+        &message::stopping(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)),
+    );
     backend_down_if_emptied(px, before, now);
+    remains_drain_note(px, sv);
 }
 
 /// `srv_set_stopped`: DOWN unless in maintenance or already DOWN.
@@ -354,7 +469,15 @@ fn go_stopped(px: &ProxyRt, sv: &ServerRt, why: Why<'_>) {
     let now = now_ms();
     server_down(&sv.live, now);
     sv.live.chkdown.fetch_add(1, Relaxed);
-    let level = if was_stopping { LogLevel::Notice } else { LogLevel::Alert };
-    emit_server(level, &message::down(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)));
+    let level = if was_stopping {
+        LogLevel::Notice
+    } else {
+        LogLevel::Alert
+    };
+    emit_server(
+        level,
+        &message::down(&px.name, &sv.name, sv.cfg.backup, why, tail(px, sv)),
+    );
     backend_down_if_emptied(px, before, now);
+    remains_drain_note(px, sv);
 }

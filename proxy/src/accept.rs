@@ -1,11 +1,189 @@
-//! Accept loops.
+//! Accept loops, one per listening socket, with HAProxy's accept limits:
+//! the global and per-frontend `maxconn` and `disable frontend` stop
+//! accepting (connections wait in the kernel backlog) rather than refuse.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
+use switchyard_state::ProxyLive;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::listeners::{BoundListener, Sock};
 use crate::proxy::Shared;
+use crate::request::ConnInfo;
+use crate::timing::Start;
 
+/// The process-wide connection count (`actconn`) and its wake-up.
 #[derive(Debug, Default)]
-pub(crate) struct Limits {}
+pub(crate) struct Limits {
+    active: AtomicU32,
+    freed: Notify,
+}
 
+impl Limits {
+    pub(crate) fn actconn(&self) -> u32 {
+        self.active.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts one client connection on the process and its frontend.
+struct ConnCount {
+    shared: Arc<Shared>,
+    fe: Arc<ProxyLive>,
+}
+
+impl ConnCount {
+    fn new(shared: Arc<Shared>, fe: Arc<ProxyLive>) -> ConnCount {
+        shared.limits.active.fetch_add(1, Ordering::AcqRel);
+        fe.fe.session_start();
+        fe.fe.conn_tot.fetch_add(1, Ordering::Relaxed);
+        fe.fe.conn_rate.add(1);
+        ConnCount { shared, fe }
+    }
+}
+
+impl Drop for ConnCount {
+    fn drop(&mut self) {
+        self.fe.fe.session_end();
+        self.shared.limits.active.fetch_sub(1, Ordering::AcqRel);
+        self.shared.limits.freed.notify_waiters();
+    }
+}
+
+/// Run accept loops for the current listener set until a stop; follows
+/// [`crate::Proxy::set_listeners`] changes.
 pub(crate) async fn supervise(shared: Arc<Shared>) {
-    shared.shutdown.stop_requested().await;
+    let mut rx = shared.listeners.subscribe();
+    let mut running: HashMap<u64, JoinHandle<()>> = HashMap::new();
+    let mut stop = Box::pin(shared.shutdown.stop_requested());
+    loop {
+        let current = rx.borrow_and_update().clone();
+        let ids: Vec<u64> = current.shared().iter().map(|l| l.id).collect();
+        running.retain(|id, h| {
+            let keep = ids.contains(id);
+            if !keep {
+                h.abort();
+            }
+            keep
+        });
+        for l in current.shared() {
+            if !running.contains_key(&l.id) {
+                running.insert(l.id, tokio::spawn(accept_loop(shared.clone(), l.clone())));
+            }
+        }
+        tokio::select! {
+            r = rx.changed() => if r.is_err() { break },
+            _ = &mut stop => break,
+        }
+    }
+    for (_, h) in running.drain() {
+        h.abort();
+    }
+    // Drop our references to the sockets so they close once the binary
+    // drops its copy.
+    shared.listeners.send_replace(crate::Listeners::empty());
+}
+
+/// Wait until the accept limits allow one more connection on `frontend`.
+async fn admit(shared: &Shared, frontend: &str) -> Option<Arc<ProxyLive>> {
+    loop {
+        let freed = shared.limits.freed.notified();
+        let (live, fe_max, global_max) = {
+            let snap = shared.store.load();
+            let idx = snap.proxy_idx(frontend)?;
+            let p = snap.proxy(idx)?;
+            let over = p.live.fe_maxconn_override.load(Ordering::Relaxed);
+            let fe_max = if over > 0 { over } else { p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX) };
+            let global = snap.config.global.maxconn.unwrap_or(u32::MAX);
+            (p.live.clone(), fe_max, global)
+        };
+        let paused = live.fe_paused.load(Ordering::Relaxed);
+        if !paused && shared.limits.actconn() < global_max && live.fe.scur.load(Ordering::Relaxed) < fe_max {
+            return Some(live);
+        }
+        // Re-check on a freed connection, or periodically for `enable frontend`.
+        let _ = tokio::time::timeout(Duration::from_millis(100), freed).await;
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
+    match &l.sock {
+        Sock::Tcp(s) => {
+            let Ok(dup) = s.try_clone() else { return };
+            let Ok(tl) = TcpListener::from_std(dup) else { return };
+            loop {
+                let Some(fe) = admit(&shared, l.frontend()).await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                match tl.accept().await {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let local = stream.local_addr().ok();
+                        let info = ConnInfo { frontend: Arc::from(l.frontend()), client: Some(peer), local, tls: false };
+                        let (rd, wr) = stream.into_split();
+                        spawn_conn(shared.clone(), fe, info, rd, wr);
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        }
+        Sock::Unix(s) => {
+            let Ok(dup) = s.try_clone() else { return };
+            let Ok(ul) = UnixListener::from_std(dup) else { return };
+            loop {
+                let Some(fe) = admit(&shared, l.frontend()).await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                match ul.accept().await {
+                    Ok((stream, _)) => {
+                        let info = ConnInfo { frontend: Arc::from(l.frontend()), client: None, local: None, tls: false };
+                        let (rd, wr) = stream.into_split();
+                        spawn_conn(shared.clone(), fe, info, rd, wr);
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        }
+    }
+}
+
+fn spawn_conn<R, W>(shared: Arc<Shared>, fe: Arc<ProxyLive>, info: ConnInfo, rd: R, wr: W)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let accepted = Start::now();
+    let guard = shared.shutdown.conn_guard();
+    let count = ConnCount::new(shared.clone(), fe);
+    connect_log(&shared, &info);
+    tokio::spawn(async move {
+        let hard = shared.shutdown.hard_requested();
+        tokio::select! {
+            _ = crate::conn::serve(shared.clone(), info, rd, wr, accepted) => {}
+            _ = hard => {}
+        }
+        drop(count);
+        drop(guard);
+    });
+}
+
+/// Without `option httplog` (and no `log-format`), HAProxy logs each
+/// connection as `Connect from <ip:port> to <ip:port> (<fe>/HTTP)`.
+fn connect_log(shared: &Shared, info: &ConnInfo) {
+    let snap = shared.store.load();
+    let Some(p) = snap.proxy_idx(&info.frontend).and_then(|i| snap.proxy(i)) else { return };
+    let o = &p.cfg.options;
+    if p.cfg.logs.is_empty() || o.httplog || p.cfg.log_format.is_some() {
+        return;
+    }
+    let (Some(c), Some(l)) = (info.client, info.local) else { return };
+    let mode = if p.cfg.mode == switchyard_config::Mode::Tcp { "TCP" } else { "HTTP" };
+    let text = format!("Connect from {c} to {l} ({}/{mode})", p.name);
+    shared.logger.text(Arc::new(p.cfg.logs.clone()), switchyard_config::LogLevel::Info, text);
 }

@@ -132,6 +132,7 @@ pub(crate) fn on_response(
             }
             b'I'
         }
+        CookieMode::Passive => b'N',
         CookieMode::Rewrite | CookieMode::Prefix => {
             let Some(sc) = server_cookie else { return b'N' };
             let mut flag = b'N';

@@ -73,8 +73,6 @@ pub(crate) enum Cause {
     ClientTimeout,
     /// The process is hard-stopping (`KH--`).
     Killed,
-    /// Something inside the proxy failed (`PR--`/internal).
-    Internal,
 }
 
 impl Cause {
@@ -94,7 +92,6 @@ impl Cause {
             Cause::ClientAborted => None,
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
-            Cause::Internal => Some(500),
         }
     }
 
@@ -113,7 +110,6 @@ impl Cause {
             Cause::ClientAborted => *b"CH",
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",
-            Cause::Internal => *b"IH",
         }
     }
 }

@@ -9,7 +9,6 @@ use tokio::sync::watch;
 use crate::listeners::Listeners;
 use crate::log::{LogStats, Logger};
 use crate::shutdown::{ShutdownHandle, ShutdownState};
-use crate::upstream::Pools;
 
 /// Everything request tasks share. Read-mostly; mutable parts are atomics.
 pub(crate) struct Shared {
@@ -18,7 +17,6 @@ pub(crate) struct Shared {
     pub(crate) shutdown: Arc<ShutdownState>,
     pub(crate) listeners: watch::Sender<Listeners>,
     pub(crate) logger: Logger,
-    pub(crate) pools: Pools,
     pub(crate) limits: crate::accept::Limits,
 }
 
@@ -53,7 +51,6 @@ impl Proxy {
                 shutdown: ShutdownState::new(),
                 listeners: tx,
                 logger: Logger::new(tag),
-                pools: Pools::default(),
                 limits: crate::accept::Limits::default(),
             }),
         }
@@ -64,7 +61,6 @@ impl Proxy {
     /// done; after [`ShutdownHandle::hard_stop`], once they are cut. Must run
     /// on a tokio runtime (multi-thread recommended).
     pub async fn serve(&self, listeners: Listeners) {
-        self.shared.logger.start();
         self.set_listeners(listeners);
         crate::accept::supervise(self.shared.clone()).await;
         self.shared.shutdown.wait_drained().await;

@@ -101,7 +101,7 @@ impl Drop for BeSession {
 impl TxnEnd {
     /// Account for the response sent: `bytes` to the client, `term` the
     /// termination code if the transfer ended abnormally.
-    pub(crate) fn finish(mut self, shared: &Shared, bytes: u64, term: Option<[u8; 2]>) {
+    pub(crate) fn finish(mut self, shared: &Shared, bytes: u64, bin: u64, term: Option<[u8; 2]>) {
         let ta = self.start.elapsed();
         self.log.times.ta = ta;
         self.log.bytes = bytes;
@@ -110,11 +110,14 @@ impl TxnEnd {
             self.log.term[1] = t[1];
         }
         self.fe_live.fe.bout.fetch_add(bytes, Relaxed);
+        self.fe_live.fe.bin.fetch_add(bin, Relaxed);
         if let Some(be) = &self.be {
             be.0.be.bout.fetch_add(bytes, Relaxed);
+            be.0.be.bin.fetch_add(bin, Relaxed);
         }
         if let Some(s) = &self.srv_live {
             s.counters.bout.fetch_add(bytes, Relaxed);
+            s.counters.bin.fetch_add(bin, Relaxed);
         }
         if self.time_stats {
             let t = self.log.times;
@@ -162,7 +165,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
         return internal(&cx, &head);
     };
     let origin = Origin { src: cx.conn.src_ip(), dst_port: cx.conn.dst_port(), tls: cx.conn.tls };
-    let mut log = LogRecord::new(fe.cfg.clone(), fe.name.clone(), cx.start.date);
+    let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), cx.start.date);
     log.client = cx.conn.client;
     log.frontend_addr = cx.conn.local;
     log.tls = cx.conn.tls;
@@ -249,41 +252,17 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     match fw {
         Forwarded::Response { reply } => *reply,
         Forwarded::Failed { cause, body_unread, end } => {
-            if cause.status().is_none() {
-                // The client is gone: no response at all.
-                let mut r = error(&fe, Some(&be), cause, *end, true);
-                r.raw = None;
-                r.close = true;
-                return r;
-            }
             error(&fe, Some(&be), cause, *end, body_unread)
         }
     }
 }
 
 fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
+    // The frontend vanished between accept and this request (a reload):
+    // answer 503 and close.
     let _ = head;
+    let log = LogRecord::new(None, cx.conn.frontend.clone(), cx.start.date);
     let fe_live = Arc::new(ProxyLive::default());
-    let px = Arc::new(switchyard_config::Proxy {
-        name: cx.conn.frontend.to_string(),
-        id: 0,
-        kind: switchyard_config::ProxyKind::Frontend,
-        location: Default::default(),
-        mode: Default::default(),
-        timeouts: Default::default(),
-        options: Default::default(),
-        logs: Vec::new(),
-        log_format: None,
-        acls: Vec::new(),
-        http_request: Vec::new(),
-        http_response: Vec::new(),
-        frontend: None,
-        backend: None,
-        disabled: false,
-        forced_id: false,
-        description: None,
-    });
-    let log = LogRecord::new(px, cx.conn.frontend.clone(), cx.start.date);
     Reply {
         status: 503,
         reason: Cow::Borrowed(pages::reason(503)),
@@ -325,10 +304,28 @@ fn page(fe: &ProxyRt, be: Option<&ProxyRt>, status: u16, mut end: TxnEnd, term: 
     }
 }
 
-/// The error page for `cause`, with its counters and termination code.
-pub(crate) fn error(fe: &ProxyRt, be: Option<&ProxyRt>, cause: Cause, end: TxnEnd, unread_body: bool) -> Reply {
-    let status = cause.status().unwrap_or(503);
-    page(fe, be, status, end, cause.term(), unread_body)
+/// The error page for `cause`, with its counters and termination code; no
+/// response at all (status 0) when the client is gone.
+pub(crate) fn error(fe: &ProxyRt, be: Option<&ProxyRt>, cause: Cause, mut end: TxnEnd, unread_body: bool) -> Reply {
+    match cause.status() {
+        Some(status) => page(fe, be, status, end, cause.term(), unread_body),
+        None => {
+            let t = cause.term();
+            end.log.term[0] = t[0];
+            end.log.term[1] = t[1];
+            end.log.status = -1;
+            Reply {
+                status: 0,
+                reason: Cow::Borrowed(""),
+                headers: HeaderMap::new(),
+                body: RespBody::Empty,
+                raw: None,
+                close: true,
+                lease: None,
+                end,
+            }
+        }
+    }
 }
 
 /// Build the reply for a rule that answers locally.

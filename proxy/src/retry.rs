@@ -5,12 +5,11 @@
 //! `do_l7_retry`.
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{HeaderValue, CONNECTION, EXPECT};
+use http::header::{CONNECTION, EXPECT};
 use http::{HeaderMap, Method, Request, Uri, Version};
 use hyper::body::Incoming;
 use switchyard_config::{Balance, HttpConnMode, HttpReuse, RetryOn};
@@ -150,7 +149,7 @@ pub(crate) async fn forward(
     loop {
         // ---- assign a server and get a slot on it
         let t_assign = Instant::now();
-        let assigned = assign(cx, be, backend, &head, origin, &mut target, &mut direct, prev, &mut end, &owner, t_queue).await;
+        let assigned = assign(be, backend, &head, origin, &mut target, &mut direct, prev, &mut end, &owner, t_queue).await;
         queued_ms += t_assign.elapsed().as_millis() as i64;
         end.log.times.tw = queued_ms;
         let (idx, slot) = match assigned {
@@ -213,7 +212,7 @@ pub(crate) async fn forward(
                 drop(slot);
                 let cause = match e {
                     ConnectError::Timeout => Cause::ConnectTimeout,
-                    ConnectError::Failed(_) => Cause::ConnectFailed,
+                    ConnectError::Failed => Cause::ConnectFailed,
                 };
                 if retries >= max_retries || !retry_on.has(RetryOn::CONN_FAILURE) {
                     bump(&srv.live.counters.econ);
@@ -280,6 +279,12 @@ pub(crate) async fn forward(
                     drop(slot);
                     return client_aborted(fe, be, end);
                 }
+                if cause == Cause::ClientTimeout {
+                    drop(slot);
+                    bump(&fe.live.fe.cli_abrt);
+                    bump(&be.live.be.cli_abrt);
+                    return Forwarded::Failed { cause, body_unread: true, end: Box::new(end) };
+                }
                 let bit = match cause {
                     Cause::UpstreamTimeout => RetryOn::RESPONSE_TIMEOUT,
                     Cause::UpstreamInvalid => RetryOn::JUNK_RESPONSE,
@@ -330,9 +335,9 @@ pub(crate) async fn forward(
                 }
                 end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
                 end.log.retries = retries;
-                let lease = Lease { sender: Some(sender), addr, live: srv.live.clone(), slot: Some(slot), reusable: reuse };
+                let lease = Lease { sender: Some(sender), addr, live: srv.live.clone(), slot: Some(slot), reusable: reuse, t_server };
                 return Forwarded::Response {
-                    reply: Box::new(response(cx, fe, be, backend, srv, &head, origin, resp, lease, end, &mut sw, direct.is_some())),
+                    reply: Box::new(response(&cx.snap, fe, be, backend, srv, &head, origin, resp, lease, end, &mut sw, direct.is_some())),
                 };
             }
         }
@@ -396,7 +401,6 @@ fn l7_retry(
 /// Assign a server and take a slot on it, queueing when needed.
 #[allow(clippy::too_many_arguments)]
 async fn assign(
-    cx: &ReqCtx<'_>,
     be: &ProxyRt,
     backend: &BackendRt,
     head: &ReqHead,
@@ -563,8 +567,8 @@ async fn exchange(mut sender: Sender, req: Request<ReqBody>, t_server: Option<Du
 fn classify(e: &hyper::Error) -> Cause {
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
-        if s.downcast_ref::<BodyError>().is_some() {
-            return Cause::ClientAborted;
+        if let Some(b) = s.downcast_ref::<BodyError>() {
+            return if *b == BodyError::Timeout { Cause::ClientTimeout } else { Cause::ClientAborted };
         }
         src = s.source();
     }
@@ -581,7 +585,7 @@ fn classify(e: &hyper::Error) -> Cause {
 /// (backend's, then frontend's), counters.
 #[allow(clippy::too_many_arguments)]
 fn response(
-    cx: &ReqCtx<'_>,
+    snap: &switchyard_state::Snapshot,
     fe: &ProxyRt,
     be: &ProxyRt,
     backend: &BackendRt,
@@ -613,10 +617,10 @@ fn response(
         let flag = cookie::on_response(ck, srv.cfg.cookie.as_deref(), direct, &head.method, status, &mut headers);
         end.log.term[3] = flag;
     }
-    rules::run_response(&cx.snap, &backend.http_response, head, origin, &mut headers, sw);
+    rules::run_response(snap, &backend.http_response, head, origin, &mut headers, sw);
     if let Some(f) = fe.frontend.as_ref() {
         if !std::ptr::eq(fe, be) {
-            rules::run_response(&cx.snap, &f.http_response, head, origin, &mut headers, sw);
+            rules::run_response(snap, &f.http_response, head, origin, &mut headers, sw);
         }
     }
     if let Some(l) = sw.log_level {
@@ -626,7 +630,6 @@ fn response(
     srv.live.counters.req_tot.fetch_add(1, Relaxed);
     end.log.status = i32::from(status);
     end.time_stats = true;
-    let _ = HeaderValue::from_static("");
     Reply {
         status,
         reason,
@@ -638,6 +641,3 @@ fn response(
         end,
     }
 }
-
-#[allow(dead_code)]
-fn _addr_type_check(_: SocketAddr) {}

@@ -37,10 +37,6 @@ impl ShutdownState {
         *self.phase.borrow() != RUNNING
     }
 
-    pub(crate) fn is_hard(&self) -> bool {
-        *self.phase.borrow() == HARD
-    }
-
     fn raise(&self, to: u8) {
         self.phase.send_if_modified(|p| {
             if *p < to {

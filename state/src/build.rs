@@ -61,14 +61,16 @@ pub fn build(
         }
     }
 
-    // Maps, numbered from 1... in name order unless a previous snapshot
-    // already gave the same map an id.
     let mut maps = Vec::new();
     let mut map_names = HashMap::new();
     let resolve_be = |n: &str| backends.get(n).copied();
+    // Map ids as HAProxy numbers them (see `map_ids`), unless a previous
+    // snapshot already gave the same map an id.
+    let haproxy_ids = crate::map_ids::haproxy_map_ids(&config);
     for (i, (name, mf)) in config.maps.iter().enumerate() {
         let uid = prev
             .and_then(|p| p.map_idx(name).and_then(|m| p.maps.get(m.get())).map(|m| m.uid))
+            .or_else(|| haproxy_ids.get(name).copied())
             .unwrap_or(i as u32 + 1);
         let m = MapRt::new(name, mf.path.clone(), uid, mf.kind, mf.first_use.clone(), &mf.entries, &resolve_be)
             .map_err(|e| BuildError::BadMap { map: name.clone(), reason: e.to_string() })?;

@@ -103,12 +103,9 @@ impl ServerLive {
                 self.observe_last.store(ev as u8, Relaxed);
                 self.observe_errors.fetch_add(1, Relaxed);
             }
-            Some(false) => {
-                if self.observe_errors.load(Relaxed) != 0 {
-                    self.observe_errors.store(0, Relaxed);
-                }
-            }
-            None => {}
+            // Only write when needed: the usual case is a streak of 0.
+            Some(false) if self.observe_errors.load(Relaxed) != 0 => self.observe_errors.store(0, Relaxed),
+            Some(false) | None => {}
         }
     }
 }

@@ -41,7 +41,8 @@ fn proxy(args: &cli::Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     console::set_quiet(args.quiet && !args.verbose);
-    if let Some(dir) = &args.chdir {
+    // A daemon's background child inherits the directory already changed.
+    if let Some(dir) = args.chdir.as_ref().filter(|_| !run::is_daemon_child()) {
         if let Err(e) = std::env::set_current_dir(dir) {
             console::alert(&format!(
                 "[haproxy.main()] Cannot chdir to '{}' : {e}",

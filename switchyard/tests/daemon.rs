@@ -117,3 +117,37 @@ fn sf_soft_stops_the_old_process_once_the_new_one_is_bound() {
         .unwrap_or_else(|| panic!("the old process did not finish after -sf"));
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn ws_notifies_systemd_when_ready() {
+    let up = FakeUpstream::start("up");
+    let dir = tempdir();
+    let port = tk::free_port();
+    write(dir.path(), "haproxy.cfg", &config(port, up.addr()));
+    let sock_path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path)
+        .unwrap_or_else(|e| panic!("bind notify socket: {e}"));
+    sock.set_read_timeout(Some(STARTUP))
+        .unwrap_or_else(|e| panic!("timeout: {e}"));
+    let mut cmd = Command::new(switchyard());
+    cmd.current_dir(dir.path())
+        .env("NOTIFY_SOCKET", &sock_path)
+        .args(["-Ws", "-f", "haproxy.cfg"]);
+    let mut child = tk::ChildGuard::spawn("ws", cmd).unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut buf = [0u8; 256];
+    let n = sock
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("no notification: {e}"));
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(msg.contains("READY=1"), "{msg}");
+    assert!(msg.contains(&format!("MAINPID={}", child.pid())), "{msg}");
+    assert!(tk::can_connect(lo(port)), "ready means listening");
+    child.wait_for_line("Loading success.", Duration::from_secs(5));
+    child
+        .signal(tk::Signal::SIGUSR1)
+        .unwrap_or_else(|e| panic!("signal: {e}"));
+    let n = sock
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("no stopping notification: {e}"));
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
+}

@@ -13,7 +13,6 @@ pub(crate) struct Kw {
 }
 
 /// HAProxy's ACCESS_* bits that matter to a worker CLI.
-pub(crate) const ACCESS_MASTER: u16 = 0x08;
 pub(crate) const ACCESS_MASTER_ONLY: u16 = 0x10;
 pub(crate) const ACCESS_EXPERT: u16 = 0x20;
 pub(crate) const ACCESS_EXPERIMENTAL: u16 = 0x40;

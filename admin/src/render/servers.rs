@@ -132,7 +132,7 @@ pub fn servers_state(snap: &Snapshot, only: Option<usize>, now_ms: u64) -> Strin
                 live.health.load(Relaxed),
                 check_state(sv),
                 agent_state(sv),
-                u8::from(px.cfg.forced_id),
+                0u8,
                 u8::from(sv.cfg.forced_id),
                 fqdn,
                 port(sv),

@@ -33,7 +33,9 @@ struct Target {
 
 fn locate(snap: &Snapshot, t: &Target) -> Option<(ProxyIdx, ServerIdx)> {
     let (p, s) = snap.find_server(&t.proxy, &t.server)?;
-    snap.server(p, s).is_some_and(|sv| Arc::ptr_eq(&sv.live, &t.live)).then_some((p, s))
+    snap.server(p, s)
+        .is_some_and(|sv| Arc::ptr_eq(&sv.live, &t.live))
+        .then_some((p, s))
 }
 
 pub(crate) fn apply(store: &Store, section: &str, host: &str, family: Family, v: &Verdict) {
@@ -48,7 +50,11 @@ pub(crate) fn apply(store: &Store, section: &str, host: &str, family: Family, v:
                 && c.addr.host == host
                 && Family::from_prefer(c.resolve_prefer.as_deref()) == family
             {
-                targets.push(Target { proxy: px.name.clone(), server: sv.name.clone(), live: sv.live.clone() });
+                targets.push(Target {
+                    proxy: px.name.clone(),
+                    server: sv.name.clone(),
+                    live: sv.live.clone(),
+                });
             }
         }
     }
@@ -66,7 +72,10 @@ pub(crate) fn apply(store: &Store, section: &str, host: &str, family: Family, v:
 }
 
 fn pick(ips: &[IpAddr], family: Family) -> Option<IpAddr> {
-    ips.iter().find(|ip| family.matches(ip)).or_else(|| ips.first()).copied()
+    ips.iter()
+        .find(|ip| family.matches(ip))
+        .or_else(|| ips.first())
+        .copied()
 }
 
 /// A change to publish for one server.
@@ -79,7 +88,9 @@ struct Change {
 
 fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
     let snap = store.load_full();
-    let Some((p, s)) = locate(&snap, t) else { return };
+    let Some((p, s)) = locate(&snap, t) else {
+        return;
+    };
     let Some(sv) = snap.server(p, s) else { return };
     let current = sv.addr.map(|a| a.ip());
     let rmaint = sv.admin.has(AdminState::RMAINT);
@@ -87,14 +98,34 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
         Verdict::Answer { ips, .. } if !ips.is_empty() => {
             let keep = current.is_some_and(|c| ips.contains(&c));
             let new_ip = if keep { None } else { pick(ips, family) };
-            (Change { new_ip, clear_addr: false, set_rmaint: false, clear_rmaint: rmaint }, "")
+            (
+                Change {
+                    new_ip,
+                    clear_addr: false,
+                    set_rmaint: false,
+                    clear_rmaint: rmaint,
+                },
+                "",
+            )
         }
-        Verdict::Answer { .. } => {
-            (Change { new_ip: None, clear_addr: true, set_rmaint: !rmaint, clear_rmaint: false }, "No IP for server ")
-        }
-        Verdict::Failed { cause, expired } => {
-            (Change { new_ip: None, clear_addr: false, set_rmaint: *expired && !rmaint, clear_rmaint: false }, *cause)
-        }
+        Verdict::Answer { .. } => (
+            Change {
+                new_ip: None,
+                clear_addr: true,
+                set_rmaint: !rmaint,
+                clear_rmaint: false,
+            },
+            "No IP for server ",
+        ),
+        Verdict::Failed { cause, expired } => (
+            Change {
+                new_ip: None,
+                clear_addr: false,
+                set_rmaint: *expired && !rmaint,
+                clear_rmaint: false,
+            },
+            *cause,
+        ),
     };
     if change.new_ip.is_none() && !change.set_rmaint && !change.clear_rmaint {
         return;
@@ -103,9 +134,13 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
 
     let _g = lock();
     let published = store.update(|next| {
-        let Some((p, s)) = locate(next, t) else { return Err(()) };
+        let Some((p, s)) = locate(next, t) else {
+            return Err(());
+        };
         let before = next.clone();
-        let Some(sv) = next.server_mut(p, s) else { return Err(()) };
+        let Some(sv) = next.server_mut(p, s) else {
+            return Err(());
+        };
         let was = sv.admin;
         let old = sv.addr;
         let port = sv.addr.map(|a| a.port()).or(sv.cfg.addr.port).unwrap_or(0);
@@ -123,16 +158,30 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
         }
         Ok((before, was, old, p, s))
     });
-    let Ok((before, was, old, p, s)) = published else { return };
+    let Ok((before, was, old, p, s)) = published else {
+        return;
+    };
     let after = store.load_full();
 
     if let Some(ip) = change.new_ip {
-        let old = old.map(|a| a.ip().to_string()).unwrap_or_else(|| "(none)".to_string());
-        emit_server(LogLevel::Notice, &format!("{}/{} changed its IP from {old} to {ip} by {by}", t.proxy, t.server));
+        let old = old
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "(none)".to_string());
+        emit_server(
+            LogLevel::Notice,
+            &format!(
+                "{}/{} changed its IP from {old} to {ip} by {by}",
+                t.proxy, t.server
+            ),
+        );
     }
     // The publish above is the only one between `before` and `after` for
     // this server while we hold the transition lock.
-    let (Some(px_before), Some(px), Some(sv)) = (before.proxy(p), after.proxy(p), after.server(p, s)) else { return };
+    let (Some(px_before), Some(px), Some(sv)) =
+        (before.proxy(p), after.proxy(p), after.server(p, s))
+    else {
+        return;
+    };
     if !Arc::ptr_eq(&sv.live, &t.live) {
         return;
     }
@@ -140,7 +189,10 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
     if change.clear_rmaint {
         emit_server(
             LogLevel::Notice,
-            &format!("Server {}/{} administratively READY thanks to valid DNS answer", t.proxy, t.server),
+            &format!(
+                "Server {}/{} administratively READY thanks to valid DNS answer",
+                t.proxy, t.server
+            ),
         );
     }
 }

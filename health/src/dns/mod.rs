@@ -35,7 +35,11 @@ pub(crate) struct DnsManager {
 
 impl DnsManager {
     pub(crate) fn new(store: Arc<Store>, stop: watch::Receiver<bool>) -> DnsManager {
-        DnsManager { store, stop, tasks: HashMap::new() }
+        DnsManager {
+            store,
+            stop,
+            tasks: HashMap::new(),
+        }
     }
 
     /// Start resolutions that the snapshot needs, stop the others (and
@@ -45,11 +49,15 @@ impl DnsManager {
         for px in &snap.proxies {
             let Some(be) = &px.backend else { continue };
             for sv in &be.servers {
-                let Some(section) = &sv.cfg.resolvers else { continue };
+                let Some(section) = &sv.cfg.resolvers else {
+                    continue;
+                };
                 if sv.cfg.addr.ip.is_some() || sv.cfg.addr.host.is_empty() {
                     continue;
                 }
-                let Some(r) = snap.config.resolvers.iter().find(|r| &r.name == section) else { continue };
+                let Some(r) = snap.config.resolvers.iter().find(|r| &r.name == section) else {
+                    continue;
+                };
                 if r.nameservers.is_empty() {
                     continue;
                 }
@@ -72,7 +80,12 @@ impl DnsManager {
             if self.tasks.contains_key(&key) {
                 continue;
             }
-            let task = tokio::spawn(resolution_task(self.store.clone(), key.clone(), cfg.clone(), self.stop.clone()));
+            let task = tokio::spawn(resolution_task(
+                self.store.clone(),
+                key.clone(),
+                cfg.clone(),
+                self.stop.clone(),
+            ));
             self.tasks.insert(key, (cfg, task));
         }
     }
@@ -88,10 +101,19 @@ fn hold(r: &Resolvers, what: &str, default: Duration) -> Duration {
     r.hold.get(what).copied().unwrap_or(default)
 }
 
-async fn resolution_task(store: Arc<Store>, key: ResKey, cfg: Resolvers, mut stop: watch::Receiver<bool>) {
+async fn resolution_task(
+    store: Arc<Store>,
+    key: ResKey,
+    cfg: Resolvers,
+    mut stop: watch::Receiver<bool>,
+) {
     let servers = NameServers::new(&cfg);
     let valid = hold(&cfg, "valid", Duration::from_secs(10));
-    let resolve = if cfg.timeout_resolve.is_zero() { Duration::from_secs(1) } else { cfg.timeout_resolve };
+    let resolve = if cfg.timeout_resolve.is_zero() {
+        Duration::from_secs(1)
+    } else {
+        cfg.timeout_resolve
+    };
     let mut last_valid = Instant::now();
     loop {
         let result = servers.resolve(&key.host, key.family).await;
@@ -103,7 +125,10 @@ async fn resolution_task(store: Arc<Store>, key: ResKey, cfg: Resolvers, mut sto
             Err(_) => resolve,
         };
         let verdict = match result {
-            Ok(answer) => apply::Verdict::Answer { ns: answer.nameserver, ips: answer.ips },
+            Ok(answer) => apply::Verdict::Answer {
+                ns: answer.nameserver,
+                ips: answer.ips,
+            },
             Err(e) => {
                 let (what, cause) = match e {
                     QueryError::Nx => ("nx", "DNS NX status"),

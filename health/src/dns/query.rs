@@ -4,10 +4,12 @@
 
 use std::net::IpAddr;
 
-use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::Protocol;
+use hickory_resolver::config::{
+    LookupIpStrategy, NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts,
+};
 use hickory_resolver::error::ResolveErrorKind;
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::config::Protocol;
 use hickory_resolver::TokioAsyncResolver;
 use switchyard_config::Resolvers;
 use tokio::task::JoinSet;
@@ -29,7 +31,10 @@ impl Family {
     }
 
     pub(crate) fn matches(self, ip: &IpAddr) -> bool {
-        matches!((self, ip), (Family::V6, IpAddr::V6(_)) | (Family::V4, IpAddr::V4(_)))
+        matches!(
+            (self, ip),
+            (Family::V6, IpAddr::V6(_)) | (Family::V4, IpAddr::V4(_))
+        )
     }
 }
 
@@ -78,7 +83,11 @@ impl NameServers {
                 let config = ResolverConfig::from_parts(None, Vec::new(), group);
                 let mk = |strategy| {
                     let mut o = ResolverOpts::default();
-                    o.timeout = if cfg.timeout_retry.is_zero() { std::time::Duration::from_secs(1) } else { cfg.timeout_retry };
+                    o.timeout = if cfg.timeout_retry.is_zero() {
+                        std::time::Duration::from_secs(1)
+                    } else {
+                        cfg.timeout_retry
+                    };
                     o.attempts = cfg.resolve_retries.max(1) as usize;
                     o.use_hosts_file = false;
                     o.cache_size = 0;
@@ -99,7 +108,11 @@ impl NameServers {
 
     /// Query every nameserver at once; the first answer wins.
     pub(crate) async fn resolve(&self, host: &str, family: Family) -> Result<Answer, QueryError> {
-        let fqdn = if host.ends_with('.') { host.to_string() } else { format!("{host}.") };
+        let fqdn = if host.ends_with('.') {
+            host.to_string()
+        } else {
+            format!("{host}.")
+        };
         let mut set = JoinSet::new();
         for (name, v6, v4) in &self.servers {
             let r = match family {
@@ -109,14 +122,22 @@ impl NameServers {
             let (name, fqdn) = (name.clone(), fqdn.clone());
             set.spawn(async move {
                 match r.lookup_ip(fqdn.as_str()).await {
-                    Ok(l) => Ok(Answer { nameserver: name, ips: l.iter().collect() }),
+                    Ok(l) => Ok(Answer {
+                        nameserver: name,
+                        ips: l.iter().collect(),
+                    }),
                     Err(e) => match e.kind() {
-                        ResolveErrorKind::NoRecordsFound { response_code, .. } => match *response_code {
-                            ResponseCode::NXDomain => Err(QueryError::Nx),
-                            ResponseCode::NoError => Ok(Answer { nameserver: name, ips: Vec::new() }),
-                            ResponseCode::Refused => Err(QueryError::Refused),
-                            _ => Err(QueryError::Other),
-                        },
+                        ResolveErrorKind::NoRecordsFound { response_code, .. } => {
+                            match *response_code {
+                                ResponseCode::NXDomain => Err(QueryError::Nx),
+                                ResponseCode::NoError => Ok(Answer {
+                                    nameserver: name,
+                                    ips: Vec::new(),
+                                }),
+                                ResponseCode::Refused => Err(QueryError::Refused),
+                                _ => Err(QueryError::Other),
+                            }
+                        }
                         ResolveErrorKind::Timeout => Err(QueryError::Timeout),
                         _ => Err(QueryError::Other),
                     },

@@ -11,14 +11,25 @@ use switchyard_config::HttpCheck;
 /// Build the request for `hc`. `state_header` is the value of
 /// `x-haproxy-server-state` when `http-check send-state` is on.
 pub fn build_request(hc: &HttpCheck, state_header: Option<&str>) -> Vec<u8> {
-    let method = if hc.method.is_empty() { "OPTIONS" } else { hc.method.as_str() };
-    let uri = if hc.uri.is_empty() { "/" } else { hc.uri.as_str() };
+    let method = if hc.method.is_empty() {
+        "OPTIONS"
+    } else {
+        hc.method.as_str()
+    };
+    let uri = if hc.uri.is_empty() {
+        "/"
+    } else {
+        hc.uri.as_str()
+    };
     // The old `option httpchk GET / HTTP/1.1\r\nHost:\ x` trick: header
     // lines glued to the version.
     let mut parts = hc.version.split("\r\n");
     let version = parts.next().filter(|v| !v.is_empty()).unwrap_or("HTTP/1.0");
     let mut headers: Vec<(String, String)> = parts
-        .filter_map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_string(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        })
         .collect();
     headers.extend(hc.headers.iter().cloned());
 
@@ -66,7 +77,10 @@ mod tests {
             method: m.into(),
             uri: u.into(),
             version: v.into(),
-            headers: h.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            headers: h
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             ..HttpCheck::default()
         }
     }
@@ -77,24 +91,45 @@ mod tests {
 
     #[test]
     fn reference_forms() {
-        assert_eq!(s(build_request(&hc("", "", "", &[]), None)), "OPTIONS / HTTP/1.0\r\n\r\n");
-        assert_eq!(s(build_request(&hc("GET", "/health", "", &[]), None)), "GET /health HTTP/1.0\r\n\r\n");
         assert_eq!(
-            s(build_request(&hc("GET", "/healthz", "HTTP/1.1", &[("Host", "app.local")]), None)),
+            s(build_request(&hc("", "", "", &[]), None)),
+            "OPTIONS / HTTP/1.0\r\n\r\n"
+        );
+        assert_eq!(
+            s(build_request(&hc("GET", "/health", "", &[]), None)),
+            "GET /health HTTP/1.0\r\n\r\n"
+        );
+        assert_eq!(
+            s(build_request(
+                &hc("GET", "/healthz", "HTTP/1.1", &[("Host", "app.local")]),
+                None
+            )),
             "GET /healthz HTTP/1.1\r\nhost: app.local\r\nconnection: close\r\n\r\n"
         );
         // seed 000: `http-check send meth GET  uri /`
-        assert_eq!(s(build_request(&hc("GET", "/", "", &[]), None)), "GET / HTTP/1.0\r\n\r\n");
-        assert_eq!(s(build_request(&hc("HEAD", "/health", "HTTP/1.0", &[]), None)), "HEAD /health HTTP/1.0\r\n\r\n");
+        assert_eq!(
+            s(build_request(&hc("GET", "/", "", &[]), None)),
+            "GET / HTTP/1.0\r\n\r\n"
+        );
+        assert_eq!(
+            s(build_request(&hc("HEAD", "/health", "HTTP/1.0", &[]), None)),
+            "HEAD /health HTTP/1.0\r\n\r\n"
+        );
     }
 
     #[test]
     fn glued_headers_and_body() {
         let r = build_request(&hc("GET", "/", "HTTP/1.1\r\nHost: www", &[]), None);
-        assert_eq!(s(r), "GET / HTTP/1.1\r\nhost: www\r\nconnection: close\r\n\r\n");
+        assert_eq!(
+            s(r),
+            "GET / HTTP/1.1\r\nhost: www\r\nconnection: close\r\n\r\n"
+        );
         let mut c = hc("POST", "/x", "HTTP/1.1", &[]);
         c.body = Some("ping".into());
-        assert_eq!(s(build_request(&c, None)), "POST /x HTTP/1.1\r\ncontent-length: 4\r\nconnection: close\r\n\r\nping");
+        assert_eq!(
+            s(build_request(&c, None)),
+            "POST /x HTTP/1.1\r\ncontent-length: 4\r\nconnection: close\r\n\r\nping"
+        );
     }
 
     #[test]

@@ -40,20 +40,37 @@ pub fn parse_response(buf: &[u8], eof: bool, head: bool) -> ReadState {
     let mut r = httparse::Response::new(&mut hdrs);
     let off = match r.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return if eof { ReadState::Invalid } else { ReadState::NeedMore },
+        Ok(httparse::Status::Partial) => {
+            return if eof {
+                ReadState::Invalid
+            } else {
+                ReadState::NeedMore
+            }
+        }
         Err(_) => return ReadState::Invalid,
     };
     let code = r.code.unwrap_or(0);
     let reason = r.reason.unwrap_or("").to_string();
-    let headers: Vec<(String, Vec<u8>)> = r.headers.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.to_vec())).collect();
+    let headers: Vec<(String, Vec<u8>)> = r
+        .headers
+        .iter()
+        .map(|h| (h.name.to_ascii_lowercase(), h.value.to_vec()))
+        .collect();
     let rest = &buf[off..];
-    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_slice());
+    let header = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_slice())
+    };
     let no_body = head || (100..200).contains(&code) || code == 204 || code == 304;
     let body = if no_body {
         Some(Vec::new())
     } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case(b"chunked")) {
         dechunk(rest).or_else(|| eof.then(|| rest.to_vec()))
-    } else if let Some(len) = header("content-length").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok()) {
+    } else if let Some(len) = header("content-length")
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok())
+    {
         if rest.len() >= len {
             Some(rest[..len].to_vec())
         } else {
@@ -63,7 +80,12 @@ pub fn parse_response(buf: &[u8], eof: bool, head: bool) -> ReadState {
         eof.then(|| rest.to_vec())
     };
     match body {
-        Some(body) => ReadState::Done(ParsedResponse { code, reason, headers, body }),
+        Some(body) => ReadState::Done(ParsedResponse {
+            code,
+            reason,
+            headers,
+            body,
+        }),
         None => ReadState::NeedMore,
     }
 }
@@ -93,7 +115,10 @@ enum Matcher {
     Rstatus(Regex),
     String(Vec<u8>),
     Rstring(Regex),
-    Hdr { name: String, value: Option<String> },
+    Hdr {
+        name: String,
+        value: Option<String>,
+    },
     /// A rule that could not be compiled never matches.
     Never,
 }
@@ -125,15 +150,25 @@ impl ExpectRules {
             .map(|e| {
                 let m = match &e.matcher {
                     ExpectMatcher::Status(r) => Matcher::Status(r.clone()),
-                    ExpectMatcher::Rstatus(re) => Regex::new(re).map(Matcher::Rstatus).unwrap_or(Matcher::Never),
+                    ExpectMatcher::Rstatus(re) => Regex::new(re)
+                        .map(Matcher::Rstatus)
+                        .unwrap_or(Matcher::Never),
                     ExpectMatcher::String(s) => Matcher::String(s.as_bytes().to_vec()),
-                    ExpectMatcher::Rstring(re) => Regex::new(re).map(Matcher::Rstring).unwrap_or(Matcher::Never),
+                    ExpectMatcher::Rstring(re) => Regex::new(re)
+                        .map(Matcher::Rstring)
+                        .unwrap_or(Matcher::Never),
                     ExpectMatcher::Hdr(text) => parse_hdr_rule(text),
                 };
-                Rule { negate: e.negate, m }
+                Rule {
+                    negate: e.negate,
+                    m,
+                }
             })
             .collect();
-        ExpectRules { rules, disable_on_404: hc.disable_on_404 }
+        ExpectRules {
+            rules,
+            disable_on_404: hc.disable_on_404,
+        }
     }
 }
 
@@ -168,9 +203,17 @@ pub struct ResponseVerdict {
 
 /// Judge a response. `server_stopped`: the server is DOWN (then a 404 is
 /// not a soft-stop but a plain failure).
-pub fn evaluate_response(rules: &ExpectRules, server_stopped: bool, resp: &ParsedResponse) -> ResponseVerdict {
+pub fn evaluate_response(
+    rules: &ExpectRules,
+    server_stopped: bool,
+    resp: &ParsedResponse,
+) -> ResponseVerdict {
     let code = resp.code;
-    let v = |status, code: Option<u16>, desc: &str| ResponseVerdict { status, code, desc: desc.to_string() };
+    let v = |status, code: Option<u16>, desc: &str| ResponseVerdict {
+        status,
+        code,
+        desc: desc.to_string(),
+    };
     if rules.disable_on_404 && !server_stopped && code == 404 {
         return v(CheckStatus::L7OkC, Some(code), "");
     }
@@ -186,7 +229,11 @@ pub fn evaluate_response(rules: &ExpectRules, server_stopped: bool, resp: &Parse
             return if r.m.is_status() {
                 v(CheckStatus::L7Sts, Some(code), &resp.reason)
             } else if r.negate {
-                v(CheckStatus::L7Rsp, None, "HTTP check matched unwanted content")
+                v(
+                    CheckStatus::L7Rsp,
+                    None,
+                    "HTTP check matched unwanted content",
+                )
             } else {
                 v(CheckStatus::L7Rsp, None, "HTTP content check did not match")
             };
@@ -197,7 +244,9 @@ pub fn evaluate_response(rules: &ExpectRules, server_stopped: bool, resp: &Parse
 
 fn matches(m: &Matcher, resp: &ParsedResponse) -> bool {
     match m {
-        Matcher::Status(ranges) => ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&resp.code)),
+        Matcher::Status(ranges) => ranges
+            .iter()
+            .any(|(lo, hi)| (*lo..=*hi).contains(&resp.code)),
         Matcher::Rstatus(re) => re.is_match(resp.code.to_string().as_bytes()),
         Matcher::String(s) => s.is_empty() || resp.body.windows(s.len()).any(|w| w == s.as_slice()),
         Matcher::Rstring(re) => re.is_match(&resp.body),
@@ -222,7 +271,12 @@ mod tests {
     }
 
     fn rules(expect: Vec<HttpExpect>, d404: bool) -> ExpectRules {
-        ExpectRules::compile(&HttpCheck { enabled: true, expect, disable_on_404: d404, ..HttpCheck::default() })
+        ExpectRules::compile(&HttpCheck {
+            enabled: true,
+            expect,
+            disable_on_404: d404,
+            ..HttpCheck::default()
+        })
     }
 
     fn ex(negate: bool, matcher: ExpectMatcher) -> HttpExpect {
@@ -238,67 +292,182 @@ mod tests {
     fn parse_states() {
         assert_eq!(parse_response(b"", false, false), ReadState::NeedMore);
         assert_eq!(parse_response(b"", true, false), ReadState::Invalid);
-        assert_eq!(parse_response(b"GARBAGE\r\n\r\n", true, false), ReadState::Invalid);
-        assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Len", false, false), ReadState::NeedMore);
-        assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Len", true, false), ReadState::Invalid);
-        assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe", false, false), ReadState::NeedMore);
+        assert_eq!(
+            parse_response(b"GARBAGE\r\n\r\n", true, false),
+            ReadState::Invalid
+        );
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Len", false, false),
+            ReadState::NeedMore
+        );
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Len", true, false),
+            ReadState::Invalid
+        );
+        assert_eq!(
+            parse_response(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe",
+                false,
+                false
+            ),
+            ReadState::NeedMore
+        );
         assert_eq!(done(OK).body, b"hello");
         // until close
-        assert_eq!(parse_response(b"HTTP/1.0 200 OK\r\n\r\nab", false, false), ReadState::NeedMore);
+        assert_eq!(
+            parse_response(b"HTTP/1.0 200 OK\r\n\r\nab", false, false),
+            ReadState::NeedMore
+        );
         assert_eq!(done(b"HTTP/1.0 200 OK\r\n\r\nab").body, b"ab");
         // HEAD: no body
-        assert!(matches!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, true), ReadState::Done(_)));
+        assert!(matches!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, true),
+            ReadState::Done(_)
+        ));
         // chunked
         let c = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         match parse_response(c, false, false) {
             ReadState::Done(r) => assert_eq!(r.body, b"abcde"),
             o => panic!("{o:?}"),
         }
-        assert_eq!(parse_response(&c[..c.len() - 7], false, false), ReadState::NeedMore);
+        assert_eq!(
+            parse_response(&c[..c.len() - 7], false, false),
+            ReadState::NeedMore
+        );
     }
 
     #[test]
     fn default_rule() {
         let r = rules(vec![], false);
-        assert_eq!(evaluate_response(&r, false, &done(OK)).status, CheckStatus::L7Ok);
-        assert_eq!(evaluate_response(&r, false, &done(S302)).status, CheckStatus::L7Ok);
+        assert_eq!(
+            evaluate_response(&r, false, &done(OK)).status,
+            CheckStatus::L7Ok
+        );
+        assert_eq!(
+            evaluate_response(&r, false, &done(S302)).status,
+            CheckStatus::L7Ok
+        );
         let v = evaluate_response(&r, false, &done(S503));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7Sts, code: Some(503), desc: "Service Unavailable".into() });
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7Sts,
+                code: Some(503),
+                desc: "Service Unavailable".into()
+            }
+        );
     }
 
     #[test]
     fn disable_on_404() {
-        let r = rules(vec![ex(false, ExpectMatcher::Status(vec![(200, 200)]))], true);
+        let r = rules(
+            vec![ex(false, ExpectMatcher::Status(vec![(200, 200)]))],
+            true,
+        );
         let v = evaluate_response(&r, false, &done(S404));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7OkC, code: Some(404), desc: String::new() });
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7OkC,
+                code: Some(404),
+                desc: String::new()
+            }
+        );
         // a DOWN server answering 404 stays DOWN
         let v = evaluate_response(&r, true, &done(S404));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7Sts, code: Some(404), desc: "Not Found".into() });
-        assert_eq!(evaluate_response(&r, false, &done(OK)).status, CheckStatus::L7Ok);
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7Sts,
+                code: Some(404),
+                desc: "Not Found".into()
+            }
+        );
+        assert_eq!(
+            evaluate_response(&r, false, &done(OK)).status,
+            CheckStatus::L7Ok
+        );
     }
 
     #[test]
     fn expect_rules() {
-        let st = rules(vec![ex(false, ExpectMatcher::Status(vec![(200, 200)]))], false);
+        let st = rules(
+            vec![ex(false, ExpectMatcher::Status(vec![(200, 200)]))],
+            false,
+        );
         let v = evaluate_response(&st, false, &done(S302));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7Sts, code: Some(302), desc: "Found".into() });
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7Sts,
+                code: Some(302),
+                desc: "Found".into()
+            }
+        );
         let rst = rules(vec![ex(false, ExpectMatcher::Rstatus("^5".into()))], false);
         let v = evaluate_response(&rst, false, &done(OK));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7Sts, code: Some(200), desc: "OK".into() });
-        assert_eq!(evaluate_response(&rst, false, &done(S503)).status, CheckStatus::L7Ok);
-        let s = rules(vec![ex(false, ExpectMatcher::String("nothere".into()))], false);
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7Sts,
+                code: Some(200),
+                desc: "OK".into()
+            }
+        );
+        assert_eq!(
+            evaluate_response(&rst, false, &done(S503)).status,
+            CheckStatus::L7Ok
+        );
+        let s = rules(
+            vec![ex(false, ExpectMatcher::String("nothere".into()))],
+            false,
+        );
         let v = evaluate_response(&s, false, &done(OK));
-        assert_eq!(v, ResponseVerdict { status: CheckStatus::L7Rsp, code: None, desc: "HTTP content check did not match".into() });
-        let ns = rules(vec![ex(true, ExpectMatcher::Rstring("hel+o".into()))], false);
+        assert_eq!(
+            v,
+            ResponseVerdict {
+                status: CheckStatus::L7Rsp,
+                code: None,
+                desc: "HTTP content check did not match".into()
+            }
+        );
+        let ns = rules(
+            vec![ex(true, ExpectMatcher::Rstring("hel+o".into()))],
+            false,
+        );
         let v = evaluate_response(&ns, false, &done(OK));
         assert_eq!(v.desc, "HTTP check matched unwanted content");
         let ok = rules(vec![ex(false, ExpectMatcher::String("ell".into()))], false);
-        assert_eq!(evaluate_response(&ok, false, &done(OK)).status, CheckStatus::L7Ok);
-        let not503 = rules(vec![ex(true, ExpectMatcher::Status(vec![(500, 599)]))], false);
-        assert_eq!(evaluate_response(&not503, false, &done(S404)).status, CheckStatus::L7Ok);
-        assert_eq!(evaluate_response(&not503, false, &done(S503)).status, CheckStatus::L7Sts);
-        let hdr = rules(vec![ex(false, ExpectMatcher::Hdr("name content-length value 5".into()))], false);
-        assert_eq!(evaluate_response(&hdr, false, &done(OK)).status, CheckStatus::L7Ok);
-        assert_eq!(evaluate_response(&hdr, false, &done(S503)).status, CheckStatus::L7Rsp);
+        assert_eq!(
+            evaluate_response(&ok, false, &done(OK)).status,
+            CheckStatus::L7Ok
+        );
+        let not503 = rules(
+            vec![ex(true, ExpectMatcher::Status(vec![(500, 599)]))],
+            false,
+        );
+        assert_eq!(
+            evaluate_response(&not503, false, &done(S404)).status,
+            CheckStatus::L7Ok
+        );
+        assert_eq!(
+            evaluate_response(&not503, false, &done(S503)).status,
+            CheckStatus::L7Sts
+        );
+        let hdr = rules(
+            vec![ex(
+                false,
+                ExpectMatcher::Hdr("name content-length value 5".into()),
+            )],
+            false,
+        );
+        assert_eq!(
+            evaluate_response(&hdr, false, &done(OK)).status,
+            CheckStatus::L7Ok
+        );
+        assert_eq!(
+            evaluate_response(&hdr, false, &done(S503)).status,
+            CheckStatus::L7Rsp
+        );
     }
 }

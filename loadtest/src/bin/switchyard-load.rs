@@ -33,7 +33,10 @@ fn runtime(threads: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
     if let Some(n) = threads.filter(|n| *n > 0) {
         builder.worker_threads(n);
     }
-    builder.enable_all().build().context("starting the tokio runtime")
+    builder
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
 }
 
 /// hey mode: `switchyard-load [options] <url>`.
@@ -85,7 +88,9 @@ fn load(args: Vec<String>) -> anyhow::Result<ExitCode> {
         input.summary()
     };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).context("writing stdout")?;
+    stdout
+        .write_all(text.as_bytes())
+        .context("writing stdout")?;
     stdout.flush().context("writing stdout")?;
     if output.stats.replayed > 0 {
         eprintln!(

@@ -198,7 +198,9 @@ impl HeyCli {
             return Err(GenError::Usage("-x (HTTP proxy) is not supported".into()));
         }
         if self.h2 {
-            return Err(GenError::Usage("-h2 is not supported (HTTP/1.1 only)".into()));
+            return Err(GenError::Usage(
+                "-h2 is not supported (HTTP/1.1 only)".into(),
+            ));
         }
         match self.output.as_deref() {
             None | Some("") | Some("csv") => {}
@@ -239,18 +241,21 @@ impl RequestOptions {
             return Err(GenError::Usage("-c cannot be smaller than 1.".into()));
         }
         if !(self.qps.is_finite() && self.qps >= 0.0) {
-            return Err(GenError::Usage(format!("-q {}: must be 0 or more", self.qps)));
+            return Err(GenError::Usage(format!(
+                "-q {}: must be 0 or more",
+                self.qps
+            )));
         }
         let target = Target::parse(url)?;
         let method = Method::from_bytes(self.method.to_uppercase().as_bytes())
             .map_err(|_| GenError::Usage(format!("-m {:?}: not an HTTP method", self.method)))?;
         let body = match (&self.body_file, &self.body) {
-            (Some(path), _) => Bytes::from(std::fs::read(path).map_err(|source| {
-                GenError::ReadFile {
+            (Some(path), _) => {
+                Bytes::from(std::fs::read(path).map_err(|source| GenError::ReadFile {
                     path: path.clone(),
                     source,
-                }
-            })?),
+                })?)
+            }
             (None, Some(body)) => Bytes::from(body.clone()),
             (None, None) => Bytes::new(),
         };
@@ -346,8 +351,30 @@ mod tests {
     #[test]
     fn go_flags_become_clap_flags() {
         assert_eq!(
-            norm(&["x", "-disable-keepalive", "-host", "h", "--n=5", "-z=2s", "-d", "-a", "u"]),
-            vec!["x", "--disable-keepalive", "--host", "h", "-n", "5", "-z", "2s", "-d", "-a", "u"]
+            norm(&[
+                "x",
+                "-disable-keepalive",
+                "-host",
+                "h",
+                "--n=5",
+                "-z=2s",
+                "-d",
+                "-a",
+                "u"
+            ]),
+            vec![
+                "x",
+                "--disable-keepalive",
+                "--host",
+                "h",
+                "-n",
+                "5",
+                "-z",
+                "2s",
+                "-d",
+                "-a",
+                "u"
+            ]
         );
         assert_eq!(
             norm(&["x", "-disable-keepalive=false", "-h2=true", "http://a/"]),
@@ -364,23 +391,46 @@ mod tests {
 
     #[test]
     fn hey_semantics_of_n_c_z() {
-        let plan = cli(&["-n", "100", "-c", "10", "http://127.0.0.1:1/"]).plan().expect("ok");
+        let plan = cli(&["-n", "100", "-c", "10", "http://127.0.0.1:1/"])
+            .plan()
+            .expect("ok");
         assert_eq!(plan.stop, Stop::PerWorker(10));
-        let plan = cli(&["-n", "105", "-c", "10", "http://127.0.0.1:1/"]).plan().expect("ok");
+        let plan = cli(&["-n", "105", "-c", "10", "http://127.0.0.1:1/"])
+            .plan()
+            .expect("ok");
         assert_eq!(plan.stop, Stop::PerWorker(10));
         let plan = cli(&["-n", "1", "-c", "10", "-z", "2s", "http://127.0.0.1:1/"])
             .plan()
             .expect("ok");
         assert_eq!(plan.stop, Stop::Duration(Duration::from_secs(2)));
-        let err = cli(&["-n", "5", "-c", "10", "http://127.0.0.1:1/"]).plan().expect_err("n<c");
-        assert_eq!(err.to_string(), "invalid option: -n cannot be less than -c.");
+        let err = cli(&["-n", "5", "-c", "10", "http://127.0.0.1:1/"])
+            .plan()
+            .expect_err("n<c");
+        assert_eq!(
+            err.to_string(),
+            "invalid option: -n cannot be less than -c."
+        );
     }
 
     #[test]
     fn headers_like_hey() {
         let plan = cli(&[
-            "-H", "X-A: 1", "-H", "x-a: 2", "-H", "Host: example", "-A", "text/plain",
-            "-a", "u:pw", "-disable-keepalive", "-m", "post", "-d", "hi", "http://127.0.0.1:8/p",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "x-a: 2",
+            "-H",
+            "Host: example",
+            "-A",
+            "text/plain",
+            "-a",
+            "u:pw",
+            "-disable-keepalive",
+            "-m",
+            "post",
+            "-d",
+            "hi",
+            "http://127.0.0.1:8/p",
         ])
         .plan()
         .expect("ok");
@@ -394,7 +444,9 @@ mod tests {
         assert_eq!(plan.method, Method::POST);
         assert_eq!(&plan.body[..], b"hi");
         assert!(!plan.keepalive);
-        let err = cli(&["-H", "nocolon", "http://127.0.0.1:8/"]).plan().expect_err("bad");
+        let err = cli(&["-H", "nocolon", "http://127.0.0.1:8/"])
+            .plan()
+            .expect_err("bad");
         assert_eq!(
             err.to_string(),
             "could not parse the provided input; input = nocolon"

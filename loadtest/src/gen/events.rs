@@ -122,8 +122,22 @@ mod tests {
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("events");
         let _ = std::fs::remove_file(&path);
-        append(&path, &Event { unix_ms: 5, label: "a\nb".into() }).expect("append");
-        append(&path, &Event { unix_ms: 6, label: "c".into() }).expect("append");
+        append(
+            &path,
+            &Event {
+                unix_ms: 5,
+                label: "a\nb".into(),
+            },
+        )
+        .expect("append");
+        append(
+            &path,
+            &Event {
+                unix_ms: 6,
+                label: "c".into(),
+            },
+        )
+        .expect("append");
         let events = read(&path).expect("read");
         assert_eq!(events[0].label, "a b");
         assert_eq!(events.len(), 2);

@@ -165,11 +165,7 @@ fn histogram(lats: &[f64]) -> String {
     let max = counts.iter().copied().max().unwrap_or(0);
     let mut out = String::new();
     for (mark, count) in marks.iter().zip(counts) {
-        let bar = if max > 0 {
-            (count * 40 + max / 2) / max
-        } else {
-            0
-        };
+        let bar = (count * 40 + max / 2).checked_div(max).unwrap_or(0);
         let _ = writeln!(out, "  {mark:4.3} [{count}]\t|{}", BAR.repeat(bar));
     }
     out
@@ -222,9 +218,12 @@ mod tests {
     fn empty_run_layout() {
         let stats = HeyStats {
             num_res: 20,
-            error_dist: [("dial tcp 127.0.0.1:1: connect: connection refused".into(), 20)]
-                .into_iter()
-                .collect(),
+            error_dist: [(
+                "dial tcp 127.0.0.1:1: connect: connection refused".into(),
+                20,
+            )]
+            .into_iter()
+            .collect(),
             ..HeyStats::default()
         };
         let ctx = SummaryContext {

@@ -9,8 +9,8 @@
 
 pub mod cli;
 mod conn;
-pub mod events;
 mod error;
+pub mod events;
 pub mod hey_summary;
 pub mod outcome;
 mod plan;
@@ -19,8 +19,8 @@ mod run;
 pub mod sample;
 pub mod scenario;
 pub mod stats;
-pub mod timeline;
 mod timed_io;
+pub mod timeline;
 mod worker;
 
 pub use error::GenError;

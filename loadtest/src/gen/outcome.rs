@@ -226,7 +226,10 @@ mod tests {
         let err = io::Error::from(io::ErrorKind::ConnectionRefused);
         let f = Failure::dial("127.0.0.1:9", &err);
         assert_eq!(f.kind, ErrorKind::Refused);
-        assert_eq!(f.detail, "dial tcp 127.0.0.1:9: connect: connection refused");
+        assert_eq!(
+            f.detail,
+            "dial tcp 127.0.0.1:9: connect: connection refused"
+        );
     }
 
     #[test]
@@ -240,7 +243,10 @@ mod tests {
         );
         let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
         let f = Failure::from_io(&eof, "x", Phase::Body);
-        assert_eq!((f.kind, f.detail.as_str()), (ErrorKind::Eof, "unexpected EOF"));
+        assert_eq!(
+            (f.kind, f.detail.as_str()),
+            (ErrorKind::Eof, "unexpected EOF")
+        );
     }
 
     #[test]

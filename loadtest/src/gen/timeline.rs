@@ -220,7 +220,12 @@ impl Timeline {
             .backends
             .iter()
             .enumerate()
-            .map(|(id, name)| (name.clone(), self.seconds.iter().map(|s| s.backend(id)).sum()))
+            .map(|(id, name)| {
+                (
+                    name.clone(),
+                    self.seconds.iter().map(|s| s.backend(id)).sum(),
+                )
+            })
             .collect();
         let none: u64 = self.seconds.iter().map(|s| s.unattributed).sum();
         if none > 0 {

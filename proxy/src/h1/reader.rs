@@ -34,8 +34,4 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         self.total += n as u64;
         Ok(n)
     }
-
-    pub(crate) fn is_eof(&self) -> bool {
-        self.eof
-    }
 }

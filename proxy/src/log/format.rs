@@ -173,32 +173,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn test_proxy() -> switchyard_config::Proxy {
-        switchyard_config::Proxy {
-            name: "fe_main".into(),
-            id: 2,
-            kind: switchyard_config::ProxyKind::Frontend,
-            location: Default::default(),
-            mode: Default::default(),
-            timeouts: Default::default(),
-            options: Default::default(),
-            logs: Vec::new(),
-            log_format: None,
-            acls: Vec::new(),
-            http_request: Vec::new(),
-            http_response: Vec::new(),
-            frontend: None,
-            backend: None,
-            disabled: false,
-            forced_id: false,
-            description: None,
-        }
-    }
-
     #[test]
     fn httplog_line_shape() {
-        let px = Arc::new(test_proxy());
-        let mut r = LogRecord::new(px, Arc::from("fe_main"), UNIX_EPOCH + Duration::from_millis(1_000_123));
+        let mut r = LogRecord::new(None, Arc::from("fe_main"), UNIX_EPOCH + Duration::from_millis(1_000_123));
         r.client = Some("127.0.0.1:52926".parse().unwrap());
         r.backend = Arc::from("be_app");
         r.server = Arc::from("s1");

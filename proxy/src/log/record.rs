@@ -25,7 +25,7 @@ impl Default for Times {
 #[derive(Debug, Clone)]
 pub(crate) struct LogRecord {
     /// The proxy whose `log` targets and `log-format` apply (the frontend).
-    pub(crate) proxy: Arc<Proxy>,
+    pub(crate) proxy: Option<Arc<Proxy>>,
     pub(crate) level: LogLevel,
     pub(crate) client: Option<SocketAddr>,
     pub(crate) frontend_addr: Option<SocketAddr>,
@@ -55,7 +55,7 @@ pub(crate) struct LogRecord {
 }
 
 impl LogRecord {
-    pub(crate) fn new(proxy: Arc<Proxy>, frontend: Arc<str>, date: SystemTime) -> LogRecord {
+    pub(crate) fn new(proxy: Option<Arc<Proxy>>, frontend: Arc<str>, date: SystemTime) -> LogRecord {
         LogRecord {
             proxy,
             level: LogLevel::Info,

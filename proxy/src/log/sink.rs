@@ -68,7 +68,7 @@ impl Logger {
 
     /// Queue a request's log line.
     pub(crate) fn record(&self, r: LogRecord) {
-        let p = &r.proxy;
+        let Some(p) = &r.proxy else { return };
         if p.logs.is_empty() || r.level == LogLevel::Silent || !(p.options.httplog || p.log_format.is_some()) {
             return;
         }
@@ -110,8 +110,9 @@ fn run(rx: Receiver<Msg>, tag: &str, stats: &Stats) {
     while let Ok(m) = rx.recv() {
         match m {
             Msg::Record(r) => {
-                let text = render(r.proxy.log_format.as_deref().unwrap_or(HTTPLOG), &r);
-                if write_all(&mut out, &r.proxy.logs, r.level, &text, SystemTime::now(), tag, pid) {
+                let Some(p) = r.proxy.clone() else { continue };
+                let text = render(p.log_format.as_deref().unwrap_or(HTTPLOG), &r);
+                if write_all(&mut out, &p.logs, r.level, &text, SystemTime::now(), tag, pid) {
                     stats.written.fetch_add(1, Relaxed);
                 }
             }

@@ -16,7 +16,7 @@ pub(crate) enum ConnectError {
     /// `timeout connect` expired.
     Timeout,
     /// Refused, unreachable, reset during the handshake.
-    Failed(std::io::Error),
+    Failed,
 }
 
 /// Connect to `addr` within `timeout` and start the HTTP/1 client on it.
@@ -24,17 +24,17 @@ pub(crate) async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Resu
     let fut = TcpStream::connect(addr);
     let stream = match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r.map_err(ConnectError::Failed)?,
+            Ok(r) => r.map_err(|_| ConnectError::Failed)?,
             Err(_) => return Err(ConnectError::Timeout),
         },
-        None => fut.await.map_err(ConnectError::Failed)?,
+        None => fut.await.map_err(|_| ConnectError::Failed)?,
     };
     let _ = stream.set_nodelay(true);
     let (sender, conn) = http1::Builder::new()
         .allow_obsolete_multiline_headers_in_responses(true)
         .handshake::<_, ReqBody>(TokioIo::new(stream))
         .await
-        .map_err(|e| ConnectError::Failed(std::io::Error::other(e)))?;
+        .map_err(|_| ConnectError::Failed)?;
     // The connection task ends when the server closes or the sender (and any
     // in-flight exchange) is dropped.
     tokio::spawn(async move {

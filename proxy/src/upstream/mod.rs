@@ -14,9 +14,6 @@ pub(crate) mod pool;
 
 pub(crate) use connect::{connect, ConnectError, Sender};
 
-/// Settings of the upstream side that are not per backend.
-#[derive(Debug, Default)]
-pub(crate) struct Pools {}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +31,8 @@ pub(crate) struct Lease {
     pub(crate) live: Arc<ServerLive>,
     pub(crate) slot: Option<ServerSlot>,
     pub(crate) reusable: bool,
+    /// The backend's `timeout server`, for reading the response body.
+    pub(crate) t_server: Option<std::time::Duration>,
 }
 
 impl Lease {

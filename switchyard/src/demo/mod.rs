@@ -72,10 +72,15 @@ async fn demo() -> anyhow::Result<ExitCode> {
             tokio::select! {
                 _ = int.recv() => ExitCode::SUCCESS,
                 _ = term.recv() => ExitCode::SUCCESS,
-                status = proxy_exit => {
-                    eprintln!("demo: the proxy exited ({})", status.map_or("unknown status".into(), |s| s.to_string()));
-                    ExitCode::from(1)
-                }
+                status = proxy_exit => match status.and_then(|s| s.code()) {
+                    // Ctrl-C reaches the whole process group: the proxy
+                    // stopping on it is the user's stop, not a failure.
+                    Some(130 | 143) => ExitCode::SUCCESS,
+                    code => {
+                        eprintln!("demo: the proxy exited (code {code:?})");
+                        ExitCode::from(1)
+                    }
+                },
             }
         }
     };

@@ -9,9 +9,35 @@ use std::time::Duration;
 use anyhow::Context;
 use switchyard_proxy::{Listeners, Proxy};
 use switchyard_state::events;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use super::stopper::Stopper;
+
+/// The signals we handle. Installed (inside the runtime's context) before
+/// the pidfile is written or readiness reported, so a script that signals
+/// right after start never hits a default action that kills us.
+pub struct Signals {
+    usr1: Signal,
+    term: Signal,
+    int: Signal,
+    usr2: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    pub fn install() -> anyhow::Result<Signals> {
+        let on = |kind: SignalKind, name: &str| {
+            signal(kind).with_context(|| format!("installing the {name} handler"))
+        };
+        Ok(Signals {
+            usr1: on(SignalKind::user_defined1(), "SIGUSR1")?,
+            term: on(SignalKind::terminate(), "SIGTERM")?,
+            int: on(SignalKind::interrupt(), "SIGINT")?,
+            usr2: on(SignalKind::user_defined2(), "SIGUSR2")?,
+            hup: on(SignalKind::hangup(), "SIGHUP")?,
+        })
+    }
+}
 
 /// Serve until stopped; returns the process exit code.
 pub async fn serve_until_stopped(
@@ -19,12 +45,15 @@ pub async fn serve_until_stopped(
     listeners: Listeners,
     stopper: Arc<Stopper>,
     hard_stop_after: Option<Duration>,
+    signals: Signals,
 ) -> anyhow::Result<ExitCode> {
-    let mut usr1 = signal(SignalKind::user_defined1()).context("installing SIGUSR1 handler")?;
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-    let mut usr2 = signal(SignalKind::user_defined2()).context("installing SIGUSR2 handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let Signals {
+        mut usr1,
+        mut term,
+        mut int,
+        mut usr2,
+        mut hup,
+    } = signals;
 
     let serving = tokio::spawn(async move { proxy.serve(listeners).await });
     tokio::pin!(serving);

@@ -7,6 +7,7 @@ mod daemon;
 mod oldpids;
 mod pidfile;
 mod privileges;
+mod sdnotify;
 mod services;
 mod stopper;
 mod tracing_init;
@@ -22,6 +23,11 @@ use switchyard_state::Store;
 use crate::cli::Args;
 use crate::console;
 use crate::load::{self, listener_count};
+
+/// Whether this process is the background half of `-D` / `daemon`.
+pub fn is_daemon_child() -> bool {
+    daemon::is_child()
+}
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let child = daemon::is_child();
@@ -80,25 +86,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         console::alert(&format!("{e:#}"));
         return Ok(ExitCode::from(1));
     }
-    oldpids::tell(&args.old_pids, args.old_pid_signal);
-    if let Some(path) = args.pidfile.as_ref().or(config.global.pidfile.as_ref()) {
-        if let Err(e) = pidfile::write(path) {
-            console::alert(&format!("{e:#}"));
-            return Ok(ExitCode::from(1));
-        }
-    }
-    if args.master_worker {
-        console::notice("Loading success.");
-    }
-    console::end_startup();
-    if child {
-        daemon::report_ready_and_detach(false)?;
-    }
-
-    switchyard_state::events::set_quiet(console::is_quiet());
-    tracing_init::init(console::is_quiet());
-    crate::eventlog::install(config.global.logs.clone());
-
     let threads = config
         .global
         .nbthread
@@ -110,6 +97,33 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the proxy runtime")?;
+
+    let signals = {
+        let _rt = runtime.enter();
+        control::Signals::install()?
+    };
+
+    oldpids::tell(&args.old_pids, args.old_pid_signal);
+    if let Some(path) = args.pidfile.as_ref().or(config.global.pidfile.as_ref()) {
+        if let Err(e) = pidfile::write(path) {
+            console::alert(&format!("{e:#}"));
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if args.master_worker {
+        console::notice("Loading success.");
+    }
+    if args.master_worker_systemd {
+        sdnotify::ready();
+    }
+    console::end_startup();
+    if child {
+        daemon::report_ready_and_detach(false)?;
+    }
+
+    switchyard_state::events::set_quiet(console::is_quiet());
+    tracing_init::init(console::is_quiet());
+    crate::eventlog::install(config.global.logs.clone());
 
     let mut ctx = AdminCtx::from_config(&config);
     ctx.nbthread = threads as u32;
@@ -136,7 +150,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         listeners,
         stopper,
         config.global.hard_stop_after,
+        signals,
     ))?;
+    if args.master_worker_systemd {
+        sdnotify::stopping();
+    }
     // Leave now: a hard stop must not wait for tasks still unwinding.
     runtime.shutdown_background();
     Ok(code)

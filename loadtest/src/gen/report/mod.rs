@@ -56,8 +56,8 @@ pub struct ReportFiles {
 impl ReportInput<'_> {
     /// hey's summary text for this run.
     pub fn summary(&self) -> String {
-        let backends = (!self.run.timeline.backends.is_empty())
-            .then(|| self.run.timeline.backend_totals());
+        let backends =
+            (!self.run.timeline.backends.is_empty()).then(|| self.run.timeline.backend_totals());
         hey_summary::render(
             &self.run.stats,
             &SummaryContext {
@@ -90,7 +90,8 @@ impl ReportInput<'_> {
             svg: dir.join("timeline.svg"),
             summary: dir.join("summary.txt"),
         };
-        std::fs::write(&files.timeline, self.timeline_text()).map_err(write_err(&files.timeline))?;
+        std::fs::write(&files.timeline, self.timeline_text())
+            .map_err(write_err(&files.timeline))?;
         std::fs::write(&files.json, self.json()?).map_err(write_err(&files.json))?;
         std::fs::write(&files.summary, self.summary()).map_err(write_err(&files.summary))?;
         plot::draw(&files.svg, self).map_err(|reason| GenError::Plot {

@@ -95,9 +95,9 @@ fn draw_inner(
         });
     }
     let total = rates(
-        tl.fine.iter().map(|b| {
-            b.by_backend.iter().sum::<u32>() + b.unattributed + b.errors
-        }),
+        tl.fine
+            .iter()
+            .map(|b| b.by_backend.iter().sum::<u32>() + b.unattributed + b.errors),
         k,
         end,
     );
@@ -156,11 +156,7 @@ fn draw_inner(
             .into_font()
             .transform(FontTransform::Rotate90)
             .color(&RGBColor(60, 60, 60));
-        chart.draw_series(std::iter::once(Text::new(
-            label,
-            (t, y_max * 0.985),
-            font,
-        )))?;
+        chart.draw_series(std::iter::once(Text::new(label, (t, y_max * 0.985), font)))?;
     }
 
     chart
@@ -173,7 +169,10 @@ fn draw_inner(
     for s in &series {
         let color = s.color;
         chart
-            .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                s.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
             .label(s.name.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -204,7 +203,10 @@ fn draw_inner(
         .draw()?;
     if many {
         root.draw(&Text::new(
-            format!("{} events, numbered; labels in timeline.txt", input.events.len()),
+            format!(
+                "{} events, numbered; labels in timeline.txt",
+                input.events.len()
+            ),
             (95, 606),
             ("sans-serif", 12).into_font().color(&RGBColor(60, 60, 60)),
         ))?;

@@ -53,8 +53,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(out, "# backends: {}", list.join(" "));
     }
     let with_backends = !timeline.backends.is_empty();
-    let show_unattributed =
-        with_backends && timeline.seconds.iter().any(|s| s.unattributed > 0);
+    let show_unattributed = with_backends && timeline.seconds.iter().any(|s| s.unattributed > 0);
     let mut titles: Vec<String> = vec!["t(s)".into(), "rps".into()];
     if with_backends {
         titles.extend(timeline.backends.iter().cloned());
@@ -76,7 +75,12 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
     let start = run.start_unix_ms;
     let event_line = |(i, ev): (usize, &crate::gen::Event)| {
-        format!("  >> #{:<3} {:>8.3}s  {}", i + 1, ev.offset_ms(start) as f64 / 1000.0, ev.label)
+        format!(
+            "  >> #{:<3} {:>8.3}s  {}",
+            i + 1,
+            ev.offset_ms(start) as f64 / 1000.0,
+            ev.label
+        )
     };
     let mut events = input.events.iter().enumerate().peekable();
     while let Some(ev) = events.next_if(|(_, e)| e.offset_ms(start) < 0) {

@@ -6,7 +6,7 @@ use super::ScenarioError;
 use crate::gen::cli::{parse_duration, RequestOptions};
 use crate::gen::events::{self, Event};
 use crate::gen::report::{ReportFiles, ReportInput, RunMeta};
-use crate::gen::{LoadRun, RunOutput, StopHandle, Stop};
+use crate::gen::{LoadRun, RunOutput, Stop, StopHandle};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Mutex;

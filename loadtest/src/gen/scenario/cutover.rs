@@ -32,22 +32,16 @@ pub struct CutoverArgs {
     /// Skip the checks: both backends UP before starting, `show map` after each switch.
     #[arg(long)]
     pub no_verify: bool,
+    /// Longest wait for both backends to be UP in `show stat` before starting.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub up_timeout: Duration,
 }
 
 pub async fn run(args: &CutoverArgs) -> Result<ScenarioOutcome, ScenarioError> {
     let ctx = ScenarioContext::new(&args.common)?;
     if !args.no_verify {
-        let table = ctx.api.show_stat().await?;
         for backend in [&args.from, &args.to] {
-            match table.get(backend, "BACKEND", "status")? {
-                Some("UP") => {}
-                other => {
-                    return Err(ScenarioError::Check(format!(
-                        "backend {backend} is not UP in `show stat` (status: {})",
-                        other.unwrap_or("no such backend")
-                    )))
-                }
-            }
+            ctx.api.wait_up(backend, "BACKEND", args.up_timeout).await?;
         }
     }
     switch(&ctx, args, &args.from, "start").await?;

@@ -16,7 +16,11 @@ pub struct ReloadArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Pid of the process to signal (HAProxy: the master's, with -W).
-    #[arg(long, conflicts_with = "pid_file", required_unless_present = "pid_file")]
+    #[arg(
+        long,
+        conflicts_with = "pid_file",
+        required_unless_present = "pid_file"
+    )]
     pub pid: Option<u32>,
     /// File holding that pid (haproxy -p FILE); read before each signal.
     #[arg(long)]
@@ -43,7 +47,9 @@ fn target_pid(args: &ReloadArgs) -> Result<u32, ScenarioError> {
         return Ok(pid);
     }
     let Some(path) = &args.pid_file else {
-        return Err(ScenarioError::Usage("--pid or --pid-file is required".into()));
+        return Err(ScenarioError::Usage(
+            "--pid or --pid-file is required".into(),
+        ));
     };
     let text = std::fs::read_to_string(path).map_err(|source| crate::gen::GenError::ReadFile {
         path: path.clone(),

@@ -103,17 +103,26 @@ async fn act(
     for round in 1..=args.rounds {
         let count = upstreams.len();
         for (pos, u) in upstreams.iter_mut().enumerate() {
-            let (backend, server, name) = (u.spec.backend.clone(), u.spec.server.clone(), u.spec.name());
+            let (backend, server, name) =
+                (u.spec.backend.clone(), u.spec.server.clone(), u.spec.name());
             if args.drain {
                 ctx.api.set_server_state(&backend, &server, "drain").await?;
                 ctx.event(format!("round {round}: drain {name}"))?;
                 ctx.api
-                    .wait_for(&backend, &server, "scur", &format!("{name} empty"), args.grace, |v| {
-                        v == "0"
-                    })
+                    .wait_for(
+                        &backend,
+                        &server,
+                        "scur",
+                        &format!("{name} empty"),
+                        args.grace,
+                        |v| v == "0",
+                    )
                     .await?;
             }
-            ctx.event(format!("round {round}: stop {name} ({})", args.stop_signal.as_str()))?;
+            ctx.event(format!(
+                "round {round}: stop {name} ({})",
+                args.stop_signal.as_str()
+            ))?;
             u.stop(args.stop_signal, args.grace).await?;
             u.start()?;
             ctx.event(format!("round {round}: start {name}"))?;

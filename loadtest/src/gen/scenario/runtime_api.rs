@@ -10,7 +10,9 @@ use tokio::net::{TcpStream, UnixStream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("invalid stats socket address {0:?} (want host:port, ipv4@host:port, unix@/path or /path)")]
+    #[error(
+        "invalid stats socket address {0:?} (want host:port, ipv4@host:port, unix@/path or /path)"
+    )]
     BadAddress(String),
     #[error("stats socket {addr}: {source}")]
     Io {
@@ -94,7 +96,9 @@ impl StatTable {
             if let Some(header) = line.strip_prefix("# ") {
                 table.columns = header.split(',').map(str::to_owned).collect();
             } else if !line.trim().is_empty() {
-                table.rows.push(line.split(',').map(str::to_owned).collect());
+                table
+                    .rows
+                    .push(line.split(',').map(str::to_owned).collect());
             }
         }
         table
@@ -117,7 +121,10 @@ impl StatTable {
         Ok(self
             .rows
             .iter()
-            .find(|r| r.get(px).map(String::as_str) == Some(proxy) && r.get(sv).map(String::as_str) == Some(server))
+            .find(|r| {
+                r.get(px).map(String::as_str) == Some(proxy)
+                    && r.get(sv).map(String::as_str) == Some(server)
+            })
             .and_then(|r| r.get(col))
             .map(String::as_str))
     }
@@ -186,7 +193,8 @@ impl RuntimeApi {
     }
 
     pub async fn set_map(&self, map: &str, key: &str, value: &str) -> Result<(), ApiError> {
-        self.command_ok(&format!("set map {map} {key} {value}")).await
+        self.command_ok(&format!("set map {map} {key} {value}"))
+            .await
     }
 
     /// The value of `key` in `show map <map>` (lines `<ref> <key> <value>`).
@@ -253,7 +261,12 @@ impl RuntimeApi {
     }
 
     /// Waits until the server's status is `UP` (or `no check`: nothing to wait for).
-    pub async fn wait_up(&self, proxy: &str, server: &str, timeout: Duration) -> Result<(), ApiError> {
+    pub async fn wait_up(
+        &self,
+        proxy: &str,
+        server: &str,
+        timeout: Duration,
+    ) -> Result<(), ApiError> {
         let what = format!("{proxy}/{server} UP");
         self.wait_for(proxy, server, "status", &what, timeout, |s| {
             s == "UP" || s == "no check"
@@ -261,13 +274,25 @@ impl RuntimeApi {
         .await
     }
 
-    pub async fn wait_down(&self, proxy: &str, server: &str, timeout: Duration) -> Result<(), ApiError> {
+    pub async fn wait_down(
+        &self,
+        proxy: &str,
+        server: &str,
+        timeout: Duration,
+    ) -> Result<(), ApiError> {
         let what = format!("{proxy}/{server} DOWN");
-        self.wait_for(proxy, server, "status", &what, timeout, |s| s.starts_with("DOWN"))
-            .await
+        self.wait_for(proxy, server, "status", &what, timeout, |s| {
+            s.starts_with("DOWN")
+        })
+        .await
     }
 
-    pub async fn set_server_state(&self, proxy: &str, server: &str, state: &str) -> Result<(), ApiError> {
+    pub async fn set_server_state(
+        &self,
+        proxy: &str,
+        server: &str,
+        state: &str,
+    ) -> Result<(), ApiError> {
         self.command_ok(&format!("set server {proxy}/{server} state {state}"))
             .await
     }
@@ -305,7 +330,10 @@ mod tests {
         let csv = "# pxname,svname,qcur,status\nfe,FRONTEND,,OPEN\nblue,blue1,0,UP\nblue,BACKEND,0,UP\ngreen,green1,0,DOWN\n\n";
         let t = StatTable::parse(csv);
         assert_eq!(t.get("blue", "blue1", "status").expect("cols"), Some("UP"));
-        assert_eq!(t.get("green", "green1", "status").expect("cols"), Some("DOWN"));
+        assert_eq!(
+            t.get("green", "green1", "status").expect("cols"),
+            Some("DOWN")
+        );
         assert_eq!(t.get("red", "x", "status").expect("cols"), None);
         assert!(t.get("blue", "blue1", "nope").is_err());
     }

@@ -186,7 +186,9 @@ impl Upstream {
 
     /// Whether the process exited on its own (a scenario wants to know early).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 }
 

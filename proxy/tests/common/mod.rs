@@ -1,0 +1,168 @@
+//! In-process proxy harness: parse a config, build the snapshot, bind the
+//! listeners and run `Proxy::serve` on its own multi-thread runtime. Stops
+//! (hard) on drop.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_config::ListenAddr;
+use switchyard_proxy::{Listeners, Proxy, ShutdownHandle};
+use switchyard_state::{ProxyIdx, ServiceRequest, Services, SimpleResponse, Snapshot, Store};
+
+/// Answers the stats page and `use-service` with fixed bodies.
+pub struct TestServices;
+
+impl Services for TestServices {
+    fn stats_page(&self, _store: &Store, _snap: &Snapshot, _fe: ProxyIdx, req: &ServiceRequest<'_>) -> SimpleResponse {
+        SimpleResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: format!("stats for {} admin={}", req.uri, req.admin_allowed).into_bytes(),
+        }
+    }
+    fn use_service(&self, name: &str, _snap: &Snapshot, _req: &ServiceRequest<'_>) -> Option<SimpleResponse> {
+        (name == "prometheus-exporter").then(|| SimpleResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/plain; version=0.0.4".into())],
+            body: b"# metrics\n".to_vec(),
+        })
+    }
+}
+
+pub fn resolve(host: &str) -> Option<IpAddr> {
+    match host {
+        "localhost" => Some(IpAddr::from([127, 0, 0, 1])),
+        _ => host.parse().ok(),
+    }
+}
+
+/// Build a snapshot from config text.
+pub fn snapshot(cfg: &str) -> Snapshot {
+    let config = switchyard_config::parse_str("test.cfg", cfg).unwrap_or_else(|e| panic!("config: {e}"));
+    switchyard_state::build(Arc::new(config), None, &resolve).unwrap_or_else(|e| panic!("build: {e}"))
+}
+
+pub struct Harness {
+    pub store: Arc<Store>,
+    pub proxy: Proxy,
+    pub stop: ShutdownHandle,
+    pub listeners: Listeners,
+    pub rt: Option<tokio::runtime::Runtime>,
+    pub serve: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Harness {
+    pub fn start(cfg: &str) -> Harness {
+        let snap = snapshot(cfg);
+        let listeners = Listeners::bind(&snap).unwrap_or_else(|e| panic!("bind: {e}"));
+        let store = Arc::new(Store::new(snap));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let proxy = Proxy::new(store.clone(), Arc::new(TestServices));
+        let stop = proxy.shutdown_handle();
+        let serve = {
+            let p = proxy.clone();
+            let l = listeners.clone();
+            rt.spawn(async move { p.serve(l).await })
+        };
+        Harness { store, proxy, stop, listeners, rt: Some(rt), serve: Some(serve) }
+    }
+
+    /// The `n`th bound address (config order).
+    pub fn addr(&self, n: usize) -> SocketAddr {
+        match &self.listeners.addrs()[n] {
+            ListenAddr::Tcp(a) => *a,
+            ListenAddr::Unix(p) => panic!("unix listener {p:?}"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr(0), path)
+    }
+
+    /// Replace the snapshot with one built from new config text (a reload).
+    pub fn reload(&mut self, cfg: &str) {
+        let config = switchyard_config::parse_str("test.cfg", cfg).expect("config");
+        self.store
+            .replace(|cur| switchyard_state::build(Arc::new(config), Some(cur), &resolve))
+            .expect("build");
+        let snap = self.store.load_full();
+        let _removed = self.listeners.update(&snap).expect("update");
+        self.proxy.set_listeners(self.listeners.clone());
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.as_ref().expect("runtime").block_on(f)
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop.hard_stop();
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+/// Send raw bytes and read until the peer closes or `wait` passes.
+pub fn raw(addr: SocketAddr, req: &[u8], wait: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    s.write_all(req).expect("write");
+    let deadline = Instant::now() + wait;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Read one response from `s` (head + content-length body).
+pub fn read_one(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i + 4]).into_owned();
+            let cl = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            let mut body = buf[i + 4..].to_vec();
+            while body.len() < cl {
+                let n = s.read(&mut b).expect("read body");
+                assert!(n > 0, "eof in body");
+                body.extend_from_slice(&b[..n]);
+            }
+            return (head, body);
+        }
+        let n = s.read(&mut b).expect("read head");
+        assert!(n > 0, "eof before head; got {:?}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&b[..n]);
+    }
+}
+
+/// The value of `name` in a raw response head.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
