@@ -48,14 +48,22 @@ OUT=${OUT:-$ROOT/target/compare/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-UP_BLUE=$((BASE_PORT + 80))
-UP_GREEN=$((BASE_PORT + 81))
-PROXY_PORT=$((BASE_PORT + 85))
-STATS_PORT=$((BASE_PORT + 90))
-if ((STATS_PORT >= 32768)); then
-    echo "BASE_PORT too high: ports must stay below 32768" >&2
-    exit 2
-fi
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Other work on this machine binds fixed ports too: take the first base (in
+# steps of 100) whose four ports are all free.
+for ((try = 0; try < 20; try++)); do
+    UP_BLUE=$((BASE_PORT + 80)) UP_GREEN=$((BASE_PORT + 81))
+    PROXY_PORT=$((BASE_PORT + 85)) STATS_PORT=$((BASE_PORT + 90))
+    if ((STATS_PORT >= 32768)); then
+        echo "BASE_PORT too high: ports must stay below 32768" >&2
+        exit 2
+    fi
+    if ! listening $UP_BLUE && ! listening $UP_GREEN && ! listening $PROXY_PORT && ! listening $STATS_PORT; then
+        break
+    fi
+    BASE_PORT=$((BASE_PORT + 100))
+done
 
 HAPROXY=/usr/sbin/haproxy
 NGINX=/usr/sbin/nginx
@@ -207,8 +215,6 @@ cp "$WORK/haproxy.cfg" "$WORK/nginx-proxy.conf" "$WORK/nginx-upstream.conf" "$OU
 
 # ---------------------------------------------------------------- helpers
 
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # wait_for <seconds> <command...>: poll until the command succeeds.
 wait_for() {
     local deadline=$((SECONDS + $1))
@@ -332,7 +338,10 @@ run_wrk() {
 
 idle_test() {
     local round=$1 name=$2 before after f="$OUT/idle-$name-r$round.txt" hp
+    # The same short warm-up for every proxy, then the baseline.
+    wrk -t1 -c10 -d1s "http://127.0.0.1:$PROXY_PORT/" >/dev/null 2>&1 || true
     before=$(rss_kb "$PROXY_PID")
+    record "$round" "$name" rss_fresh_mib 0 "$(awk -v k="$before" 'BEGIN {printf "%.1f", k / 1024}')"
     "$HELPERS/sy-idle-conns" "127.0.0.1:$PROXY_PORT" "$IDLE" --hold-secs 300 >"$f" 2>&1 &
     hp=$!
     PIDS+=("$hp")
@@ -422,12 +431,17 @@ for ((round = 1; round <= ROUNDS; round++)); do
             run_wrk "$round" "$name" "$c" "$DURATION"
         done
         record "$round" "$name" rss_after_load_mib 0 "$(awk -v k="$(rss_kb "$PROXY_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
-        idle_test "$round" "$name"
         if [[ $name != nginx ]]; then
             cutover_test "$round" "$name" 4 20 light
             cutover_test "$round" "$name" "$CUTOVER_CONNS" "$FLIPS" load
         fi
         stop_proxy
+        # Idle connections on a fresh process: memory freed after the
+        # -c 1000 run would otherwise hide what each idle connection costs.
+        if start_proxy "$name"; then
+            idle_test "$round" "$name"
+            stop_proxy
+        fi
     done
 done
 
@@ -478,7 +492,8 @@ cell() { local v; v=$(get "$1" "$2" "$3"); echo "${v:-—}"; }
         [[ $c == "$MAIN_CONNS" ]] || row "p99 ms (-c $c)" p99_ms "$c"
     done
     row "errors (all sweep runs, -c $MAIN_CONNS)" errors "$MAIN_CONNS"
-    row "RSS MiB after load" rss_after_load_mib 0
+    row "RSS MiB, fresh (after 1s of -c 10)" rss_fresh_mib 0
+    row "RSS MiB after the -c sweep" rss_after_load_mib 0
     row "RSS MiB with $IDLE idle keep-alive conns" rss_idle_mib "$IDLE"
     row "bytes per idle keep-alive conn" bytes_per_idle_conn "$IDLE"
     row "set map → first new-backend response, ms (p50, -c 4)" cutover_light_first_new_p50_ms 4

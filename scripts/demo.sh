@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 . scripts/lib/packages.sh
 
-ensure_packages curl=curl socat=socat hey=hey
+ensure_cargo
+ensure_packages build-essential=cc curl=curl socat=socat hey=hey
 
 # switchyard and the demo upstream (switchyard-echo) side by side in target/release.
 cargo build --release -p switchyard -p switchyard-loadtest --bins

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 . scripts/lib/packages.sh
 
-ensure_packages haproxy=/usr/sbin/haproxy socat=socat hey=hey nginx=/usr/sbin/nginx \
+ensure_cargo
+ensure_packages build-essential=cc haproxy=/usr/sbin/haproxy socat=socat hey=hey nginx=/usr/sbin/nginx \
     hatop=hatop tmux=tmux wrk=wrk curl=curl
 
 cargo build --release --workspace --bins

@@ -51,12 +51,21 @@ pub enum ServerOp {
     State(String),
     Health(String),
     Agent(String),
-    AgentAddr { addr: String, port: Option<String> },
+    AgentAddr {
+        addr: String,
+        port: Option<String>,
+    },
     AgentPort(String),
     AgentSend(String),
-    CheckAddr { addr: String, port: Option<String> },
+    CheckAddr {
+        addr: String,
+        port: Option<String>,
+    },
     CheckPort(String),
-    Addr { addr: String, port: Option<String> },
+    Addr {
+        addr: String,
+        port: Option<String>,
+    },
     Fqdn(String),
     Ssl(String),
     /// Anything else: the usage text.
@@ -101,8 +110,15 @@ pub enum Command {
     ShowCliLevel,
     ShowCliSockets,
     /// `operator` / `user`; `nolf` when followed by `-`.
-    SetLevel { to: CliLevel, nolf: bool },
-    Mode { kind: ModeKind, arg: Option<String>, nolf: bool },
+    SetLevel {
+        to: CliLevel,
+        nolf: bool,
+    },
+    Mode {
+        kind: ModeKind,
+        arg: Option<String>,
+        nolf: bool,
+    },
     ShowVersion,
     ShowInfo(InfoQuery),
     ShowStat(StatQuery),
@@ -111,31 +127,95 @@ pub enum Command {
     /// `show stat domain resolvers`: no resolver stats are kept.
     ShowStatResolvers,
     ShowSchemaJson,
-    ShowServers { conn: bool, backend: Option<String> },
+    ShowServers {
+        conn: bool,
+        backend: Option<String>,
+    },
     ShowBackend,
-    ShowMap { ver: Option<String>, map: Option<String> },
-    GetMap { map: String, key: String },
-    SetMap { map: String, entry: EntryArg, value: String },
-    AddMap { ver: Option<String>, map: String, key: String, value: String, payload: Option<Vec<u8>> },
-    DelMap { map: String, entry: EntryArg },
-    ClearMap { ver: Option<String>, map: String },
-    PrepareMap { map: String },
-    CommitMap { ver: Option<String>, map: String },
+    ShowMap {
+        ver: Option<String>,
+        map: Option<String>,
+    },
+    GetMap {
+        map: String,
+        key: String,
+    },
+    SetMap {
+        map: String,
+        entry: EntryArg,
+        value: String,
+    },
+    AddMap {
+        ver: Option<String>,
+        map: String,
+        key: String,
+        value: String,
+        payload: Option<Vec<u8>>,
+    },
+    DelMap {
+        map: String,
+        entry: EntryArg,
+    },
+    ClearMap {
+        ver: Option<String>,
+        map: String,
+    },
+    PrepareMap {
+        map: String,
+    },
+    CommitMap {
+        ver: Option<String>,
+        map: String,
+    },
     /// `show/get/add/del/clear/prepare/commit acl`: switchyard keeps no ACL
     /// pattern references, so these report HAProxy's "unknown ACL" texts.
-    Acl { verb: String, args: Vec<String> },
-    SetServer { target: String, op: ServerOp },
-    GetWeight { target: String },
-    SetWeight { target: String, weight: String },
-    SetMaxconnServer { target: String, value: String },
-    SetMaxconnFrontend { frontend: String, value: String },
-    SetMaxconnGlobal { value: String },
-    ServerToggle { target: String, op: ServerToggle },
-    Frontend { frontend: String, op: FrontendOp },
-    ShutdownSessionsServer { target: String },
-    ShutdownSession { id: String },
-    ClearCounters { all: bool },
-    SetTimeoutCli { arg0: String, value: String },
+    Acl {
+        verb: String,
+        args: Vec<String>,
+    },
+    SetServer {
+        target: String,
+        op: ServerOp,
+    },
+    GetWeight {
+        target: String,
+    },
+    SetWeight {
+        target: String,
+        weight: String,
+    },
+    SetMaxconnServer {
+        target: String,
+        value: String,
+    },
+    SetMaxconnFrontend {
+        frontend: String,
+        value: String,
+    },
+    SetMaxconnGlobal {
+        value: String,
+    },
+    ServerToggle {
+        target: String,
+        op: ServerToggle,
+    },
+    Frontend {
+        frontend: String,
+        op: FrontendOp,
+    },
+    ShutdownSessionsServer {
+        target: String,
+    },
+    ShutdownSession {
+        id: String,
+    },
+    ClearCounters {
+        all: bool,
+    },
+    SetTimeoutCli {
+        arg0: String,
+        value: String,
+    },
     SetSeverityOutput(String),
     ShowEnv(Option<String>),
     ShowErrors,

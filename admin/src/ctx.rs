@@ -85,7 +85,11 @@ impl AdminCtx {
     pub fn from_config(cfg: &switchyard_config::Config) -> AdminCtx {
         let g = &cfg.global;
         let maxconn = g.maxconn.unwrap_or(switchyard_state::DEFAULT_MAXCONN);
-        let nbthread = g.nbthread.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let nbthread = g.nbthread.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
         let mut ctx = AdminCtx::new(maxconn, nbthread as u32);
         if let Some(n) = &g.node {
             ctx.node = n.clone();

@@ -31,12 +31,21 @@ pub struct Session {
 
 impl Session {
     pub fn new(level: CliLevel, bufsize: usize) -> Session {
-        Session { state: SessionState::new(level), framer: Framer::new(bufsize) }
+        Session {
+            state: SessionState::new(level),
+            framer: Framer::new(bufsize),
+        }
     }
 
     /// Handle the next request `input` holds (at most one), appending the
     /// reply to `out`.
-    pub fn run(&mut self, input: &mut Vec<u8>, eof: bool, env: &Env, out: &mut Vec<u8>) -> Progress {
+    pub fn run(
+        &mut self,
+        input: &mut Vec<u8>,
+        eof: bool,
+        env: &Env,
+        out: &mut Vec<u8>,
+    ) -> Progress {
         match self.framer.next(input, eof) {
             Step::NeedMore => return Progress::NeedMore,
             Step::Close => return Progress::Close,
@@ -44,7 +53,11 @@ impl Session {
                 if self.state.interactive {
                     out.extend_from_slice(b"+ ");
                 }
-                return if input.is_empty() { Progress::NeedMore } else { Progress::More };
+                return if input.is_empty() {
+                    Progress::NeedMore
+                } else {
+                    Progress::More
+                };
             }
             Step::Request(req) => {
                 let cmd = parse(&req, self.state.mode);

@@ -62,7 +62,11 @@ fn track_name(snap: &Snapshot, sv: &ServerRt, track: &str) -> String {
     let be = snap
         .proxies
         .iter()
-        .find(|p| p.backend.as_ref().is_some_and(|b| b.servers.iter().any(|s| std::ptr::eq(s, sv))))
+        .find(|p| {
+            p.backend
+                .as_ref()
+                .is_some_and(|b| b.servers.iter().any(|s| std::ptr::eq(s, sv)))
+        })
         .map(|p| p.name.to_string())
         .unwrap_or_default();
     format!("{be}/{track}")
@@ -146,8 +150,16 @@ pub fn server_status(f: &ServerFacts) -> String {
 /// The `status` column of a BACKEND row: `UP` when some usable weight
 /// remains or the backend has no server at all; with the `up`/`no-maint`
 /// filters `(servers not stopped/servers)` is appended.
-pub fn backend_status(usable_weight: u64, server_count: usize, filtered: Option<(usize, usize)>) -> String {
-    let base = if usable_weight > 0 || server_count == 0 { "UP" } else { "DOWN" };
+pub fn backend_status(
+    usable_weight: u64,
+    server_count: usize,
+    filtered: Option<(usize, usize)>,
+) -> String {
+    let base = if usable_weight > 0 || server_count == 0 {
+        "UP"
+    } else {
+        "DOWN"
+    };
     match filtered {
         Some((up, all)) => format!("{base} ({up}/{all})"),
         None => base.to_string(),
@@ -197,11 +209,42 @@ mod tests {
             (f(OpState::Stopped, 1), "DOWN 1/2"),
             (f(OpState::Stopping, 4), "NOLB"),
             (f(OpState::Stopping, 3), "NOLB 2/3"),
-            (ServerFacts { admin: drain, ..f(OpState::Running, 4) }, "DRAIN"),
-            (ServerFacts { admin: drain, ..f(OpState::Running, 2) }, "DRAIN 1/3"),
-            (ServerFacts { admin: drain, agent_enabled: true, ..f(OpState::Running, 4) }, "DRAIN (agent)"),
-            (ServerFacts { admin: maint, ..f(OpState::Stopped, 0) }, "MAINT"),
-            (ServerFacts { admin: AdminState(AdminState::RMAINT), ..f(OpState::Stopped, 0) }, "MAINT (resolution)"),
+            (
+                ServerFacts {
+                    admin: drain,
+                    ..f(OpState::Running, 4)
+                },
+                "DRAIN",
+            ),
+            (
+                ServerFacts {
+                    admin: drain,
+                    ..f(OpState::Running, 2)
+                },
+                "DRAIN 1/3",
+            ),
+            (
+                ServerFacts {
+                    admin: drain,
+                    agent_enabled: true,
+                    ..f(OpState::Running, 4)
+                },
+                "DRAIN (agent)",
+            ),
+            (
+                ServerFacts {
+                    admin: maint,
+                    ..f(OpState::Stopped, 0)
+                },
+                "MAINT",
+            ),
+            (
+                ServerFacts {
+                    admin: AdminState(AdminState::RMAINT),
+                    ..f(OpState::Stopped, 0)
+                },
+                "MAINT (resolution)",
+            ),
             (
                 ServerFacts {
                     admin: AdminState(AdminState::IMAINT),
@@ -210,9 +253,28 @@ mod tests {
                 },
                 "MAINT (via b/s)",
             ),
-            (ServerFacts { check_enabled: false, ..f(OpState::Running, 2) }, "no check"),
-            (ServerFacts { check_enabled: false, ..f(OpState::Stopped, 0) }, "DOWN"),
-            (ServerFacts { agent_enabled: true, agent_health: 0, ..f(OpState::Stopped, 2) }, "DOWN (agent)"),
+            (
+                ServerFacts {
+                    check_enabled: false,
+                    ..f(OpState::Running, 2)
+                },
+                "no check",
+            ),
+            (
+                ServerFacts {
+                    check_enabled: false,
+                    ..f(OpState::Stopped, 0)
+                },
+                "DOWN",
+            ),
+            (
+                ServerFacts {
+                    agent_enabled: true,
+                    agent_health: 0,
+                    ..f(OpState::Stopped, 2)
+                },
+                "DOWN (agent)",
+            ),
         ];
         for (facts, want) in cases {
             assert_eq!(server_status(&facts), want, "{facts:?}");

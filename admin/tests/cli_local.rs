@@ -45,25 +45,43 @@ fn start() -> (Admin, tempfile::NamedTempFile) {
 #[test]
 fn help_unknown_and_empty_line_match_haproxy() {
     let (a, _m) = start();
-    assert_eq!(socat_str(a.addr(), "help\n"), include_str!("data/cli-help.txt"));
-    assert_eq!(socat_str(a.addr(), "xyzzy\n"), include_str!("data/cli-unknown-command.txt"));
-    assert_eq!(socat_str(a.addr(), "\n"), include_str!("data/cli-empty-line.txt"));
+    assert_eq!(
+        socat_str(a.addr(), "help\n"),
+        include_str!("data/cli-help.txt")
+    );
+    assert_eq!(
+        socat_str(a.addr(), "xyzzy\n"),
+        include_str!("data/cli-unknown-command.txt")
+    );
+    assert_eq!(
+        socat_str(a.addr(), "\n"),
+        include_str!("data/cli-empty-line.txt")
+    );
 }
 
 #[test]
 fn chained_commands_and_framing() {
     let (a, _m) = start();
     assert_eq!(
-        socat_str(a.addr(), "get weight be_app/s1;show cli level;get weight be_app/s2\n"),
+        socat_str(
+            a.addr(),
+            "get weight be_app/s1;show cli level;get weight be_app/s2\n"
+        ),
         "1 (initial 1)\n\nadmin\n\n10 (initial 10)\n\n"
     );
     // Unterminated line: nothing runs.
     assert_eq!(socat_str(a.addr(), "show cli level"), "");
     // CRLF, blanks, escapes.
     assert_eq!(socat_str(a.addr(), "  show\tcli level  \r\n"), "admin\n\n");
-    assert_eq!(socat_str(a.addr(), "show\\ cli level\n").lines().next(), Some("Unknown command, but maybe one of the following ones is a better match:"));
+    assert_eq!(
+        socat_str(a.addr(), "show\\ cli level\n").lines().next(),
+        Some("Unknown command, but maybe one of the following ones is a better match:")
+    );
     // quit closes without a prompt; later lines are not run.
-    assert_eq!(socat_str(a.addr(), "show cli level\nquit\nshow cli level\n"), "admin\n\n");
+    assert_eq!(
+        socat_str(a.addr(), "show cli level\nquit\nshow cli level\n"),
+        "admin\n\n"
+    );
 }
 
 #[test]
@@ -72,9 +90,15 @@ fn prompt_mode_and_payload() {
     let out = socat_str(a.addr(), "prompt\nget weight be_app/s1\nshow cli level\n");
     assert_eq!(out, "\n> 1 (initial 1)\n\n> admin\n\n> ");
     let m = _m.path().display().to_string();
-    let out = socat_str(a.addr(), &format!("prompt\nadd map {m} <<\nk3 v3\n\nshow map {m}\n"));
+    let out = socat_str(
+        a.addr(),
+        &format!("prompt\nadd map {m} <<\nk3 v3\n\nshow map {m}\n"),
+    );
     let out = common::norm_addrs(&out);
-    assert_eq!(out, "\n> + + \n> 0xADDR blue be_app\n0xADDR green be_green\n0xADDR k3 v3\n\n> ");
+    assert_eq!(
+        out,
+        "\n> + + \n> 0xADDR blue be_app\n0xADDR green be_green\n0xADDR k3 v3\n\n> "
+    );
 }
 
 #[test]
@@ -85,23 +109,48 @@ fn permission_matrix() {
     assert_eq!(socat_str(oper, "show cli level\n"), "operator\n\n");
     assert_eq!(socat_str(user, "show cli level\n"), "user\n\n");
     for addr in [oper, user] {
-        assert_eq!(socat_str(addr, "set server be_app/s1 state drain\n"), "Permission denied\n\n");
-        assert_eq!(socat_str(addr, "set weight be_app/s1 5\n"), "Permission denied\n\n");
-        assert_eq!(socat_str(addr, "disable frontend fe\n"), "Permission denied\n\n");
-        assert_eq!(socat_str(addr, "clear counters all\n"), "Permission denied\n\n");
+        assert_eq!(
+            socat_str(addr, "set server be_app/s1 state drain\n"),
+            "Permission denied\n\n"
+        );
+        assert_eq!(
+            socat_str(addr, "set weight be_app/s1 5\n"),
+            "Permission denied\n\n"
+        );
+        assert_eq!(
+            socat_str(addr, "disable frontend fe\n"),
+            "Permission denied\n\n"
+        );
+        assert_eq!(
+            socat_str(addr, "clear counters all\n"),
+            "Permission denied\n\n"
+        );
         // Reads are allowed.
-        assert_eq!(socat_str(addr, "get weight be_app/s1\n"), "1 (initial 1)\n\n");
+        assert_eq!(
+            socat_str(addr, "get weight be_app/s1\n"),
+            "1 (initial 1)\n\n"
+        );
     }
     assert_eq!(socat_str(oper, "clear counters\n"), "\n");
     assert_eq!(socat_str(user, "clear counters\n"), "Permission denied\n\n");
     // In 2.6 map writers need no level.
-    assert_eq!(socat_str(user, &format!("set map {m} blue be_green\n")), "\n");
+    assert_eq!(
+        socat_str(user, &format!("set map {m} blue be_green\n")),
+        "\n"
+    );
     // Levels can be lowered, never raised.
-    assert_eq!(socat_str(admin, "user;show cli level;operator\n"), "\nuser\n\nPermission denied\n\n");
+    assert_eq!(
+        socat_str(admin, "user;show cli level;operator\n"),
+        "\nuser\n\nPermission denied\n\n"
+    );
     assert_eq!(socat_str(admin, "user -;show cli level\n"), "user\n\n");
     // addr/cookie/algo blank at user level.
     let u = socat_str(user, "show stat\n");
-    let row = u.lines().find(|l| l.starts_with("be_app,s1,")).unwrap_or_default().to_string();
+    let row = u
+        .lines()
+        .find(|l| l.starts_with("be_app,s1,"))
+        .unwrap_or_default()
+        .to_string();
     assert!(!row.contains("127.0.0.1:1"), "{row}");
     let ad = socat_str(admin, "show stat\n");
     assert!(ad.contains("127.0.0.1:1,"));
@@ -153,7 +202,10 @@ fn map_writes_publish_before_the_reply() {
     let (a, m) = start();
     let m = m.path().display().to_string();
     let gen0 = a.store.load().generation;
-    assert_eq!(socat_str(a.addr(), &format!("set map {m} blue be_green\n")), "\n");
+    assert_eq!(
+        socat_str(a.addr(), &format!("set map {m} blue be_green\n")),
+        "\n"
+    );
     // The reply came after the publish: the snapshot already routes green.
     let snap = a.store.load();
     assert_eq!(snap.generation, gen0 + 1);
@@ -162,7 +214,10 @@ fn map_writes_publish_before_the_reply() {
     assert_eq!(&*e.value, "be_green");
     assert!(e.backend.is_some());
     // A failing command publishes nothing.
-    assert_eq!(socat_str(a.addr(), &format!("set map {m} nokey x\n")), "entry not found.\n\n");
+    assert_eq!(
+        socat_str(a.addr(), &format!("set map {m} nokey x\n")),
+        "entry not found.\n\n"
+    );
     assert_eq!(a.store.load().generation, gen0 + 1);
 }
 
@@ -184,14 +239,37 @@ fn versions_prepare_commit() {
 #[test]
 fn server_state_changes() {
     let (a, _m) = start();
-    assert_eq!(socat_str(a.addr(), "set server be_app/s1 state drain\n"), "\n");
+    assert_eq!(
+        socat_str(a.addr(), "set server be_app/s1 state drain\n"),
+        "\n"
+    );
     let st = socat_str(a.addr(), "show stat be_app 4 1\n");
-    assert!(st.lines().nth(1).is_some_and(|l| l.contains(",DRAIN,")), "{st}");
-    assert_eq!(socat_str(a.addr(), "set server be_app/s1 state maint\n"), "\n");
+    assert!(
+        st.lines().nth(1).is_some_and(|l| l.contains(",DRAIN,")),
+        "{st}"
+    );
+    assert_eq!(
+        socat_str(a.addr(), "set server be_app/s1 state maint\n"),
+        "\n"
+    );
     let st = socat_str(a.addr(), "show servers state be_app\n");
-    assert!(st.lines().nth(2).is_some_and(|l| l.starts_with("3 be_app 1 s1 127.0.0.1 0 1 ")), "{st}");
-    assert_eq!(socat_str(a.addr(), "set server be_app/s1 state ready\n"), "\n");
-    assert_eq!(socat_str(a.addr(), "set server be_app/s2 weight 50%\nget weight be_app/s2\n"), "\n5 (initial 10)\n\n");
+    assert!(
+        st.lines()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("3 be_app 1 s1 127.0.0.1 0 1 ")),
+        "{st}"
+    );
+    assert_eq!(
+        socat_str(a.addr(), "set server be_app/s1 state ready\n"),
+        "\n"
+    );
+    assert_eq!(
+        socat_str(
+            a.addr(),
+            "set server be_app/s2 weight 50%\nget weight be_app/s2\n"
+        ),
+        "\n5 (initial 10)\n\n"
+    );
     assert_eq!(
         socat_str(a.addr(), "set server be_app/s1 addr 127.0.0.2 port 8080\n"),
         "IP changed from '127.0.0.1' to '127.0.0.2', port changed from '1' to '8080' by 'stats socket command'\n\n"
@@ -200,7 +278,10 @@ fn server_state_changes() {
         socat_str(a.addr(), "set server be_app/s1 addr 127.0.0.2\n"),
         "no need to change the addr by 'stats socket command'\n\n"
     );
-    assert_eq!(socat_str(a.addr(), "set server be_app/s1 addr nope\n"), "Invalid addr 'nope' by 'stats socket command'\n\n");
+    assert_eq!(
+        socat_str(a.addr(), "set server be_app/s1 addr nope\n"),
+        "Invalid addr 'nope' by 'stats socket command'\n\n"
+    );
 }
 
 #[test]
@@ -209,14 +290,22 @@ fn malformed_input_never_breaks_the_server() {
     let m = m.path().display().to_string();
     let gen0 = a.store.load().generation;
     // Binary garbage.
-    let g = raw(a.addr(), b"\xff\xfe\x00\x01garbage\x80\n", true, Duration::from_secs(3));
+    let g = raw(
+        a.addr(),
+        b"\xff\xfe\x00\x01garbage\x80\n",
+        true,
+        Duration::from_secs(3),
+    );
     assert!(String::from_utf8_lossy(&g).starts_with("Unknown command"));
     // A 1 MiB line: the session closes without running anything.
     let mut big = vec![b'a'; 1 << 20];
     big.push(b'\n');
     assert_eq!(raw(a.addr(), &big, true, Duration::from_secs(5)), b"");
     // A half-sent line, the client keeping the connection open: no reply.
-    assert_eq!(raw(a.addr(), b"show cli lev", false, Duration::from_millis(500)), b"");
+    assert_eq!(
+        raw(a.addr(), b"show cli lev", false, Duration::from_millis(500)),
+        b""
+    );
     // Thousands of commands on one line.
     let many = "show cli level;".repeat(1000) + "\n";
     let out = socat(a.addr(), many.as_bytes());
@@ -225,14 +314,34 @@ fn malformed_input_never_breaks_the_server() {
     assert_eq!(String::from_utf8_lossy(&out), want);
     // Missing arguments everywhere.
     for cmd in [
-        "set", "set map", "add map", "del map", "get map", "clear map", "commit map", "prepare map", "set weight",
-        "set server /", "set server a/", "set maxconn server", "set maxconn frontend", "enable", "disable server",
-        "show stat domain", "show servers", "shutdown sessions server", "set timeout", "operator x y",
+        "set",
+        "set map",
+        "add map",
+        "del map",
+        "get map",
+        "clear map",
+        "commit map",
+        "prepare map",
+        "set weight",
+        "set server /",
+        "set server a/",
+        "set maxconn server",
+        "set maxconn frontend",
+        "enable",
+        "disable server",
+        "show stat domain",
+        "show servers",
+        "shutdown sessions server",
+        "set timeout",
+        "operator x y",
     ] {
         let out = socat_str(a.addr(), &format!("{cmd}\n"));
         assert!(out.ends_with('\n'), "{cmd}: {out:?}");
     }
     // Routing state unchanged.
     assert_eq!(a.store.load().generation, gen0);
-    assert_eq!(common::norm_addrs(&socat_str(a.addr(), &format!("show map {m}\n"))), "0xADDR blue be_app\n0xADDR green be_green\n\n");
+    assert_eq!(
+        common::norm_addrs(&socat_str(a.addr(), &format!("show map {m}\n"))),
+        "0xADDR blue be_app\n0xADDR green be_green\n\n"
+    );
 }

@@ -298,6 +298,8 @@ pub(crate) fn admin_locked(
             emit_server(level, &message::going_maint(be, sv, bk, cause, tail(px, a)));
             backend_down_if_emptied(px, counts_before, now);
         }
+        // Drain flags are not reported while in maintenance.
+        return;
     } else if was.is_maint() && !is.is_maint() {
         if a.cfg.check && live.checks_enabled.load(Relaxed) {
             live.health.store(rf.rise, Relaxed);

@@ -17,7 +17,7 @@ use switchyard_state::{ProxyIdx, Snapshot};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant as TokioInstant;
 
-use crate::h1::{encode_head, parse_head, write_body_frame, BodyPump, HeadError, Reader, RespFraming};
+use crate::h1::{encode_head, htx_head_size, htx_size_raw, parse_head, write_body_frame, BodyPump, HeadError, Reader, RespFraming};
 use crate::log::{LogRecord, Times};
 use crate::pages;
 use crate::proxy::Shared;
@@ -59,7 +59,6 @@ where
     let mut first = true;
     let mut fe_cache = None;
     let mut stop = shared.shutdown.subscribe();
-    let mut counted_in: u64 = 0;
     loop {
         // Settings of the frontend for this request (a reload may change them).
         let (fe_idx, t_req, t_ka, t_client, head_max, dontlognull, fe_cfg) = {
@@ -153,6 +152,7 @@ where
         let client_keep_alive = head.keep_alive;
         let is_head = head.method == Method::HEAD;
         let expect = head.expect_continue;
+        let req_htx = htx_head_size([head.method.as_str(), &head.target, "HTTP/1.1"], &head.headers);
         let (mut pump, body, demand) = BodyPump::new(head.framing);
         let snap = shared.store.load_full();
         let actconn = shared.limits.actconn();
@@ -208,8 +208,7 @@ where
         if !body_done && written.complete && !reply_close && !(expect && !sent_continue) {
             body_done = pump.drain(&mut reader, DRAIN_MAX, t_client).await;
         }
-        let bin = reader.total - counted_in;
-        counted_in = reader.total;
+        let bin = req_htx + pump.decoded;
         end.finish(&shared, written.bytes, bin, written.term);
 
         let conn_close = fe_cfg.options.conn_mode == switchyard_config::HttpConnMode::Close;
@@ -313,9 +312,11 @@ async fn write_reply<W: AsyncWrite + Unpin>(
     let mut w = Written { bytes: 0, complete: true, term: None, must_close: false };
 
     if let Some(raw) = raw {
+        let raw_htx = raw.clone();
         let bytes = if closing && client_version == Version::HTTP_11 { with_close(&raw) } else { raw };
+        let htx = htx_size_raw(&raw_htx);
         match timed(t_client, wr.write_all(&bytes)).await {
-            Ok(()) => w.bytes = bytes.len() as u64,
+            Ok(()) => w.bytes = htx,
             Err(t) => {
                 w.complete = false;
                 w.term = Some(t);
@@ -335,6 +336,7 @@ async fn write_reply<W: AsyncWrite + Unpin>(
     if no_body_status {
         headers.remove(CONTENT_LENGTH);
     }
+    let mut add_te = false;
     let framing = if no_body_status || is_head || status == 304 {
         RespFraming::NoBody
     } else {
@@ -358,7 +360,7 @@ async fn write_reply<W: AsyncWrite + Unpin>(
                     // A service asked for chunked itself.
                     RespFraming::Chunked
                 } else if client_version == Version::HTTP_11 {
-                    headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+                    add_te = true;
                     RespFraming::Chunked
                 } else {
                     RespFraming::Close
@@ -367,6 +369,12 @@ async fn write_reply<W: AsyncWrite + Unpin>(
         }
     };
     let closing = closing || framing == RespFraming::Close;
+    // What HAProxy counts (`%B`, bytes out) is the message as its HTX holds
+    // it: the framing headers the H1 layer adds are not part of it.
+    let htx_head = htx_head_size(["HTTP/1.1", &status.to_string(), &reason], &headers);
+    if add_te {
+        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    }
     if closing {
         headers.insert(CONNECTION, HeaderValue::from_static("close"));
     } else if client_version == Version::HTTP_10 {
@@ -379,14 +387,14 @@ async fn write_reply<W: AsyncWrite + Unpin>(
         w.term = Some(t);
         return (w, true, end, lease);
     }
-    w.bytes += head.len() as u64;
+    w.bytes += htx_head;
 
     match body {
         RespBody::Empty => {}
         RespBody::Full(b) => {
             if framing != RespFraming::NoBody {
                 match timed(t_client, write_body_frame(wr, framing, &b)).await {
-                    Ok(n) => w.bytes += n,
+                    Ok(_) => w.bytes += b.len() as u64,
                     Err(t) => {
                         w.complete = false;
                         w.term = Some(t);
@@ -412,7 +420,7 @@ async fn write_reply<W: AsyncWrite + Unpin>(
                     None => {
                         if framing == RespFraming::Chunked {
                             match timed(t_client, wr.write_all(b"0\r\n\r\n")).await {
-                                Ok(()) => w.bytes += 5,
+                                Ok(()) => {}
                                 Err(t) => {
                                     w.complete = false;
                                     w.term = Some(t);
@@ -429,7 +437,7 @@ async fn write_reply<W: AsyncWrite + Unpin>(
                     Some(Ok(f)) => {
                         let Ok(data) = f.into_data() else { continue };
                         match timed(t_client, write_body_frame(wr, framing, &data)).await {
-                            Ok(n) => w.bytes += n,
+                            Ok(_) => w.bytes += data.len() as u64,
                             Err(t) => {
                                 w.complete = false;
                                 w.term = Some(t);

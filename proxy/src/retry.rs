@@ -102,6 +102,7 @@ pub(crate) async fn forward(
         .and_then(|pq| pq.as_str().parse::<Uri>().ok())
         .unwrap_or_else(|| head.uri.clone());
     let out = Outgoing { method: head.method.clone(), uri, version: head.version, headers };
+    // From here on the balancer's view of the headers is what goes out.
     head.headers = HeaderMap::new();
 
     // L7 retries need the whole request in hand (HAProxy: received and
@@ -149,7 +150,7 @@ pub(crate) async fn forward(
     loop {
         // ---- assign a server and get a slot on it
         let t_assign = Instant::now();
-        let assigned = assign(be, backend, &head, origin, &mut target, &mut direct, prev, &mut end, &owner, t_queue).await;
+        let assigned = assign(be, backend, &head, &out.headers, origin, &mut target, &mut direct, prev, &mut end, &owner, t_queue).await;
         queued_ms += t_assign.elapsed().as_millis() as i64;
         end.log.times.tw = queued_ms;
         let (idx, slot) = match assigned {
@@ -404,6 +405,7 @@ async fn assign(
     be: &ProxyRt,
     backend: &BackendRt,
     head: &ReqHead,
+    headers: &HeaderMap,
     origin: &Origin,
     target: &mut Option<ServerIdx>,
     direct: &mut Option<ServerIdx>,
@@ -421,7 +423,7 @@ async fn assign(
                 let pick = if backend_waiting {
                     Err(PickError::Full)
                 } else {
-                    let view = rules::view(head, origin);
+                    let view = lb_view(head, headers, origin);
                     let input = LbInput { req: &view, avoid: prev, now_ms: now_ms() };
                     balance::pick(be, backend, &algo, &input)
                 };
@@ -439,9 +441,8 @@ async fn assign(
                         // Wait in the backend queue for any server.
                         end.log.be_queue = queue::backend_queue_len(&be.live) as u32;
                         be.live.be.queue_enter();
-                        let view_head = head;
                         let retry = || {
-                            let view = rules::view(view_head, origin);
+                            let view = lb_view(head, headers, origin);
                             let input = LbInput { req: &view, avoid: None, now_ms: now_ms() };
                             let i = balance::pick(be, backend, &algo, &input).ok()?;
                             let s = backend.servers.get(i.get())?;
@@ -508,6 +509,10 @@ async fn assign(
             }
         }
     }
+}
+
+fn lb_view<'a>(head: &'a ReqHead, headers: &'a HeaderMap, o: &Origin) -> crate::view::ReqView<'a> {
+    crate::view::ReqView::new(&head.method, &head.target, &head.uri, headers, o.src, o.dst_port, o.tls)
 }
 
 fn started(mut slot: ServerSlot) -> ServerSlot {

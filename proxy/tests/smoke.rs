@@ -10,7 +10,7 @@ fn forwards_to_the_default_backend() {
     let up = FakeUpstream::start("s1");
     let h = Harness::start(&format!(
         "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
-         frontend fe\n  bind 127.0.0.1:0\n  default_backend be\n\
+         frontend fe\n  bind @BIND@\n  default_backend be\n\
          backend be\n  server s1 {}\n",
         up.addr()
     ));
@@ -24,7 +24,7 @@ fn forwards_to_the_default_backend() {
 fn no_backend_gives_haproxy_503() {
     let h = Harness::start(
         "defaults\n  mode http\n  timeout client 5s\n\
-         frontend fe\n  bind 127.0.0.1:0\n",
+         frontend fe\n  bind @BIND@\n",
     );
     let out = raw(h.addr(0), b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(2));
     assert_eq!(

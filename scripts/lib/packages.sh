@@ -20,3 +20,15 @@ ensure_packages() {
     $sudo apt-get update
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
+
+# ensure_cargo: cargo on PATH (a fresh rustup install may not be on it yet).
+ensure_cargo() {
+    if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+        # shellcheck disable=SC1091
+        . "$HOME/.cargo/env"
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "cargo not found: install Rust first (https://rustup.rs), then re-run $0" >&2
+        exit 1
+    fi
+}

@@ -10,8 +10,8 @@
 use std::collections::{HashMap, HashSet};
 
 use switchyard_config::{
-    AclRef, AclTest, BackendTarget, Condition, Config, Converter, FmtPart, HttpRequestAction, HttpResponseAction,
-    LogFormat, Proxy,
+    AclRef, AclTest, BackendTarget, Condition, Config, Converter, FmtPart, HttpRequestAction,
+    HttpResponseAction, LogFormat, Proxy,
 };
 
 struct Alloc {
@@ -81,7 +81,11 @@ enum Item<'a> {
 
 /// Map name → HAProxy's id, for every map in `config`.
 pub fn haproxy_map_ids(config: &Config) -> HashMap<String, u32> {
-    let mut a = Alloc { next: 0, ids: HashMap::new(), files: HashSet::new() };
+    let mut a = Alloc {
+        next: 0,
+        ids: HashMap::new(),
+        files: HashSet::new(),
+    };
     let mut deferred: Vec<&LogFormat> = Vec::new();
     for px in &config.proxies {
         let mut items: Vec<(usize, Item<'_>)> = Vec::new();
@@ -115,10 +119,11 @@ pub fn haproxy_map_ids(config: &Config) -> HashMap<String, u32> {
                 Item::Acl(t) => a.test(t),
                 Item::Req(action, cond) => {
                     match action {
-                        HttpRequestAction::SetHeader { value, .. } | HttpRequestAction::AddHeader { value, .. } => {
-                            a.format(value)
+                        HttpRequestAction::SetHeader { value, .. }
+                        | HttpRequestAction::AddHeader { value, .. } => a.format(value),
+                        HttpRequestAction::Return { headers, .. } => {
+                            headers.iter().for_each(|(_, v)| a.format(v))
                         }
-                        HttpRequestAction::Return { headers, .. } => headers.iter().for_each(|(_, v)| a.format(v)),
                         _ => {}
                     }
                     if let Some(c) = cond {
@@ -126,8 +131,8 @@ pub fn haproxy_map_ids(config: &Config) -> HashMap<String, u32> {
                     }
                 }
                 Item::Res(action, cond) => {
-                    if let HttpResponseAction::SetHeader { value, .. } | HttpResponseAction::AddHeader { value, .. } =
-                        action
+                    if let HttpResponseAction::SetHeader { value, .. }
+                    | HttpResponseAction::AddHeader { value, .. } = action
                     {
                         a.format(value);
                     }

@@ -151,3 +151,56 @@ fn ws_notifies_systemd_when_ready() {
         .unwrap_or_else(|e| panic!("no stopping notification: {e}"));
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
 }
+
+/// Effective uid/gid of `pid` from /proc.
+fn ids(pid: u32) -> (u32, u32) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"));
+    let field = |name: &str| -> u32 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in status"))
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+#[test]
+fn drops_privileges_after_binding_a_privileged_port() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("drops_privileges_after_binding_a_privileged_port: skipped, not root");
+        return;
+    }
+    let Some(nobody) = nix::unistd::User::from_name("nobody").ok().flatten() else {
+        eprintln!("skipped: no user 'nobody'");
+        return;
+    };
+    // A port only root may bind proves the bind happened before the drop.
+    let Some(port) = (700u16..1000).find(|p| tk::port_is_free(*p)) else {
+        eprintln!("skipped: no free privileged port");
+        return;
+    };
+    let up = FakeUpstream::start("up");
+    let dir = tempdir();
+    let cfg = format!(
+        "global\n    uid {}\n    gid {}\n{}",
+        nobody.uid,
+        nobody.gid,
+        config(port, up.addr())
+    );
+    write(dir.path(), "haproxy.cfg", &cfg);
+    let mut cmd = Command::new(switchyard());
+    cmd.current_dir(dir.path())
+        .args(["-db", "-f", "haproxy.cfg"]);
+    let child = tk::ChildGuard::spawn("priv", cmd).unwrap_or_else(|e| panic!("spawn: {e}"));
+    assert!(
+        tk::wait_for_port(lo(port), STARTUP),
+        "not listening on {port}"
+    );
+    let resp = http_get(&format!("http://127.0.0.1:{port}/"), &[])
+        .unwrap_or_else(|e| panic!("request: {e}"));
+    assert_eq!(resp.status, 200);
+    assert_eq!(ids(child.pid()), (nobody.uid.as_raw(), nobody.gid.as_raw()));
+}

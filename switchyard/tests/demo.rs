@@ -51,10 +51,56 @@ fn demo_starts_routes_by_map_and_cleans_up() {
         .unwrap_or_else(|| panic!("no map path in {map_line:?}"))
         .to_owned();
     let admin_addr = format!("127.0.0.1:{admin}");
+
+    // The demo's config is one real HAProxy accepts too.
+    if have_haproxy("demo config under haproxy -c") {
+        let cfg_line = demo.wait_for_line("(frontend igw; config ", Duration::from_secs(5));
+        let cfg = cfg_line
+            .rsplit("config ")
+            .next()
+            .map(|c| c.trim_end_matches(')').trim())
+            .unwrap_or_else(|| panic!("no config path in {cfg_line:?}"));
+        let dir = std::path::Path::new(cfg)
+            .parent()
+            .unwrap_or_else(|| panic!("config path {cfg}"));
+        let h = check(std::path::Path::new(tk::HAPROXY_PATH), dir, &[cfg], &[]);
+        assert_eq!(
+            h.code,
+            Some(0),
+            "haproxy -c on the demo config:\n{}",
+            h.stderr
+        );
+    }
     cli(&admin_addr, &format!("set map {map} SIMPLE_SERVICE green"));
     eventually(Duration::from_secs(10), Duration::from_millis(50), || {
         served_by().filter(|s| s == "green")
     });
+
+    // Seed 000's status check, through socat as the article does.
+    // (like its waitItUp loop: checks may still be settling).
+    eventually(Duration::from_secs(15), Duration::from_millis(100), || {
+        let stat = String::from_utf8_lossy(&tk::socat(&admin_addr, b"show stat\n")).into_owned();
+        let statuses: Vec<String> = stat
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f.len() > 17 && (f[1] == "blue" || f[1] == "green")).then(|| f[17].to_owned())
+            })
+            .collect();
+        if statuses == ["UP", "UP"] {
+            Ok(())
+        } else {
+            Err(statuses)
+        }
+    });
+
+    let stats_page = format!("http://127.0.0.1:{proxy}/admin");
+    let denied = http_get(&stats_page, &[]).unwrap_or_else(|e| panic!("stats page: {e}"));
+    assert_eq!(denied.status, 401);
+    // admin:admin
+    let page = http_get(&stats_page, &[("Authorization", "Basic YWRtaW46YWRtaW4=")])
+        .unwrap_or_else(|e| panic!("stats page: {e}"));
+    assert_eq!(page.status, 200, "{}", page.text());
 
     let monitor = http_get(&format!("http://127.0.0.1:{proxy}/haproxy-status"), &[])
         .unwrap_or_else(|e| panic!("monitor-uri: {e}"));

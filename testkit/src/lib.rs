@@ -10,10 +10,13 @@
 //! - [`cli`] / [`socat`]: the Runtime API as the seeds' scripts drive it.
 //! - [`http_get`], [`KeepAliveClient`]: a blocking HTTP/1.1 client.
 //! - [`run_hey`]: the real `hey` and its parsed summary.
+//! - [`dns::TestDns`] and the `switchyard-testdns` binary: a hickory-server DNS server
+//!   answering fixed A/AAAA records (seed 000's `resolvers` section).
 
 mod binaries;
 mod child;
 mod cli;
+pub mod dns;
 mod echo_bin;
 mod eventually;
 mod hey;

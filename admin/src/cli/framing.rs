@@ -43,7 +43,10 @@ impl Default for Framer {
 
 impl Framer {
     pub fn new(bufsize: usize) -> Framer {
-        Framer { bufsize: bufsize.max(2), payload: None }
+        Framer {
+            bufsize: bufsize.max(2),
+            payload: None,
+        }
     }
 
     pub fn in_payload(&self) -> bool {
@@ -67,7 +70,11 @@ impl Framer {
         let Some(end) = end else {
             // No terminator: HAProxy waits unless the buffer is full or the
             // client is gone, and then closes without running the line.
-            return if input.len() >= max || eof { Step::Close } else { Step::NeedMore };
+            return if input.len() >= max || eof {
+                Step::Close
+            } else {
+                Step::NeedMore
+            };
         };
         let raw: Vec<u8> = input.drain(..=end).collect();
         let mut len = raw.len() - 1;
@@ -134,7 +141,11 @@ mod tests {
 
     fn words(step: &Step) -> Vec<String> {
         match step {
-            Step::Request(r) => r.words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect(),
+            Step::Request(r) => r
+                .words
+                .iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect(),
             other => panic!("not a request: {other:?}"),
         }
     }

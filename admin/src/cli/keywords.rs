@@ -29,7 +29,12 @@ pub struct ModeBits {
 
 impl ModeBits {
     fn bits(self) -> u16 {
-        (if self.expert { ACCESS_EXPERT } else { 0 }) | (if self.experimental { ACCESS_EXPERIMENTAL } else { 0 })
+        (if self.expert { ACCESS_EXPERT } else { 0 })
+            | (if self.experimental {
+                ACCESS_EXPERIMENTAL
+            } else {
+                0
+            })
     }
 }
 
@@ -43,16 +48,19 @@ pub(crate) enum Lookup {
     ExperimentalOnly,
 }
 
-fn arg<'a>(args: &'a [Vec<u8>], i: usize) -> &'a [u8] {
+fn arg(args: &[Vec<u8>], i: usize) -> &[u8] {
     args.get(i).map(|a| a.as_slice()).unwrap_or(b"")
 }
 
 /// `cli_find_kw`: the first keyword, in registration order, whose words all
 /// equal the leading arguments.
 fn find_kw(args: &[Vec<u8>]) -> Option<&'static Kw> {
-    KEYWORDS
-        .iter()
-        .find(|kw| kw.words.iter().enumerate().all(|(i, w)| w.as_bytes() == arg(args, i)))
+    KEYWORDS.iter().find(|kw| {
+        kw.words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| w.as_bytes() == arg(args, i))
+    })
 }
 
 /// Dispatch a request's words to a keyword, as `cli_parse_request` does.
@@ -98,7 +106,10 @@ fn update_fingerprint(fp: &mut [u8; 1024], word: &[u8]) {
 }
 
 fn fingerprint_distance(a: &[u8; 1024], b: &[u8; 1024]) -> i64 {
-    a.iter().zip(b.iter()).map(|(x, y)| (i64::from(*x) - i64::from(*y)).abs()).sum()
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (i64::from(*x) - i64::from(*y)).abs())
+        .sum()
 }
 
 /// `cli_gen_usage_msg`: the `help` text (when `args[0]` is `help`), or the
@@ -161,18 +172,30 @@ pub(crate) fn usage_msg(args: &[Vec<u8>], mode: ModeBits) -> String {
                 update_fingerprint(&mut word_sig, a);
                 totlen += a.len() as i64;
             }
-            for w in kw.words.iter().skip(length).take(PREFIX_KW_NB.saturating_sub(length)) {
+            for w in kw
+                .words
+                .iter()
+                .skip(length)
+                .take(PREFIX_KW_NB.saturating_sub(length))
+            {
                 update_fingerprint(&mut list_sig, w.as_bytes());
                 totlen += w.len() as i64;
             }
             let dist = fingerprint_distance(&word_sig, &list_sig);
-            let worst = if matches.len() < MAX_MATCHES { i64::MAX } else { matches[MAX_MATCHES - 1].1 };
+            let worst = if matches.len() < MAX_MATCHES {
+                i64::MAX
+            } else {
+                matches[MAX_MATCHES - 1].1
+            };
             if dist < 5 * totlen / 2 && dist < worst {
                 if matches.len() == MAX_MATCHES {
                     matches.pop();
                 }
                 // Insert after every entry with a distance <= dist (stable).
-                let pos = matches.iter().position(|m| m.1 > dist).unwrap_or(matches.len());
+                let pos = matches
+                    .iter()
+                    .position(|m| m.1 > dist)
+                    .unwrap_or(matches.len());
                 matches.insert(pos, (kw, dist));
             }
         }
@@ -187,9 +210,18 @@ pub(crate) fn usage_msg(args: &[Vec<u8>], mode: ModeBits) -> String {
             entries.push(kw);
         }
     } else {
-        entries.extend(KEYWORDS.iter().filter(|k| visible(k, mode) && k.usage.is_some() && prefix_matches(k)));
+        entries.extend(
+            KEYWORDS
+                .iter()
+                .filter(|k| visible(k, mode) && k.usage.is_some() && prefix_matches(k)),
+        );
     }
-    entries.sort_by(|a, b| a.usage.unwrap_or("").as_bytes().cmp(b.usage.unwrap_or("").as_bytes()));
+    entries.sort_by(|a, b| {
+        a.usage
+            .unwrap_or("")
+            .as_bytes()
+            .cmp(b.usage.unwrap_or("").as_bytes())
+    });
     for kw in entries {
         out.push_str("  ");
         out.push_str(kw.usage.unwrap_or(""));
@@ -213,7 +245,10 @@ mod tests {
     use super::*;
 
     fn w(s: &str) -> Vec<Vec<u8>> {
-        s.split(' ').filter(|x| !x.is_empty()).map(|x| x.as_bytes().to_vec()).collect()
+        s.split(' ')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]
@@ -240,17 +275,38 @@ mod tests {
     #[test]
     fn show_foo_suggests_show_commands() {
         let msg = usage_msg(&w("show foo"), ModeBits::default());
-        for l in ["show env", "show fd", "show info", "show pools", "show sess"] {
+        for l in [
+            "show env",
+            "show fd",
+            "show info",
+            "show pools",
+            "show sess",
+        ] {
             assert!(msg.contains(&format!("  {l} ")), "{l} missing in {msg}");
         }
     }
 
     #[test]
     fn lookup_is_case_sensitive_and_exact() {
-        assert!(matches!(lookup(&w("show cli level"), ModeBits::default()), Lookup::Found(_)));
-        assert!(matches!(lookup(&w("SHOW CLI LEVEL"), ModeBits::default()), Lookup::Usage(_)));
-        assert!(matches!(lookup(&w("show proc"), ModeBits::default()), Lookup::Usage(_)));
-        assert!(matches!(lookup(&w("debug dev panic"), ModeBits::default()), Lookup::ExpertOnly));
-        assert!(matches!(lookup(&w("set var x"), ModeBits::default()), Lookup::ExperimentalOnly));
+        assert!(matches!(
+            lookup(&w("show cli level"), ModeBits::default()),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            lookup(&w("SHOW CLI LEVEL"), ModeBits::default()),
+            Lookup::Usage(_)
+        ));
+        assert!(matches!(
+            lookup(&w("show proc"), ModeBits::default()),
+            Lookup::Usage(_)
+        ));
+        assert!(matches!(
+            lookup(&w("debug dev panic"), ModeBits::default()),
+            Lookup::ExpertOnly
+        ));
+        assert!(matches!(
+            lookup(&w("set var x"), ModeBits::default()),
+            Lookup::ExperimentalOnly
+        ));
     }
 }

@@ -48,7 +48,10 @@ pub fn split(line: &[u8], payload: Option<Vec<u8>>) -> Request {
         words.push(unescape(&line[start..end]));
         p = end + 1;
     }
-    Request { words, payload: if payload_seen { payload } else { None } }
+    Request {
+        words,
+        payload: if payload_seen { payload } else { None },
+    }
 }
 
 /// `\\` gives `\`, `\x` gives `x`.
@@ -95,7 +98,11 @@ mod tests {
             ("x\0 y", &["x"]),
         ];
         for (line, want) in cases {
-            assert_eq!(ws(line), want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{line:?}");
+            assert_eq!(
+                ws(line),
+                want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "{line:?}"
+            );
         }
     }
 

@@ -32,16 +32,30 @@ pub(crate) fn frontend(snap: &Snapshot, name: &str) -> Option<ProxyIdx> {
 pub(crate) fn any_proxy(snap: &Snapshot, name: &str) -> Option<u32> {
     if let Some(id) = name.strip_prefix('#') {
         let id = atoi(id);
-        return snap.proxies.iter().find(|p| p.id as i32 == id).map(|p| p.id);
+        return snap
+            .proxies
+            .iter()
+            .find(|p| p.id as i32 == id)
+            .map(|p| p.id);
     }
-    snap.proxy_idx(name).and_then(|i| snap.proxy(i)).map(|p| p.id)
+    snap.proxy_idx(name)
+        .and_then(|i| snap.proxy(i))
+        .map(|p| p.id)
 }
 
 /// `get_backend_server`: `Err(true)` = no such backend, `Err(false)` = no
 /// such server.
-pub(crate) fn backend_server(snap: &Snapshot, be: &str, sv: &str) -> Result<(ProxyIdx, ServerIdx), bool> {
+pub(crate) fn backend_server(
+    snap: &Snapshot,
+    be: &str,
+    sv: &str,
+) -> Result<(ProxyIdx, ServerIdx), bool> {
     let p = backend(snap, be).ok_or(true)?;
-    let servers = &snap.proxy(p).and_then(|x| x.backend.as_ref()).ok_or(true)?.servers;
+    let servers = &snap
+        .proxy(p)
+        .and_then(|x| x.backend.as_ref())
+        .ok_or(true)?
+        .servers;
     let sid = sv.strip_prefix('#').map(atoi);
     let i = servers
         .iter()
@@ -59,8 +73,13 @@ pub(crate) fn server(snap: &Snapshot, arg: &str) -> Result<(ProxyIdx, ServerIdx)
     if sv.is_empty() || be.is_empty() {
         return Err(Outcome::err("Require 'backend/server'.\n"));
     }
-    let found = backend_server(snap, be, sv)
-        .map_err(|no_be| Outcome::err(if no_be { "No such backend.\n" } else { "No such server.\n" }))?;
+    let found = backend_server(snap, be, sv).map_err(|no_be| {
+        Outcome::err(if no_be {
+            "No such backend.\n"
+        } else {
+            "No such server.\n"
+        })
+    })?;
     if snap.proxy(found.0).is_some_and(|p| p.cfg.disabled) {
         return Err(Outcome::err("Proxy is disabled.\n"));
     }
@@ -81,7 +100,11 @@ pub(crate) const UNKNOWN_MAP: &str = "Unknown map identifier. Please use #<id> o
 pub(crate) fn map(snap: &Snapshot, arg: &str) -> Option<MapIdx> {
     if let Some(id) = arg.strip_prefix('#') {
         let id: u32 = id.parse().ok()?;
-        return snap.maps.iter().position(|m| m.uid == id).map(|i| MapIdx(i as u32));
+        return snap
+            .maps
+            .iter()
+            .position(|m| m.uid == id)
+            .map(|i| MapIdx(i as u32));
     }
     snap.map_idx(arg)
 }

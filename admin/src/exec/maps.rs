@@ -32,20 +32,28 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
         Command::SetMap { map, entry, value } => {
             let key_missing = matches!(&entry, EntryArg::Key(k) if k.is_empty());
             if map.is_empty() || key_missing || value.is_empty() {
-                return Err(Outcome::err("'set map' expects three parameters: map identifier, key and value.\n"));
+                return Err(Outcome::err(
+                    "'set map' expects three parameters: map identifier, key and value.\n",
+                ));
             }
             edit(env, &map, |snap, mi| {
                 let seq = match &entry {
                     EntryArg::Malformed => {
-                        return Err(Outcome::err("Malformed identifier. Please use #<id> or <file>.\n"))
+                        return Err(Outcome::err(
+                            "Malformed identifier. Please use #<id> or <file>.\n",
+                        ))
                     }
                     EntryArg::Ref(p) => Some(parse_reference(&format!("0x{p:x}"))),
                     EntryArg::Key(_) => None,
                 };
                 let res = snap.edit_map(mi, |m, resolve| match (&entry, seq) {
-                    (_, Some(Some(seq))) => m.set_ref(seq, &value, resolve).map_err(|_| "key or pattern not found"),
+                    (_, Some(Some(seq))) => m
+                        .set_ref(seq, &value, resolve)
+                        .map_err(|_| "key or pattern not found"),
                     (_, Some(None)) => Err("key or pattern not found"),
-                    (EntryArg::Key(k), None) => m.set(k, &value, resolve).map_err(|_| "entry not found"),
+                    (EntryArg::Key(k), None) => {
+                        m.set(k, &value, resolve).map_err(|_| "entry not found")
+                    }
                     _ => Err("entry not found"),
                 });
                 match res {
@@ -55,15 +63,25 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
                 }
             })
         }
-        Command::AddMap { ver, map, key, value, payload } => add(env, ver, map, key, value, payload),
+        Command::AddMap {
+            ver,
+            map,
+            key,
+            value,
+            payload,
+        } => add(env, ver, map, key, value, payload),
         Command::DelMap { map, entry } => {
             let key_missing = matches!(&entry, EntryArg::Key(k) if k.is_empty());
             if map.is_empty() || key_missing {
-                return Err(Outcome::err("This command expects two parameters: map identifier and key.\n"));
+                return Err(Outcome::err(
+                    "This command expects two parameters: map identifier and key.\n",
+                ));
             }
             edit(env, &map, |snap, mi| {
                 let res = snap.edit_map(mi, |m, _| match &entry {
-                    EntryArg::Malformed => Err("Malformed identifier. Please use #<id> or <file>.\n"),
+                    EntryArg::Malformed => {
+                        Err("Malformed identifier. Please use #<id> or <file>.\n")
+                    }
                     EntryArg::Ref(p) => match parse_reference(&format!("0x{p:x}")) {
                         Some(seq) => m.del_ref(seq).map_err(|_| "Key not found.\n"),
                         None => Err("Key not found.\n"),
@@ -91,19 +109,28 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
             })
         }
         Command::PrepareMap { map } => edit(env, &map, |snap, mi| {
-            let v = snap.edit_map(mi, |m, _| m.prepare()).ok_or_else(|| Outcome::err(UNKNOWN_MAP))?;
-            Ok(Outcome::msg(SEV_INFO, format!("New version created: {v}\n")))
+            let v = snap
+                .edit_map(mi, |m, _| m.prepare())
+                .ok_or_else(|| Outcome::err(UNKNOWN_MAP))?;
+            Ok(Outcome::msg(
+                SEV_INFO,
+                format!("New version created: {v}\n"),
+            ))
         }),
         Command::CommitMap { ver, map } => {
-            let Some(ver) = ver else { return Err(Outcome::err("Missing version number.\n")) };
+            let Some(ver) = ver else {
+                return Err(Outcome::err("Missing version number.\n"));
+            };
             if map.is_empty() {
                 return Err(Outcome::err("Missing map identifier.\n"));
             }
             let ver = str2uic(&ver);
-            edit(env, &map, |snap, mi| match snap.edit_map(mi, |m, _| m.commit(ver)) {
-                Some(Ok(())) => Ok(Outcome::empty()),
-                Some(Err(_)) => Err(Outcome::err("Version number out of range.\n")),
-                None => Err(Outcome::err(UNKNOWN_MAP)),
+            edit(env, &map, |snap, mi| {
+                match snap.edit_map(mi, |m, _| m.commit(ver)) {
+                    Some(Ok(())) => Ok(Outcome::empty()),
+                    Some(Err(_)) => Err(Outcome::err("Version number out of range.\n")),
+                    None => Err(Outcome::err(UNKNOWN_MAP)),
+                }
             })
         }
         Command::Acl { verb, args } => Err(acl(&verb, &args)),
@@ -112,7 +139,10 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
 }
 
 fn find<'a>(snap: &'a Snapshot, name: &str) -> Result<&'a MapRt, Outcome> {
-    lookup::map(snap, name).and_then(|i| snap.maps.get(i.get())).map(|m| &**m).ok_or_else(|| Outcome::err(UNKNOWN_MAP))
+    lookup::map(snap, name)
+        .and_then(|i| snap.maps.get(i.get()))
+        .map(|m| &**m)
+        .ok_or_else(|| Outcome::err(UNKNOWN_MAP))
 }
 
 /// Look the map up, then edit a copy of the snapshot; published only when
@@ -144,7 +174,10 @@ fn payload_pairs(payload: &[u8]) -> Result<Vec<(String, String)>, String> {
             break;
         }
         let key_start = p;
-        let l = s[p..].iter().position(|b| *b == b' ' || *b == b'\t').unwrap_or(s.len() - p);
+        let l = s[p..]
+            .iter()
+            .position(|b| *b == b' ' || *b == b'\t')
+            .unwrap_or(s.len() - p);
         p += l;
         if p >= s.len() {
             return Err(format!("Missing value for key '{}'.\n", &text[key_start..]));
@@ -155,7 +188,10 @@ fn payload_pairs(payload: &[u8]) -> Result<Vec<(String, String)>, String> {
             p += 1;
         }
         let vstart = p;
-        let l = s[p..].iter().position(|b| *b == b'\n').unwrap_or(s.len() - p);
+        let l = s[p..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(s.len() - p);
         let value = &text[vstart..vstart + l];
         p += l;
         if p < s.len() {
@@ -184,17 +220,24 @@ fn add(
         ));
     }
     edit(env, &map, |snap, mi| {
-        let m = snap.maps.get(mi.get()).ok_or_else(|| Outcome::err(UNKNOWN_MAP))?;
+        let m = snap
+            .maps
+            .get(mi.get())
+            .ok_or_else(|| Outcome::err(UNKNOWN_MAP))?;
         let ver = ver.map(|v| str2uic(&v));
         if let Some(v) = ver {
             if v > m.next_ver {
-                return Err(Outcome::err("Version number in the future, please use 'prepare map' before.\n"));
+                return Err(Outcome::err(
+                    "Version number in the future, please use 'prepare map' before.\n",
+                ));
             }
         }
         // A version older than the current one is invisible and purged at
         // the next commit in HAProxy: accept and drop.
         let target = match ver {
-            Some(v) if v != m.curr_ver && m.version(Some(v)).is_none() => return Ok(Outcome::empty()),
+            Some(v) if v != m.curr_ver && m.version(Some(v)).is_none() => {
+                return Ok(Outcome::empty())
+            }
             Some(v) if v == m.curr_ver => None,
             v => v,
         };
@@ -222,11 +265,19 @@ fn add(
 fn acl(verb: &str, args: &[String]) -> Outcome {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let unknown = "Unknown ACL identifier. Please use #<id> or <file>.\n";
-    let shifted = |i: usize| if a(0).starts_with('@') { a(i + 1) } else { a(i) };
+    let shifted = |i: usize| {
+        if a(0).starts_with('@') {
+            a(i + 1)
+        } else {
+            a(i)
+        }
+    };
     match verb {
         "show" if a(0).is_empty() => Outcome::dump("# id (file) description\n"),
         "show" | "prepare" => Outcome::err(unknown),
-        "get" if a(0).is_empty() || a(1).is_empty() => Outcome::err("Missing ACL identifier and/or key.\n"),
+        "get" if a(0).is_empty() || a(1).is_empty() => {
+            Outcome::err("Missing ACL identifier and/or key.\n")
+        }
         "add" if shifted(0).is_empty() || shifted(1).is_empty() => {
             Outcome::err("'add acl' expects two parameters: ACL identifier and pattern.\n")
         }
@@ -251,10 +302,22 @@ mod tests {
             payload_pairs(b"k1 v1\nk2 v 2").unwrap_or_default(),
             vec![("k1".into(), "v1".into()), ("k2".into(), "v 2".into())]
         );
-        assert_eq!(payload_pairs(b"k3\tv3").unwrap_or_default(), vec![("k3".into(), "v3".into())]);
-        assert_eq!(payload_pairs(b"\n"), Err("Missing value for key '\n'.\n".into()));
-        assert_eq!(payload_pairs(b"k"), Err("Missing value for key 'k'.\n".into()));
+        assert_eq!(
+            payload_pairs(b"k3\tv3").unwrap_or_default(),
+            vec![("k3".into(), "v3".into())]
+        );
+        assert_eq!(
+            payload_pairs(b"\n"),
+            Err("Missing value for key '\n'.\n".into())
+        );
+        assert_eq!(
+            payload_pairs(b"k"),
+            Err("Missing value for key 'k'.\n".into())
+        );
         // The key runs across a LF to the first blank.
-        assert_eq!(payload_pairs(b"k\nk2 v2").unwrap_or_default(), vec![("k\nk2".into(), "v2".into())]);
+        assert_eq!(
+            payload_pairs(b"k\nk2 v2").unwrap_or_default(),
+            vec![("k\nk2".into(), "v2".into())]
+        );
     }
 }

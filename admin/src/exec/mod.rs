@@ -84,10 +84,17 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn dump(text: impl Into<String>) -> Outcome {
-        Outcome { text: text.into(), ..Outcome::default() }
+        Outcome {
+            text: text.into(),
+            ..Outcome::default()
+        }
     }
     pub fn msg(sev: u8, text: impl Into<String>) -> Outcome {
-        Outcome { text: text.into(), severity: Some(sev), ..Outcome::default() }
+        Outcome {
+            text: text.into(),
+            severity: Some(sev),
+            ..Outcome::default()
+        }
     }
     pub fn err(text: impl Into<String>) -> Outcome {
         Outcome::msg(SEV_ERR, text)
@@ -115,13 +122,20 @@ pub(crate) fn need(sess: &SessionState, lvl: CliLevel) -> Result<(), Outcome> {
 pub fn execute(cmd: Command, sess: &mut SessionState, env: &Env) -> Outcome {
     let r = match cmd {
         Command::Usage(text) => Ok(Outcome::info(text)),
-        Command::ExpertOnly => Ok(Outcome::err("This command is restricted to expert mode only.\n")),
-        Command::ExperimentalOnly => Ok(Outcome::err("This command is restricted to experimental mode only.\n")),
+        Command::ExpertOnly => Ok(Outcome::err(
+            "This command is restricted to expert mode only.\n",
+        )),
+        Command::ExperimentalOnly => Ok(Outcome::err(
+            "This command is restricted to experimental mode only.\n",
+        )),
         Command::Prompt => {
             sess.interactive = !sess.interactive;
             Ok(Outcome::empty())
         }
-        Command::Quit => Ok(Outcome { close: true, ..Outcome::default() }),
+        Command::Quit => Ok(Outcome {
+            close: true,
+            ..Outcome::default()
+        }),
         Command::SetLevel { to, nolf } => {
             let r = need(sess, to).map(|_| {
                 sess.level = to;
@@ -143,7 +157,11 @@ pub fn execute(cmd: Command, sess: &mut SessionState, env: &Env) -> Outcome {
                 "none" => SeverityOutput::None,
                 "number" => SeverityOutput::Number,
                 "string" => SeverityOutput::String,
-                _ => return Outcome::err("one of 'none', 'number', 'string' is a required argument\n"),
+                _ => {
+                    return Outcome::err(
+                        "one of 'none', 'number', 'string' is a required argument\n",
+                    )
+                }
             };
             Ok(Outcome::empty())
         }
@@ -186,10 +204,15 @@ pub fn execute(cmd: Command, sess: &mut SessionState, env: &Env) -> Outcome {
 
 /// The message prefix `set severity-output` asks for.
 pub fn severity_prefix(mode: SeverityOutput, sev: u8) -> String {
-    const NAMES: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+    const NAMES: [&str; 8] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
     match mode {
         SeverityOutput::None => String::new(),
         SeverityOutput::Number => format!("[{sev}]: "),
-        SeverityOutput::String => format!("[{}]: ", NAMES.get(usize::from(sev)).copied().unwrap_or("unknown")),
+        SeverityOutput::String => format!(
+            "[{}]: ",
+            NAMES.get(usize::from(sev)).copied().unwrap_or("unknown")
+        ),
     }
 }

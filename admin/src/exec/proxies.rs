@@ -17,32 +17,52 @@ pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
             need(sess, CliLevel::Admin)?;
             let snap = env.store.load();
             let pi = lookup::frontend_arg(&snap, &frontend)?;
-            let px = snap.proxy(pi).ok_or_else(|| Outcome::err("No such frontend.\n"))?;
+            let px = snap
+                .proxy(pi)
+                .ok_or_else(|| Outcome::err("No such frontend.\n"))?;
             let live = &px.live;
             let stopped = live.fe_stopped.load(Relaxed);
-            let kind = if px.kind == ProxyKind::Listen { "proxy" } else { "frontend" };
+            let kind = if px.kind == ProxyKind::Listen {
+                "proxy"
+            } else {
+                "frontend"
+            };
             match op {
                 FrontendOp::Disable => {
                     if stopped {
-                        return Ok(Outcome::msg(SEV_NOTICE, "Frontend was previously shut down, cannot disable.\n"));
+                        return Ok(Outcome::msg(
+                            SEV_NOTICE,
+                            "Frontend was previously shut down, cannot disable.\n",
+                        ));
                     }
                     if live.fe_paused.swap(true, Relaxed) {
-                        return Ok(Outcome::msg(SEV_NOTICE, "All sockets are already disabled.\n"));
+                        return Ok(Outcome::msg(
+                            SEV_NOTICE,
+                            "All sockets are already disabled.\n",
+                        ));
                     }
                     events::warning(&format!("Paused {kind} {}.", px.name));
                 }
                 FrontendOp::Enable => {
                     if stopped {
-                        return Err(Outcome::err("Frontend was previously shut down, cannot enable.\n"));
+                        return Err(Outcome::err(
+                            "Frontend was previously shut down, cannot enable.\n",
+                        ));
                     }
                     if !live.fe_paused.swap(false, Relaxed) {
-                        return Ok(Outcome::msg(SEV_NOTICE, "All sockets are already enabled.\n"));
+                        return Ok(Outcome::msg(
+                            SEV_NOTICE,
+                            "All sockets are already enabled.\n",
+                        ));
                     }
                     events::warning(&format!("Resumed {kind} {}.", px.name));
                 }
                 FrontendOp::Shutdown => {
                     if live.fe_stopped.swap(true, Relaxed) {
-                        return Ok(Outcome::msg(SEV_NOTICE, "Frontend was already shut down.\n"));
+                        return Ok(Outcome::msg(
+                            SEV_NOTICE,
+                            "Frontend was already shut down.\n",
+                        ));
                     }
                     events::warning(&format!(
                         "Proxy {} stopped (cumulated conns: FE: {}, BE: {}).",
@@ -80,13 +100,17 @@ pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
             if v > 0 && v as u32 > hard {
                 return Err(Outcome::err("Value out of range.\n"));
             }
-            env.ctx.maxconn.store(if v <= 0 { hard } else { v as u32 }, Relaxed);
+            env.ctx
+                .maxconn
+                .store(if v <= 0 { hard } else { v as u32 }, Relaxed);
             Ok(Outcome::empty())
         }
         Command::ShutdownSession { id } => {
             need(sess, CliLevel::Admin)?;
             if id.is_empty() {
-                return Err(Outcome::err("Session pointer expected (use 'show sess').\n"));
+                return Err(Outcome::err(
+                    "Session pointer expected (use 'show sess').\n",
+                ));
             }
             Err(Outcome::err("No such session (use 'show sess').\n"))
         }

@@ -35,8 +35,12 @@ pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
                 return Err(Outcome::err("Require <maxconn>.\n"));
             }
             let v = match strtol(&value) {
-                (None, _) => return Err(Outcome::err("maxconn string empty or preceded by garbage")),
-                (Some(_), rest) if !rest.is_empty() => return Err(Outcome::err("Trailing garbage in maxconn string")),
+                (None, _) => {
+                    return Err(Outcome::err("maxconn string empty or preceded by garbage"))
+                }
+                (Some(_), rest) if !rest.is_empty() => {
+                    return Err(Outcome::err("Trailing garbage in maxconn string"))
+                }
                 (Some(v), _) => v.clamp(0, i64::from(u32::MAX)) as u32,
             };
             edit_server(env, p, s, |sv| {
@@ -69,10 +73,20 @@ fn get_weight(env: &Env, target: &str) -> Result<Outcome, Outcome> {
         return Err(Outcome::err("Require 'backend/server'.\n"));
     }
     let snap = env.store.load();
-    let (p, s) = lookup::backend_server(&snap, be, sv)
-        .map_err(|no_be| Outcome::err(if no_be { "No such backend.\n" } else { "No such server.\n" }))?;
-    let sv = snap.server(p, s).ok_or_else(|| Outcome::err("No such server.\n"))?;
-    Ok(Outcome::dump(format!("{} (initial {})\n", sv.uweight, sv.iweight)))
+    let (p, s) = lookup::backend_server(&snap, be, sv).map_err(|no_be| {
+        Outcome::err(if no_be {
+            "No such backend.\n"
+        } else {
+            "No such server.\n"
+        })
+    })?;
+    let sv = snap
+        .server(p, s)
+        .ok_or_else(|| Outcome::err("No such server.\n"))?;
+    Ok(Outcome::dump(format!(
+        "{} (initial {})\n",
+        sv.uweight, sv.iweight
+    )))
 }
 
 /// Edit one server in a copy of the snapshot and publish it; returns the
@@ -85,7 +99,9 @@ fn edit_server(
 ) -> Result<(Snapshot, Snapshot), Outcome> {
     env.store.update(|snap| {
         let before = snap.clone();
-        let sv = snap.server_mut(p, s).ok_or_else(|| Outcome::err("No such server.\n"))?;
+        let sv = snap
+            .server_mut(p, s)
+            .ok_or_else(|| Outcome::err("No such server.\n"))?;
         f(sv)?;
         Ok((before, snap.clone()))
     })
@@ -122,7 +138,9 @@ fn set_weight(env: &Env, p: ProxyIdx, s: ServerIdx, w: &str) -> Result<Outcome, 
     };
     let (v, rest) = strtol(w);
     let Some(mut v) = v else {
-        return Err(Outcome::err("Empty weight string empty or preceded by garbage"));
+        return Err(Outcome::err(
+            "Empty weight string empty or preceded by garbage",
+        ));
     };
     if rest == "%" {
         if v < 0 {
@@ -131,7 +149,9 @@ fn set_weight(env: &Env, p: ProxyIdx, s: ServerIdx, w: &str) -> Result<Outcome, 
         v = v.min(25600);
         v = (i64::from(sv.iweight) * v / 100).min(256);
     } else if !(0..=256).contains(&v) {
-        return Err(Outcome::err("Absolute weight can only be between 0 and 256 inclusive.\n"));
+        return Err(Outcome::err(
+            "Absolute weight can only be between 0 and 256 inclusive.\n",
+        ));
     } else if !rest.is_empty() {
         return Err(Outcome::err("Trailing garbage in weight string"));
     }
@@ -151,13 +171,19 @@ fn set_weight(env: &Env, p: ProxyIdx, s: ServerIdx, w: &str) -> Result<Outcome, 
 
 fn toggle(env: &Env, p: ProxyIdx, s: ServerIdx, op: ServerToggle) -> Result<Outcome, Outcome> {
     let snap = env.store.load_full();
-    let sv = snap.server(p, s).ok_or_else(|| Outcome::err("No such server.\n"))?;
+    let sv = snap
+        .server(p, s)
+        .ok_or_else(|| Outcome::err("No such server.\n"))?;
     match op {
-        ServerToggle::EnableServer => set_admin(env, p, s, 0, AdminState::FMAINT | AdminState::FDRAIN),
+        ServerToggle::EnableServer => {
+            set_admin(env, p, s, 0, AdminState::FMAINT | AdminState::FDRAIN)
+        }
         ServerToggle::DisableServer => set_admin(env, p, s, AdminState::FMAINT, AdminState::FDRAIN),
         ServerToggle::EnableHealth => {
             if !sv.cfg.check {
-                return Err(Outcome::err("Health check was not configured on this server, cannot enable.\n"));
+                return Err(Outcome::err(
+                    "Health check was not configured on this server, cannot enable.\n",
+                ));
             }
             let _ = set_checks_enabled(&snap, p, s, true);
             Ok(Outcome::empty())
@@ -168,7 +194,9 @@ fn toggle(env: &Env, p: ProxyIdx, s: ServerIdx, op: ServerToggle) -> Result<Outc
         }
         ServerToggle::EnableAgent => {
             if !(sv.cfg.agent_check && sv.cfg.agent_port.is_some()) {
-                return Err(Outcome::err("Agent was not configured on this server, cannot enable.\n"));
+                return Err(Outcome::err(
+                    "Agent was not configured on this server, cannot enable.\n",
+                ));
             }
             Ok(Outcome::empty())
         }
@@ -195,7 +223,9 @@ fn port_check(port: &str) -> Result<u16, String> {
 
 fn set_server(env: &Env, p: ProxyIdx, s: ServerIdx, op: ServerOp) -> Result<Outcome, Outcome> {
     let snap = env.store.load_full();
-    let sv = snap.server(p, s).ok_or_else(|| Outcome::err("No such server.\n"))?;
+    let sv = snap
+        .server(p, s)
+        .ok_or_else(|| Outcome::err("No such server.\n"))?;
     match op {
         ServerOp::Weight(w) => set_weight(env, p, s, &w),
         ServerOp::State(st) => match st.as_str() {
@@ -363,13 +393,18 @@ fn set_addr(
         return Ok(warn(format!("Invalid addr '{addr}'")));
     };
     let cur_ip = sv.addr.map(|a| a.ip());
-    let cur_port = sv.addr.map(|a| a.port()).unwrap_or(sv.cfg.addr.port.unwrap_or(0));
+    let cur_port = sv
+        .addr
+        .map(|a| a.port())
+        .unwrap_or(sv.cfg.addr.port.unwrap_or(0));
     let mut msg = String::new();
     let mut new_ip = None;
     if cur_ip == Some(ip) {
         msg.push_str("no need to change the addr");
     } else {
-        let cur = cur_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+        let cur = cur_ip
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "0.0.0.0".into());
         msg.push_str(&format!("IP changed from '{cur}' to '{addr}'"));
         new_ip = Some(ip);
     }

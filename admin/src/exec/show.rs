@@ -28,7 +28,9 @@ pub(crate) fn show(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
             let snap = env.store.load();
             let bound = match &q.bound {
                 Some((px, t, sid)) => {
-                    let iid = lookup::any_proxy(&snap, px).map(|i| i as i32).unwrap_or_else(|| crate::parse::atoi(px));
+                    let iid = lookup::any_proxy(&snap, px)
+                        .map(|i| i as i32)
+                        .unwrap_or_else(|| crate::parse::atoi(px));
                     if iid == 0 {
                         return Err(Outcome::err("No such proxy.\n"));
                     }
@@ -36,8 +38,15 @@ pub(crate) fn show(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
                 }
                 None => None,
             };
-            let ctx = stat_rows::RowCtx { now_ms: now_ms(), show_legends: sess.bind_level >= CliLevel::Operator };
-            let filter = stat_rows::RowFilter { bound, hide_down: q.hide_down, hide_maint: q.hide_maint };
+            let ctx = stat_rows::RowCtx {
+                now_ms: now_ms(),
+                show_legends: sess.bind_level >= CliLevel::Operator,
+            };
+            let filter = stat_rows::RowFilter {
+                bound,
+                hide_down: q.hide_down,
+                hide_maint: q.hide_maint,
+            };
             let rows = stat_rows::collect(&snap, ctx, filter);
             Ok(Outcome::dump(stat::render(&rows, q.format, q.desc)))
         }
@@ -47,7 +56,11 @@ pub(crate) fn show(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
         Command::ShowServers { conn, backend } => {
             let snap = env.store.load();
             let only = match backend {
-                Some(b) => Some(lookup::backend(&snap, &b).ok_or_else(|| Outcome::err("Can't find backend.\n"))?.get()),
+                Some(b) => Some(
+                    lookup::backend(&snap, &b)
+                        .ok_or_else(|| Outcome::err("Can't find backend.\n"))?
+                        .get(),
+                ),
                 None => None,
             };
             Ok(Outcome::dump(if conn {
@@ -65,20 +78,28 @@ pub(crate) fn show(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
             None => {
                 let mut out = String::new();
                 for (k, v) in std::env::vars_os() {
-                    out.push_str(&format!("{}={}\n", k.to_string_lossy(), v.to_string_lossy()));
+                    out.push_str(&format!(
+                        "{}={}\n",
+                        k.to_string_lossy(),
+                        v.to_string_lossy()
+                    ));
                 }
                 Ok(Outcome::dump(out))
             }
         },
         Command::ShowErrors => {
             need(sess, CliLevel::Operator)?;
-            Ok(Outcome::dump(format!("Total events captured on [{}] : 0\n", log_date(now_ms()))))
+            Ok(Outcome::dump(format!(
+                "Total events captured on [{}] : 0\n",
+                log_date(now_ms())
+            )))
         }
         Command::Unsupported(kw) => match kw.as_str() {
-            "show sess" | "show peers" | "show table" | "show resolvers" | "show cache" | "show events" => {
-                Ok(Outcome::dump(""))
-            }
-            _ => Err(Outcome::err(format!("'{kw}' is not supported by switchyard.\n"))),
+            "show sess" | "show peers" | "show table" | "show resolvers" | "show cache"
+            | "show events" => Ok(Outcome::dump("")),
+            _ => Err(Outcome::err(format!(
+                "'{kw}' is not supported by switchyard.\n"
+            ))),
         },
         _ => Err(Outcome::err("Internal error.\n")),
     }
@@ -104,7 +125,11 @@ pub(crate) fn mode(kind: ModeKind, arg: Option<String>, sess: &mut SessionState)
 }
 
 /// `set timeout cli <delay>` (default unit: seconds).
-pub(crate) fn set_timeout(arg0: &str, value: &str, sess: &mut SessionState) -> Result<Outcome, Outcome> {
+pub(crate) fn set_timeout(
+    arg0: &str,
+    value: &str,
+    sess: &mut SessionState,
+) -> Result<Outcome, Outcome> {
     if arg0 != "cli" {
         return Err(Outcome::err("'set timeout' only supports 'cli'.\n"));
     }
@@ -112,7 +137,9 @@ pub(crate) fn set_timeout(arg0: &str, value: &str, sess: &mut SessionState) -> R
         return Err(Outcome::err("Expects an integer value.\n"));
     }
     let d = parse_time(value).filter(|d| *d >= Duration::from_secs(1));
-    let Some(d) = d else { return Err(Outcome::err("Invalid timeout value.\n")) };
+    let Some(d) = d else {
+        return Err(Outcome::err("Invalid timeout value.\n"));
+    };
     sess.timeout = Some(d);
     Ok(Outcome::empty())
 }
@@ -136,7 +163,9 @@ fn parse_time(v: &str) -> Option<Duration> {
 
 /// `22/Nov/2026:23:34:59.076` (UTC).
 pub(crate) fn log_date(ms: u64) -> String {
-    const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = ms / 1000;
     let days = (secs / 86400) as i64;
     let rem = secs % 86400;

@@ -54,7 +54,10 @@ pub struct AdminListeners {
 impl AdminListeners {
     /// The addresses and levels, for `show cli sockets`.
     pub fn describe(&self) -> Vec<(ListenAddr, CliLevel)> {
-        self.sockets.iter().map(|s| (s.addr.clone(), s.level)).collect()
+        self.sockets
+            .iter()
+            .map(|s| (s.addr.clone(), s.level))
+            .collect()
     }
 }
 
@@ -68,7 +71,11 @@ pub fn bind_sockets(config: &Config) -> Result<AdminListeners, AdminError> {
 }
 
 fn bind_err(s: &StatsSocket, e: std::io::Error) -> AdminError {
-    AdminError::Bind { addr: s.addr.to_string(), location: s.location.to_string(), source: e }
+    AdminError::Bind {
+        addr: s.addr.to_string(),
+        location: s.location.to_string(),
+        source: e,
+    }
 }
 
 /// Bind one socket.
@@ -78,18 +85,30 @@ pub fn bind_one(s: &StatsSocket) -> Result<BoundSocket, AdminError> {
             let l = std::net::TcpListener::bind(a).map_err(|e| bind_err(s, e))?;
             l.set_nonblocking(true).map_err(|e| bind_err(s, e))?;
             let actual = l.local_addr().map_err(|e| bind_err(s, e))?;
-            Ok(BoundSocket { listener: StdListener::Tcp(l), level: s.level, addr: ListenAddr::Tcp(actual) })
+            Ok(BoundSocket {
+                listener: StdListener::Tcp(l),
+                level: s.level,
+                addr: ListenAddr::Tcp(actual),
+            })
         }
         ListenAddr::Unix(path) => {
             remove_stale(path);
             let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| bind_err(s, e))?;
             l.set_nonblocking(true).map_err(|e| bind_err(s, e))?;
             if let Some(mode) = s.mode {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-                    .map_err(|e| AdminError::Permissions { path: path.clone(), source: e })?;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(
+                    |e| AdminError::Permissions {
+                        path: path.clone(),
+                        source: e,
+                    },
+                )?;
             }
             set_owner(s, path)?;
-            Ok(BoundSocket { listener: StdListener::Unix(l), level: s.level, addr: s.addr.clone() })
+            Ok(BoundSocket {
+                listener: StdListener::Unix(l),
+                level: s.level,
+                addr: s.addr.clone(),
+            })
         }
     }
 }
@@ -136,7 +155,10 @@ fn set_owner(s: &StatsSocket, path: &Path) -> Result<(), AdminError> {
         _ => None,
     };
     if uid.is_some() || gid.is_some() {
-        std::os::unix::fs::chown(path, uid, gid).map_err(|e| AdminError::Permissions { path: path.into(), source: e })?;
+        std::os::unix::fs::chown(path, uid, gid).map_err(|e| AdminError::Permissions {
+            path: path.into(),
+            source: e,
+        })?;
     }
     Ok(())
 }

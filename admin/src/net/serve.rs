@@ -30,7 +30,10 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     pub fn from_config(cfg: &switchyard_config::Config) -> ServeOptions {
-        ServeOptions { timeout: cfg.global.stats_timeout, maxconn: cfg.global.stats_maxconn.max(1) }
+        ServeOptions {
+            timeout: cfg.global.stats_timeout,
+            maxconn: cfg.global.stats_maxconn.max(1),
+        }
     }
 }
 
@@ -60,7 +63,11 @@ pub async fn serve_until(
     opts: ServeOptions,
     stop: impl Future<Output = ()>,
 ) -> Result<(), AdminError> {
-    let env = Arc::new(Env { store, ctx, sockets: listeners.describe() });
+    let env = Arc::new(Env {
+        store,
+        ctx,
+        sockets: listeners.describe(),
+    });
     let slots = Arc::new(Semaphore::new(opts.maxconn as usize));
     let mut tasks = tokio::task::JoinSet::new();
     for s in listeners.sockets {
@@ -70,7 +77,9 @@ pub async fn serve_until(
                 let l = tokio::net::TcpListener::from_std(l)?;
                 tasks.spawn(async move {
                     loop {
-                        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                        let Ok(permit) = slots.clone().acquire_owned().await else {
+                            return;
+                        };
                         match l.accept().await {
                             Ok((io, _)) => {
                                 let env = env.clone();
@@ -91,7 +100,9 @@ pub async fn serve_until(
                 let l = tokio::net::UnixListener::from_std(l)?;
                 tasks.spawn(async move {
                     loop {
-                        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                        let Ok(permit) = slots.clone().acquire_owned().await else {
+                            return;
+                        };
                         match l.accept().await {
                             Ok((io, _)) => {
                                 let env = env.clone();
@@ -116,7 +127,12 @@ pub async fn serve_until(
 }
 
 /// Run one CLI connection to its end.
-pub async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, level: CliLevel, env: Arc<Env>, timeout: Duration) {
+pub async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
+    mut io: S,
+    level: CliLevel,
+    env: Arc<Env>,
+    timeout: Duration,
+) {
     env.ctx.cli_conns.fetch_add(1, Relaxed);
     env.ctx.cli_active.fetch_add(1, Relaxed);
     let _ = serve_conn(&mut io, level, &env, timeout).await;

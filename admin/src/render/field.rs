@@ -25,16 +25,28 @@ pub struct Field {
 
 impl Field {
     pub fn u32(tags: &'static str, v: u32) -> Field {
-        Field { tags, val: Val::U32(v) }
+        Field {
+            tags,
+            val: Val::U32(v),
+        }
     }
     pub fn u64(tags: &'static str, v: u64) -> Field {
-        Field { tags, val: Val::U64(v) }
+        Field {
+            tags,
+            val: Val::U64(v),
+        }
     }
     pub fn s32(tags: &'static str, v: i32) -> Field {
-        Field { tags, val: Val::S32(v) }
+        Field {
+            tags,
+            val: Val::S32(v),
+        }
     }
     pub fn str(tags: &'static str, v: impl Into<String>) -> Field {
-        Field { tags, val: Val::Str(v.into()) }
+        Field {
+            tags,
+            val: Val::Str(v.into()),
+        }
     }
     pub fn is_set(&self) -> bool {
         self.val != Val::Empty
@@ -119,7 +131,10 @@ pub fn json_tags(out: &mut String, tags: &str) {
         Some(b'C') => "Cluster",
         _ => "Unknown",
     };
-    let _ = write!(out, "\"tags\":{{\"origin\":\"{origin}\",\"nature\":\"{nature}\",\"scope\":\"{scope}\"}}");
+    let _ = write!(
+        out,
+        "\"tags\":{{\"origin\":\"{origin}\",\"nature\":\"{nature}\",\"scope\":\"{scope}\"}}"
+    );
 }
 
 /// JSON value object, e.g. `,"value":{"type":"u32","value":5}`. Like
@@ -160,6 +175,9 @@ mod tests {
     fn tags_json() {
         let mut s = String::new();
         json_tags(&mut s, "MaP");
-        assert_eq!(s, "\"tags\":{\"origin\":\"Metric\",\"nature\":\"Avg\",\"scope\":\"Process\"}");
+        assert_eq!(
+            s,
+            "\"tags\":{\"origin\":\"Metric\",\"nature\":\"Avg\",\"scope\":\"Process\"}"
+        );
     }
 }

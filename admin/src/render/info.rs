@@ -13,7 +13,13 @@ use crate::ctx::AdminCtx;
 
 /// `0d 0h00m01s`.
 pub fn uptime_text(up: u64) -> String {
-    format!("{}d {}h{:02}m{:02}s", up / 86400, (up % 86400) / 3600, (up % 3600) / 60, up % 60)
+    format!(
+        "{}d {}h{:02}m{:02}s",
+        up / 86400,
+        (up % 86400) / 3600,
+        (up % 3600) / 60,
+        up % 60
+    )
 }
 
 /// The values of every info field (`Val::Empty` when not reported).
@@ -28,7 +34,11 @@ pub fn info_values(ctx: &AdminCtx, snap: &Snapshot) -> Vec<Val> {
     let mut sess_rate_max = 0u64;
     let mut bytes_out = 0u64;
     let mut listeners = 0u64;
-    for px in snap.proxies.iter().filter(|p| p.frontend.is_some() && p.kind.has_frontend()) {
+    for px in snap
+        .proxies
+        .iter()
+        .filter(|p| p.frontend.is_some() && p.kind.has_frontend())
+    {
         let c = &px.live.fe;
         cur += u64::from(c.scur.load(Relaxed));
         cum_conns += c.conn_tot.load(Relaxed);
@@ -38,7 +48,12 @@ pub fn info_values(ctx: &AdminCtx, snap: &Snapshot) -> Vec<Val> {
         sess_rate += u64::from(c.sess_rate.rate());
         sess_rate_max = sess_rate_max.max(u64::from(c.sess_rate.max()));
         bytes_out += c.bout.load(Relaxed);
-        listeners += px.cfg.frontend.as_ref().map(|f| f.binds.len() as u64).unwrap_or(0);
+        listeners += px
+            .cfg
+            .frontend
+            .as_ref()
+            .map(|f| f.binds.len() as u64)
+            .unwrap_or(0);
     }
     listeners += snap.config.global.stats_sockets.len() as u64;
     let cli_active = u64::from(ctx.cli_active.load(Relaxed));
@@ -61,13 +76,45 @@ pub fn info_values(ctx: &AdminCtx, snap: &Snapshot) -> Vec<Val> {
     set("Uptime", s(&uptime_text(up)));
     set("Uptime_sec", u(up));
     for z in [
-        "Memmax_MB", "PoolAlloc_MB", "PoolUsed_MB", "PoolFailed", "MaxSslConns", "CurrSslConns", "CumSslConns",
-        "Maxpipes", "PipesUsed", "PipesFree", "ConnRateLimit", "SessRateLimit", "SslRate", "SslRateLimit",
-        "MaxSslRate", "SslFrontendKeyRate", "SslFrontendMaxKeyRate", "SslFrontendSessionReuse_pct",
-        "SslBackendKeyRate", "SslBackendMaxKeyRate", "SslCacheLookups", "SslCacheMisses", "CompressBpsIn",
-        "CompressBpsOut", "CompressBpsRateLim", "Run_queue", "Unstoppable Jobs", "ActivePeers", "ConnectedPeers",
-        "DroppedLogs", "BusyPolling", "FailedResolutions", "TotalSplicdedBytesOut", "BytesOutRate",
-        "DebugCommandsIssued", "CumRecvLogs", "Memmax_bytes", "PoolAlloc_bytes", "PoolUsed_bytes",
+        "Memmax_MB",
+        "PoolAlloc_MB",
+        "PoolUsed_MB",
+        "PoolFailed",
+        "MaxSslConns",
+        "CurrSslConns",
+        "CumSslConns",
+        "Maxpipes",
+        "PipesUsed",
+        "PipesFree",
+        "ConnRateLimit",
+        "SessRateLimit",
+        "SslRate",
+        "SslRateLimit",
+        "MaxSslRate",
+        "SslFrontendKeyRate",
+        "SslFrontendMaxKeyRate",
+        "SslFrontendSessionReuse_pct",
+        "SslBackendKeyRate",
+        "SslBackendMaxKeyRate",
+        "SslCacheLookups",
+        "SslCacheMisses",
+        "CompressBpsIn",
+        "CompressBpsOut",
+        "CompressBpsRateLim",
+        "Run_queue",
+        "Unstoppable Jobs",
+        "ActivePeers",
+        "ConnectedPeers",
+        "DroppedLogs",
+        "BusyPolling",
+        "FailedResolutions",
+        "TotalSplicdedBytesOut",
+        "BytesOutRate",
+        "DebugCommandsIssued",
+        "CumRecvLogs",
+        "Memmax_bytes",
+        "PoolAlloc_bytes",
+        "PoolUsed_bytes",
     ] {
         set(z, u(0));
     }
@@ -82,7 +129,10 @@ pub fn info_values(ctx: &AdminCtx, snap: &Snapshot) -> Vec<Val> {
     set("MaxConnRate", u(conn_rate_max));
     set("SessRate", u(sess_rate));
     set("MaxSessRate", u(sess_rate_max));
-    set("Tasks", u(snap.proxies.len() as u64 + listeners + cli_active));
+    set(
+        "Tasks",
+        u(snap.proxies.len() as u64 + listeners + cli_active),
+    );
     set("Idle_pct", u(100));
     set("node", s(&ctx.node));
     if let Some(d) = &ctx.description {
@@ -148,7 +198,10 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, q: InfoQuery) -> String {
                 }
                 started = true;
                 let (name, tags, _, _) = INFO_FIELDS[i];
-                let _ = write!(out, "{{\"field\":{{\"pos\":{i},\"name\":\"{name}\"}},\"processNum\":1,");
+                let _ = write!(
+                    out,
+                    "{{\"field\":{{\"pos\":{i},\"name\":\"{name}\"}},\"processNum\":1,"
+                );
                 json_tags(&mut out, tags);
                 json_value(&mut out, v);
                 out.push('}');
@@ -172,7 +225,10 @@ mod tests {
     #[test]
     fn field_names_match_capture() {
         let cap = include_str!("../../tests/data/cli-show-info.txt");
-        let names: Vec<&str> = cap.lines().filter_map(|l| l.split_once(": ").map(|(k, _)| k)).collect();
+        let names: Vec<&str> = cap
+            .lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k))
+            .collect();
         let ours: Vec<&str> = INFO_FIELDS
             .iter()
             .map(|f| f.0)

@@ -13,19 +13,23 @@ use crate::status::check_enabled;
 const STATE_FIELDS: &str = "be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
 
 fn ip_text(sv: &ServerRt) -> String {
-    sv.addr.map(|a| a.ip().to_string()).unwrap_or_else(|| "-".into())
+    sv.addr
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn port(sv: &ServerRt) -> u16 {
-    sv.addr.map(|a| a.port()).unwrap_or(sv.cfg.addr.port.unwrap_or(0))
+    sv.addr
+        .map(|a| a.port())
+        .unwrap_or(sv.cfg.addr.port.unwrap_or(0))
 }
 
 /// The backends to dump: one (when named) or all, config order.
-fn backends<'a>(snap: &'a Snapshot, only: Option<usize>) -> impl Iterator<Item = &'a ProxyRt> {
+fn backends(snap: &Snapshot, only: Option<usize>) -> impl Iterator<Item = &ProxyRt> {
     snap.proxies
         .iter()
         .enumerate()
-        .filter(move |(i, p)| only.map_or(true, |o| o == *i) && p.kind.has_backend())
+        .filter(move |(i, p)| only.is_none_or(|o| o == *i) && p.kind.has_backend())
         .map(|(_, p)| &**p)
 }
 
@@ -71,7 +75,8 @@ fn check_result(s: CheckStatus) -> u32 {
         Checked => 1,
         L4Ok | L6Ok | L7Ok | ProcOk => 3,
         L7OkC => 4,
-        Hana | SockErr | L4Tout | L4Con | L6Tout | L6Rsp | L7Tout | L7Rsp | L7Sts | ProcErr | ProcTout => 2,
+        Hana | SockErr | L4Tout | L4Con | L6Tout | L6Rsp | L7Tout | L7Rsp | L7Sts | ProcErr
+        | ProcTout => 2,
     }
 }
 
@@ -109,11 +114,27 @@ pub fn servers_state(snap: &Snapshot, only: Option<usize>, now_ms: u64) -> Strin
         let Some(be) = &px.backend else { continue };
         for sv in &be.servers {
             let live = &sv.live;
-            let op = if sv.admin.is_maint() { OpState::Stopped } else { live.op_state() };
+            let op = if sv.admin.is_maint() {
+                OpState::Stopped
+            } else {
+                live.op_state()
+            };
             let since = (now_ms / 1000).saturating_sub(live.last_change_ms.load(Relaxed) / 1000);
-            let fqdn = if sv.cfg.addr.ip.is_none() { sv.cfg.addr.host.as_str() } else { "-" };
-            let check_addr = sv.cfg.check_addr.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-            let agent_addr = sv.cfg.agent_addr.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+            let fqdn = if sv.cfg.addr.ip.is_none() {
+                sv.cfg.addr.host.as_str()
+            } else {
+                "-"
+            };
+            let check_addr = sv
+                .cfg
+                .check_addr
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into());
+            let agent_addr = sv
+                .cfg
+                .agent_addr
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
                 "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} - {} {} {} {} {}",
@@ -127,7 +148,11 @@ pub fn servers_state(snap: &Snapshot, only: Option<usize>, now_ms: u64) -> Strin
                 sv.uweight,
                 sv.iweight,
                 since,
-                live.check_status() as u8,
+                // HAProxy initialises every server's check status to INI.
+                match live.check_status() {
+                    CheckStatus::Unk => CheckStatus::Ini as u8,
+                    st => st as u8,
+                },
                 check_result(live.check_status()),
                 live.health.load(Relaxed),
                 check_state(sv),

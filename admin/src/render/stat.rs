@@ -68,7 +68,16 @@ fn typed_row(out: &mut String, r: &Row, desc: bool) {
             continue;
         }
         let (name, d) = STAT_FIELDS[i];
-        let _ = write!(out, "{}.{}.{}.{}.{}.1:{}:", r.kind.letter(), r.iid, r.sid, i, name, f.tags);
+        let _ = write!(
+            out,
+            "{}.{}.{}.{}.{}.1:{}:",
+            r.kind.letter(),
+            r.iid,
+            r.sid,
+            i,
+            name,
+            f.tags
+        );
         typed_value(out, &f.val);
         if desc {
             let _ = write!(out, ":\"{d}\"");
@@ -111,6 +120,9 @@ mod tests {
     #[test]
     fn header_matches_capture() {
         let cap = include_str!("../../tests/data/show-stat-settled.csv");
-        assert_eq!(csv_header(), format!("{}\n", cap.lines().next().unwrap_or("")));
+        assert_eq!(
+            csv_header(),
+            format!("{}\n", cap.lines().next().unwrap_or(""))
+        );
     }
 }

@@ -6,7 +6,9 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use switchyard_config::{Mode, ProxyKind};
-use switchyard_state::{CheckStatus, Counters, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerRt, Snapshot};
+use switchyard_state::{
+    CheckStatus, Counters, OpState, ProxyIdx, ProxyRt, ServerIdx, ServerRt, Snapshot,
+};
 
 use super::field::Field;
 use crate::status::{self, ServerFacts};
@@ -72,7 +74,14 @@ impl Row {
         fields[28] = Field::u32("KGS", sid);
         fields[32] = Field::u32("CGS", kind.type_num());
         fields[75] = Field::str("CGS", px.cfg.mode.as_str());
-        Row { kind, iid: px.id, sid, px: pi, server, fields }
+        Row {
+            kind,
+            iid: px.id,
+            sid,
+            px: pi,
+            server,
+            fields,
+        }
     }
     fn set(&mut self, i: usize, f: Field) {
         self.fields[i] = f;
@@ -133,7 +142,12 @@ pub fn collect(snap: &Snapshot, ctx: RowCtx, filter: RowFilter) -> Vec<Row> {
             }
         }
         let pi = ProxyIdx(i as u32);
-        let wants = |t: u32| filter.bound.map(|(_, mask, _)| mask & (1 << t) != 0).unwrap_or(true);
+        let wants = |t: u32| {
+            filter
+                .bound
+                .map(|(_, mask, _)| mask & (1 << t) != 0)
+                .unwrap_or(true)
+        };
         if px.kind.has_frontend() && px.frontend.is_some() {
             if wants(0) {
                 rows.push(frontend_row(px, pi, ctx));
@@ -202,7 +216,11 @@ fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
     let c = &px.live.fe;
     let fe = px.frontend.as_ref();
     let over = px.live.fe_maxconn_override.load(Relaxed);
-    let slim = if over > 0 { over } else { fe.map(|f| f.maxconn).unwrap_or(0) };
+    let slim = if over > 0 {
+        over
+    } else {
+        fe.map(|f| f.maxconn).unwrap_or(0)
+    };
     r.set(1, Field::str("KNS", "FRONTEND"));
     r.set(4, Field::u32("MGP", c.scur.load(Relaxed)));
     r.set(5, Field::u32("MMP", c.smax.load(Relaxed)));
@@ -213,7 +231,10 @@ fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
     r.set(10, Field::u64("MCP", c.dreq.load(Relaxed)));
     r.set(11, Field::u64("MCP", c.dresp.load(Relaxed)));
     r.set(12, Field::u64("MCP", c.ereq.load(Relaxed)));
-    let st = status::frontend_status(px.live.fe_stopped.load(Relaxed), px.live.fe_paused.load(Relaxed));
+    let st = status::frontend_status(
+        px.live.fe_stopped.load(Relaxed),
+        px.live.fe_paused.load(Relaxed),
+    );
     r.set(17, Field::str("SGP", st));
     r.set(33, Field::u32("MRP", c.sess_rate.rate()));
     r.set(34, Field::u32("CLP", 0));
@@ -247,7 +268,11 @@ fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
 /// are derived from the proxy's own counters.
 fn modules_proxy(r: &mut Row, c: &Counters, frontend: bool) {
     for i in 103..=126 {
-        let tags = if matches!(i, 115 | 116 | 119 | 120) { "MGP" } else { "MCP" };
+        let tags = if matches!(i, 115 | 116 | 119 | 120) {
+            "MGP"
+        } else {
+            "MCP"
+        };
         r.set(i, Field::u64(tags, 0));
     }
     let (open, conns, streams, bin, bout) = if frontend {
@@ -260,7 +285,13 @@ fn modules_proxy(r: &mut Row, c: &Counters, frontend: bool) {
         )
     } else {
         // Backend side: bytes in are responses, bytes out are requests.
-        (0, c.connect.load(Relaxed), c.req_tot.load(Relaxed), c.bout.load(Relaxed), c.bin.load(Relaxed))
+        (
+            0,
+            c.connect.load(Relaxed),
+            c.req_tot.load(Relaxed),
+            c.bout.load(Relaxed),
+            c.bin.load(Relaxed),
+        )
     };
     r.set(119, Field::u64("MGP", u64::from(open)));
     r.set(121, Field::u64("MCP", conns));
@@ -276,7 +307,9 @@ fn ssl_module(r: &mut Row) {
 }
 
 fn listener_rows(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Vec<Row> {
-    let Some(fe) = px.cfg.frontend.as_ref() else { return Vec::new() };
+    let Some(fe) = px.cfg.frontend.as_ref() else {
+        return Vec::new();
+    };
     let paused = px.live.fe_paused.load(Relaxed);
     let mut out = Vec::new();
     for (i, b) in fe.binds.iter().enumerate() {
@@ -287,14 +320,23 @@ fn listener_rows(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> 
             }
         }
         let mut r = Row::new(RowKind::Listener, px, pi, luid, None);
-        r.set(1, Field::str("KNS", b.name.clone().unwrap_or_else(|| format!("sock-{luid}"))));
+        r.set(
+            1,
+            Field::str(
+                "KNS",
+                b.name.clone().unwrap_or_else(|| format!("sock-{luid}")),
+            ),
+        );
         r.set(4, Field::u32("MGP", 0));
         r.set(5, Field::u32("MMP", 0));
         r.set(6, Field::u32("CLP", 0));
         for i in 7..=12 {
             r.set(i, Field::u64("MCP", 0));
         }
-        r.set(17, Field::str("SGP", if paused { "PAUSED" } else { "OPEN" }));
+        r.set(
+            17,
+            Field::str("SGP", if paused { "PAUSED" } else { "OPEN" }),
+        );
         for i in [81, 82, 83, 94] {
             r.set(i, Field::u64("MCP", 0));
         }
@@ -341,7 +383,14 @@ pub fn server_addr(sv: &ServerRt) -> Option<String> {
     })
 }
 
-fn server_row(snap: &Snapshot, px: &ProxyRt, pi: ProxyIdx, sv: &ServerRt, si: ServerIdx, ctx: RowCtx) -> Row {
+fn server_row(
+    snap: &Snapshot,
+    px: &ProxyRt,
+    pi: ProxyIdx,
+    sv: &ServerRt,
+    si: ServerIdx,
+    ctx: RowCtx,
+) -> Row {
     let now = ctx.now_ms;
     let mut r = Row::new(RowKind::Server, px, pi, sv.id, Some(si));
     let c = &sv.live.counters;
@@ -375,8 +424,14 @@ fn server_row(snap: &Snapshot, px: &ProxyRt, pi: ProxyIdx, sv: &ServerRt, si: Se
     r.set(96, Field::u32("MGP", 0));
     r.set(97, Field::u32("MGP", used_cur));
     r.set(98, Field::u32("MGP", need.max(used_max)));
-    r.set(17, Field::str("SGP", status::server_status(&ServerFacts::of(snap, sv))));
-    r.set(23, Field::u32("MAP", age(now, live.last_change_ms.load(Relaxed))));
+    r.set(
+        17,
+        Field::str("SGP", status::server_status(&ServerFacts::of(snap, sv))),
+    );
+    r.set(
+        23,
+        Field::u32("MAP", age(now, live.last_change_ms.load(Relaxed))),
+    );
     r.set(18, Field::u32("MaP", sv.effective_weight(now)));
     r.set(99, Field::u32("MaP", sv.uweight));
     r.set(19, Field::u32("SGP", u32::from(!sv.cfg.backup)));
@@ -396,23 +451,39 @@ fn server_row(snap: &Snapshot, px: &ProxyRt, pi: ProxyIdx, sv: &ServerRt, si: Se
     }
     r.set(30, Field::u64("MCP", c.lbtot.load(Relaxed)));
     if let Some(t) = &sv.cfg.track {
-        let via = ServerFacts::of(snap, sv).track_via.unwrap_or_else(|| t.clone());
+        let via = ServerFacts::of(snap, sv)
+            .track_via
+            .unwrap_or_else(|| t.clone());
         r.set(31, Field::str("CNS", via));
     }
     r.set(33, Field::u32("MRP", c.sess_rate.rate()));
     r.set(35, Field::u32("MMP", c.sess_rate.max()));
     if checked && !paused {
         let st = live.check_status();
-        let prefix = if live.check_running.load(Relaxed) { "* " } else { "" };
+        let prefix = if live.check_running.load(Relaxed) {
+            "* "
+        } else {
+            ""
+        };
         r.set(36, Field::str("MOP", format!("{prefix}{}", st.name())));
         if shows_code(st) {
-            r.set(37, Field::u32("MOP", u32::from(live.check_code.load(Relaxed))));
+            r.set(
+                37,
+                Field::u32("MOP", u32::from(live.check_code.load(Relaxed))),
+            );
         }
         if shows_duration(st) {
-            r.set(38, Field::u64("MDP", live.check_duration_ms.load(Relaxed).max(0) as u64));
+            r.set(
+                38,
+                Field::u64("MDP", live.check_duration_ms.load(Relaxed).max(0) as u64),
+            );
         }
         r.set(65, Field::str("MOP", st.desc()));
-        let last = live.last_check_text.load_full().map(|s| s.to_string()).unwrap_or_default();
+        let last = live
+            .last_check_text
+            .load_full()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         r.set(56, Field::str("MOP", last));
         r.set(67, Field::u32("CGS", reference.cfg.rise));
         r.set(68, Field::u32("CGS", reference.cfg.fall));
@@ -437,7 +508,15 @@ fn server_row(snap: &Snapshot, px: &ProxyRt, pi: ProxyIdx, sv: &ServerRt, si: Se
     r.set(49, Field::u64("MCP", c.cli_abrt.load(Relaxed)));
     r.set(50, Field::u64("MCP", c.srv_abrt.load(Relaxed)));
     r.set(55, Field::s32("MAP", lastsess(now, c)));
-    times(&mut r, c, if http(px) { c.req_tot.load(Relaxed) } else { c.lbtot.load(Relaxed) });
+    times(
+        &mut r,
+        c,
+        if http(px) {
+            c.req_tot.load(Relaxed)
+        } else {
+            c.lbtot.load(Relaxed)
+        },
+    );
     if ctx.show_legends {
         if let Some(a) = server_addr(sv) {
             r.set(73, Field::str("CGS", a));
@@ -451,12 +530,27 @@ fn server_row(snap: &Snapshot, px: &ProxyRt, pi: ProxyIdx, sv: &ServerRt, si: Se
 }
 
 /// `(used_cur, used_max, need_est)` of `show servers conn` and the
-/// `used_conn_cur`/`need_conn_est` columns. HAProxy reports at least 1
-/// for the last two once the server is set up; we mirror that and follow
-/// the session maximum.
+/// `used_conn_cur`/`need_conn_est` columns. HAProxy's maxima also count the
+/// connections its health checks used, so a checked server that has been
+/// checked shows at least 1.
 pub fn conn_usage(sv: &ServerRt) -> (u32, u32, u32) {
-    let cur = sv.live.cur_conns.load(Relaxed).max(sv.live.counters.scur.load(Relaxed));
-    let max = sv.live.counters.smax.load(Relaxed).max(cur).max(1);
+    let cur = sv
+        .live
+        .cur_conns
+        .load(Relaxed)
+        .max(sv.live.counters.scur.load(Relaxed));
+    let checked = sv.cfg.check
+        && !matches!(
+            sv.live.check_status(),
+            CheckStatus::Unk | CheckStatus::Ini | CheckStatus::Start
+        );
+    let max = sv
+        .live
+        .counters
+        .smax
+        .load(Relaxed)
+        .max(cur)
+        .max(u32::from(checked));
     (cur, max, max)
 }
 
@@ -510,10 +604,20 @@ pub fn backend_totals(px: &ProxyRt, now: u64) -> BackendTotals {
     }
     if t.act > 0 {
         t.weight = act_w;
-        t.uweight = be.servers.iter().filter(|s| s.is_usable() && !s.cfg.backup).map(|s| u64::from(s.uweight)).sum();
+        t.uweight = be
+            .servers
+            .iter()
+            .filter(|s| s.is_usable() && !s.cfg.backup)
+            .map(|s| u64::from(s.uweight))
+            .sum();
     } else if allbackups {
         t.weight = bck_w;
-        t.uweight = be.servers.iter().filter(|s| s.is_usable() && s.cfg.backup).map(|s| u64::from(s.uweight)).sum();
+        t.uweight = be
+            .servers
+            .iter()
+            .filter(|s| s.is_usable() && s.cfg.backup)
+            .map(|s| u64::from(s.uweight))
+            .sum();
     } else if let Some(f) = first_bck {
         t.weight = u64::from(f.effective_weight(now));
         t.uweight = u64::from(f.uweight);
@@ -548,7 +652,10 @@ fn backend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Ro
     r.set(84, Field::u64("MCP", c.connect.load(Relaxed)));
     r.set(85, Field::u64("MCP", c.reuse.load(Relaxed)));
     let filtered = (filter.hide_down || filter.hide_maint).then_some((t.nbup, t.nbsrv));
-    r.set(17, Field::str("SGP", status::backend_status(t.weight, nsrv, filtered)));
+    r.set(
+        17,
+        Field::str("SGP", status::backend_status(t.weight, nsrv, filtered)),
+    );
     for i in 100..=102 {
         r.set(i, Field::u32("MGP", 0));
     }
@@ -557,7 +664,10 @@ fn backend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Ro
     r.set(19, Field::u32("MGP", t.act));
     r.set(20, Field::u32("MGP", t.bck));
     r.set(22, Field::u64("MCP", px.live.be_chkdown.load(Relaxed)));
-    r.set(23, Field::u32("MAP", age(now, px.live.be_last_change_ms.load(Relaxed))));
+    r.set(
+        23,
+        Field::u32("MAP", age(now, px.live.be_last_change_ms.load(Relaxed))),
+    );
     if nsrv > 0 {
         let mut down = px.live.be_downtime_ms.load(Relaxed);
         let since = px.live.be_down_since_ms.load(Relaxed);
@@ -570,7 +680,12 @@ fn backend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Ro
     r.set(33, Field::u32("MGP", c.sess_rate.rate()));
     r.set(35, Field::u32("MGP", c.sess_rate.max()));
     if ctx.show_legends {
-        if let Some(ck) = px.backend.as_ref().and(px.cfg.backend.as_ref()).and_then(|b| b.cookie.as_ref()) {
+        if let Some(ck) = px
+            .backend
+            .as_ref()
+            .and(px.cfg.backend.as_ref())
+            .and_then(|b| b.cookie.as_ref())
+        {
             r.set(74, Field::str("CNS", ck.name.as_str()));
         }
         if let Some(b) = &px.cfg.backend {
@@ -589,7 +704,15 @@ fn backend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Ro
         r.set(i, Field::u64("MCP", 0));
     }
     r.set(55, Field::s32("MAP", lastsess(now, c)));
-    times(&mut r, c, if http(px) { c.req_tot.load(Relaxed) } else { c.lbtot.load(Relaxed) });
+    times(
+        &mut r,
+        c,
+        if http(px) {
+            c.req_tot.load(Relaxed)
+        } else {
+            c.lbtot.load(Relaxed)
+        },
+    );
     modules_proxy(&mut r, c, false);
     r
 }

@@ -27,12 +27,17 @@ pub struct PageOpts<'a> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The CSS class HAProxy gives a server row.
 pub fn server_class(snap: &Snapshot, row: &Row) -> &'static str {
-    let Some(sv) = row.server.and_then(|s| snap.server(row.px, s)) else { return "active_no_check" };
+    let Some(sv) = row.server.and_then(|s| snap.server(row.px, s)) else {
+        return "active_no_check";
+    };
     if sv.admin.is_maint() {
         return "maintain";
     }
@@ -78,7 +83,11 @@ fn row_html(out: &mut String, snap: &Snapshot, r: &Row, px: &str, admin: bool) {
     let _ = write!(out, "<tr class=\"{class}\">");
     if admin {
         if r.kind == RowKind::Server {
-            let _ = write!(out, "<td><input class={px}-checkbox type=\"checkbox\" name=\"s\" value=\"{}\"></td>", esc(&label));
+            let _ = write!(
+                out,
+                "<td><input class={px}-checkbox type=\"checkbox\" name=\"s\" value=\"{}\"></td>",
+                esc(&label)
+            );
         } else {
             out.push_str("<td></td>");
         }
@@ -91,7 +100,10 @@ fn row_html(out: &mut String, snap: &Snapshot, r: &Row, px: &str, admin: bool) {
     );
     let t = |i: usize| r.text(i);
     let status = t(17);
-    let lastchg = t(23).parse::<u64>().map(|s| format!("{} {}", uptime_short(s), status)).unwrap_or(status.clone());
+    let lastchg = t(23)
+        .parse::<u64>()
+        .map(|s| format!("{} {}", uptime_short(s), status))
+        .unwrap_or(status.clone());
     let lastchk = match (t(36).is_empty(), t(37).is_empty()) {
         (true, _) => String::new(),
         (false, true) => format!("{} in {}ms", t(36), t(38)),
@@ -119,7 +131,11 @@ fn row_html(out: &mut String, snap: &Snapshot, r: &Row, px: &str, admin: bool) {
         t(14),
         t(15),
         t(16),
-        if r.kind == RowKind::Frontend || r.kind == RowKind::Listener { status } else { lastchg },
+        if r.kind == RowKind::Frontend || r.kind == RowKind::Listener {
+            status
+        } else {
+            lastchg
+        },
         lastchk,
         t(18),
         t(19),
@@ -199,7 +215,11 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, rows: &[Row], o: &PageOpts<'_>) -
     let mut i = 0;
     while i < rows.len() {
         let px = rows[i].px;
-        let end = rows[i..].iter().position(|r| r.px != px).map(|n| i + n).unwrap_or(rows.len());
+        let end = rows[i..]
+            .iter()
+            .position(|r| r.px != px)
+            .map(|n| i + n)
+            .unwrap_or(rows.len());
         proxy_table(&mut out, snap, px, &rows[i..end], o);
         i = end;
     }

@@ -26,11 +26,22 @@ impl AdminServices {
 }
 
 impl Services for AdminServices {
-    fn stats_page(&self, store: &Store, snap: &Snapshot, fe: ProxyIdx, req: &ServiceRequest<'_>) -> SimpleResponse {
+    fn stats_page(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+        fe: ProxyIdx,
+        req: &ServiceRequest<'_>,
+    ) -> SimpleResponse {
         stats_page::stats_page(&self.ctx, store, snap, fe, req)
     }
 
-    fn use_service(&self, name: &str, snap: &Snapshot, req: &ServiceRequest<'_>) -> Option<SimpleResponse> {
+    fn use_service(
+        &self,
+        name: &str,
+        snap: &Snapshot,
+        req: &ServiceRequest<'_>,
+    ) -> Option<SimpleResponse> {
         match name {
             "prometheus-exporter" => {
                 let query = req.uri.split_once('?').map(|(_, q)| q).unwrap_or("");

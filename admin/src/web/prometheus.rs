@@ -24,7 +24,13 @@ struct Scopes {
 }
 
 fn parse_query(query: &str) -> Scopes {
-    let mut s = Scopes { global: true, frontend: true, backend: true, server: true, no_maint: false };
+    let mut s = Scopes {
+        global: true,
+        frontend: true,
+        backend: true,
+        server: true,
+        no_maint: false,
+    };
     let mut first_scope = true;
     for kv in query.split('&').filter(|k| !k.is_empty()) {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -206,7 +212,9 @@ fn proxy_src(scope: &str, m: &str) -> Option<Src> {
         (_, "used_connections_current") => Field(97),
         (_, "need_connections_current") => Field(98),
         (_, "uweight") => Field(99),
-        ("backend", "agg_server_status") | ("backend", "agg_server_check_status") => AggServerStatus,
+        ("backend", "agg_server_status") | ("backend", "agg_server_check_status") => {
+            AggServerStatus
+        }
         ("backend", "agg_check_status") => AggCheckStatus,
         _ => return None,
     })
@@ -252,7 +260,9 @@ const CHECK_STATES: [CheckStatus; 16] = [
 
 /// The promex state of a server: MAINT, DRAIN, else from its op state.
 fn srv_state(snap: &Snapshot, r: &Row) -> &'static str {
-    let Some(sv) = r.server.and_then(|s| snap.server(r.px, s)) else { return "DOWN" };
+    let Some(sv) = r.server.and_then(|s| snap.server(r.px, s)) else {
+        return "DOWN";
+    };
     if sv.admin.is_maint() {
         "MAINT"
     } else if sv.admin.is_drain() {
@@ -276,8 +286,19 @@ fn srv_check(snap: &Snapshot, r: &Row) -> Option<CheckStatus> {
 pub fn render(ctx: &AdminCtx, snap: &Snapshot, query: &str) -> String {
     let scopes = parse_query(query);
     let info = info_values(ctx, snap);
-    let rctx = RowCtx { now_ms: switchyard_state::now_ms(), show_legends: true };
-    let rows = collect(snap, rctx, RowFilter { bound: None, hide_down: false, hide_maint: scopes.no_maint });
+    let rctx = RowCtx {
+        now_ms: switchyard_state::now_ms(),
+        show_legends: true,
+    };
+    let rows = collect(
+        snap,
+        rctx,
+        RowFilter {
+            bound: None,
+            hide_down: false,
+            hide_maint: scopes.no_maint,
+        },
+    );
     let mut out = String::new();
     for (name, help, typ) in METRICS {
         let rest = name.strip_prefix("haproxy_").unwrap_or(name);
@@ -288,7 +309,12 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, query: &str) -> String {
                 if metric == "build_info" {
                     let _ = writeln!(body, "{name}{{version=\"{}\"}} 1", ctx.version);
                 } else if let Some(f) = process_field(metric) {
-                    let v = INFO_FIELDS.iter().position(|x| x.0 == f).map(|i| &info[i]).cloned().unwrap_or_default();
+                    let v = INFO_FIELDS
+                        .iter()
+                        .position(|x| x.0 == f)
+                        .map(|i| &info[i])
+                        .cloned()
+                        .unwrap_or_default();
                     let _ = writeln!(body, "{name} {}", num(&v));
                 }
             }
@@ -298,7 +324,9 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, query: &str) -> String {
                     "backend" => (scopes.backend, RowKind::Backend),
                     _ => (scopes.server, RowKind::Server),
                 };
-                let Some(src) = proxy_src(scope, metric).filter(|_| want) else { continue };
+                let Some(src) = proxy_src(scope, metric).filter(|_| want) else {
+                    continue;
+                };
                 for r in rows.iter().filter(|r| r.kind == kind) {
                     metric_lines(&mut body, name, snap, &rows, r, src);
                 }
@@ -335,15 +363,26 @@ fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, rows: &[Row], r: 
             if !r.fields[39].is_set() {
                 return;
             }
-            for (k, code) in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"].iter().enumerate() {
-                let _ = writeln!(out, "{name}{{{labels},code=\"{code}\"}} {}", num(&r.fields[39 + k].val));
+            for (k, code) in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"]
+                .iter()
+                .enumerate()
+            {
+                let _ = writeln!(
+                    out,
+                    "{name}{{{labels},code=\"{code}\"}} {}",
+                    num(&r.fields[39 + k].val)
+                );
             }
         }
         Src::Status => match r.kind {
             RowKind::Server => {
                 let st = srv_state(snap, r);
                 for s in SRV_STATES {
-                    let _ = writeln!(out, "{name}{{{labels},state=\"{s}\"}} {}", u8::from(s == st));
+                    let _ = writeln!(
+                        out,
+                        "{name}{{{labels},state=\"{s}\"}} {}",
+                        u8::from(s == st)
+                    );
                 }
             }
             _ => {
@@ -353,22 +392,38 @@ fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, rows: &[Row], r: 
             }
         },
         Src::CheckStatus => {
-            let Some(cur) = srv_check(snap, r) else { return };
+            let Some(cur) = srv_check(snap, r) else {
+                return;
+            };
             for s in CHECK_STATES {
-                let _ = writeln!(out, "{name}{{{labels},state=\"{}\"}} {}", s.name(), u8::from(s == cur));
+                let _ = writeln!(
+                    out,
+                    "{name}{{{labels},state=\"{}\"}} {}",
+                    s.name(),
+                    u8::from(s == cur)
+                );
             }
         }
         Src::AggServerStatus => {
-            let servers: Vec<&Row> = rows.iter().filter(|x| x.kind == RowKind::Server && x.px == r.px).collect();
+            let servers: Vec<&Row> = rows
+                .iter()
+                .filter(|x| x.kind == RowKind::Server && x.px == r.px)
+                .collect();
             for s in SRV_STATES {
                 let n = servers.iter().filter(|x| srv_state(snap, x) == s).count();
                 let _ = writeln!(out, "{name}{{{labels},state=\"{s}\"}} {n}");
             }
         }
         Src::AggCheckStatus => {
-            let servers: Vec<&Row> = rows.iter().filter(|x| x.kind == RowKind::Server && x.px == r.px).collect();
+            let servers: Vec<&Row> = rows
+                .iter()
+                .filter(|x| x.kind == RowKind::Server && x.px == r.px)
+                .collect();
             for s in CHECK_STATES {
-                let n = servers.iter().filter(|x| srv_check(snap, x) == Some(s)).count();
+                let n = servers
+                    .iter()
+                    .filter(|x| srv_check(snap, x) == Some(s))
+                    .count();
                 let _ = writeln!(out, "{name}{{{labels},state=\"{}\"}} {n}", s.name());
             }
         }

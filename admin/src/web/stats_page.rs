@@ -54,10 +54,21 @@ fn authorized(page: &StatsPage, header: Option<&str>) -> bool {
         return true;
     }
     let Some(h) = header else { return false };
-    let Some(b64) = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")) else { return false };
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else { return false };
-    let Ok(text) = String::from_utf8(raw) else { return false };
-    let Some((u, p)) = text.split_once(':') else { return false };
+    let Some(b64) = h
+        .strip_prefix("Basic ")
+        .or_else(|| h.strip_prefix("basic "))
+    else {
+        return false;
+    };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(raw) else {
+        return false;
+    };
+    let Some((u, p)) = text.split_once(':') else {
+        return false;
+    };
     page.auth.iter().any(|(au, ap)| au == u && ap == p)
 }
 
@@ -84,7 +95,13 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Render the page (or its CSV/JSON form), or apply a posted admin action.
-pub fn stats_page(ctx: &AdminCtx, store: &Store, snap: &Snapshot, fe: ProxyIdx, req: &ServiceRequest<'_>) -> SimpleResponse {
+pub fn stats_page(
+    ctx: &AdminCtx,
+    store: &Store,
+    snap: &Snapshot,
+    fe: ProxyIdx,
+    req: &ServiceRequest<'_>,
+) -> SimpleResponse {
     let page = snap
         .proxy(fe)
         .and_then(|p| p.cfg.frontend.as_ref())
@@ -106,7 +123,10 @@ pub fn stats_page(ctx: &AdminCtx, store: &Store, snap: &Snapshot, fe: ProxyIdx, 
                 ("content-length".into(), UNAUTHORIZED_BODY.len().to_string()),
                 ("cache-control".into(), "no-cache".into()),
                 ("content-type".into(), "text/html".into()),
-                ("www-authenticate".into(), format!("Basic realm=\"{}\"", page.realm)),
+                (
+                    "www-authenticate".into(),
+                    format!("Basic realm=\"{}\"", page.realm),
+                ),
             ],
             body: UNAUTHORIZED_BODY.as_bytes().to_vec(),
         };
@@ -114,7 +134,11 @@ pub fn stats_page(ctx: &AdminCtx, store: &Store, snap: &Snapshot, fe: ProxyIdx, 
     let rest = req.uri.strip_prefix(page.uri.as_str()).unwrap_or(req.uri);
     let opts = uri_opts(rest);
     if req.method == "POST" {
-        let st = if req.admin_allowed { apply_form(store, req.body) } else { "DENY" };
+        let st = if req.admin_allowed {
+            apply_form(store, req.body)
+        } else {
+            "DENY"
+        };
         return SimpleResponse {
             status: 303,
             headers: vec![
@@ -125,8 +149,19 @@ pub fn stats_page(ctx: &AdminCtx, store: &Store, snap: &Snapshot, fe: ProxyIdx, 
             body: Vec::new(),
         };
     }
-    let rctx = RowCtx { now_ms: switchyard_state::now_ms(), show_legends: true };
-    let rows = collect(snap, rctx, RowFilter { bound: None, hide_down: opts.up, hide_maint: opts.no_maint });
+    let rctx = RowCtx {
+        now_ms: switchyard_state::now_ms(),
+        show_legends: true,
+    };
+    let rows = collect(
+        snap,
+        rctx,
+        RowFilter {
+            bound: None,
+            hide_down: opts.up,
+            hide_maint: opts.no_maint,
+        },
+    );
     let mut headers = vec![("cache-control".to_string(), "no-cache".to_string())];
     let (ctype, body) = if opts.csv {
         ("text/plain", render_stat(&rows, Format::Csv, false))
@@ -147,7 +182,11 @@ pub fn stats_page(ctx: &AdminCtx, store: &Store, snap: &Snapshot, fe: ProxyIdx, 
     if let Some(r) = page.refresh.filter(|_| !opts.norefresh) {
         headers.push(("refresh".into(), r.as_secs().to_string()));
     }
-    SimpleResponse { status: 200, headers, body: body.into_bytes() }
+    SimpleResponse {
+        status: 200,
+        headers,
+        body: body.into_bytes(),
+    }
 }
 
 /// Apply `s=<server>&...&action=<a>&b=#<iid>` from the page's form.
@@ -167,7 +206,9 @@ fn apply_form(store: &Store, body: &[u8]) -> &'static str {
         }
     }
     let snap = store.load_full();
-    let Some(p) = crate::exec::lookup::backend(&snap, &backend) else { return "UNKN" };
+    let Some(p) = crate::exec::lookup::backend(&snap, &backend) else {
+        return "UNKN";
+    };
     if servers.is_empty() || action.is_empty() {
         return "NONE";
     }
@@ -190,7 +231,10 @@ fn apply_form(store: &Store, body: &[u8]) -> &'static str {
             "hrunn" => force_health(&snap, p, s, Forced::Up).is_ok(),
             "hnolb" => force_health(&snap, p, s, Forced::Stopping).is_ok(),
             "hdown" => force_health(&snap, p, s, Forced::Down).is_ok(),
-            "shutdown" => snap.server(p, s).map(|sv| sv.live.shutdown_gen.fetch_add(1, Relaxed)).is_some(),
+            "shutdown" => snap
+                .server(p, s)
+                .map(|sv| sv.live.shutdown_gen.fetch_add(1, Relaxed))
+                .is_some(),
             _ => return "UNKN",
         };
         if ok {
@@ -204,7 +248,13 @@ fn apply_form(store: &Store, body: &[u8]) -> &'static str {
     }
 }
 
-fn set_admin(store: &Store, p: ProxyIdx, s: switchyard_state::ServerIdx, set: u8, clear: u8) -> bool {
+fn set_admin(
+    store: &Store,
+    p: ProxyIdx,
+    s: switchyard_state::ServerIdx,
+    set: u8,
+    clear: u8,
+) -> bool {
     let r: Result<(Snapshot, Snapshot), ()> = store.update(|snap| {
         let before = snap.clone();
         let sv = snap.server_mut(p, s).ok_or(())?;

@@ -52,6 +52,19 @@ pub fn fill_ports(cfg: &str) -> String {
     out
 }
 
+/// Replace every `{sN}` placeholder with a distinct free port (call once
+/// on text shared by two configs).
+pub fn fill_shared_ports(cfg: &str) -> String {
+    let mut out = cfg.to_string();
+    for i in 0..20 {
+        let key = format!("{{s{i}}}");
+        if out.contains(&key) {
+            out = out.replace(&key, &free_port().to_string());
+        }
+    }
+    out
+}
+
 /// Resolve only loopback names (tests never query a DNS server).
 pub fn loopback_resolver(host: &str) -> Option<std::net::IpAddr> {
     match host {
@@ -61,15 +74,24 @@ pub fn loopback_resolver(host: &str) -> Option<std::net::IpAddr> {
 }
 
 pub fn parse(cfg: &str) -> switchyard_config::Config {
-    match switchyard_config::parse_str("test.cfg", cfg) {
+    parse_named("test.cfg", cfg)
+}
+
+pub fn parse_named(name: &str, cfg: &str) -> switchyard_config::Config {
+    match switchyard_config::parse_str(name, cfg) {
         Ok(c) => c,
         Err(e) => panic!("config does not parse: {e:?}"),
     }
 }
 
 pub fn store_for(cfg: &str) -> Arc<Store> {
-    let c = parse(cfg);
-    let snap = switchyard_state::build(Arc::new(c), None, &loopback_resolver).expect("snapshot builds");
+    store_named("test.cfg", cfg)
+}
+
+pub fn store_named(name: &str, cfg: &str) -> Arc<Store> {
+    let c = parse_named(name, cfg);
+    let snap =
+        switchyard_state::build(Arc::new(c), None, &loopback_resolver).expect("snapshot builds");
     Arc::new(Store::new(snap))
 }
 
@@ -90,7 +112,12 @@ impl Admin {
     }
 
     pub fn start_with(cfg: &str, tune: impl FnOnce(&mut AdminCtx)) -> Admin {
-        let store = store_for(&fill_ports(cfg));
+        Admin::start_named("test.cfg", &fill_ports(cfg), tune)
+    }
+
+    /// Start on `cfg` as is (no placeholder), named `name` in messages.
+    pub fn start_named(name: &str, cfg: &str, tune: impl FnOnce(&mut AdminCtx)) -> Admin {
+        let store = store_named(name, cfg);
         let config = store.load().config.clone();
         let mut ctx = AdminCtx::from_config(&config);
         tune(&mut ctx);
@@ -108,7 +135,10 @@ impl Admin {
         let (st, cx) = (store.clone(), ctx.clone());
         let opts = ServeOptions::from_config(&config);
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 let _ = serve_until(listeners, st, cx, opts, async {
                     let _ = rx.await;
@@ -116,7 +146,13 @@ impl Admin {
                 .await;
             });
         });
-        Admin { store, ctx, addrs, stop: Some(tx), thread: Some(thread) }
+        Admin {
+            store,
+            ctx,
+            addrs,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
     }
 
     pub fn addr(&self) -> &str {
@@ -138,7 +174,11 @@ impl Drop for Admin {
 /// Send `input` in one write through real socat and return everything
 /// the server sent before closing.
 pub fn socat(addr: &str, input: &[u8]) -> Vec<u8> {
-    let target = if addr.starts_with('/') { format!("unix-connect:{addr}") } else { format!("tcp4-connect:{addr}") };
+    let target = if addr.starts_with('/') {
+        format!("unix-connect:{addr}")
+    } else {
+        format!("tcp4-connect:{addr}")
+    };
     let mut child = Command::new("socat")
         .args(["-t", "2", "stdio", &target])
         .stdin(Stdio::piped())
@@ -186,18 +226,19 @@ pub struct Haproxy {
 
 pub fn haproxy_available() -> bool {
     Path::new("/usr/sbin/haproxy").exists()
-        && Command::new("socat").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+        && Command::new("socat")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
 }
 
 impl Haproxy {
-    /// Start `haproxy -db -f <dir>/h.cfg`; `cfg` may use `{dir}`.
-    pub fn start(cfg: &str, files: &[(&str, &str)], wait_addr: &str) -> Haproxy {
+    /// Start `haproxy -db -f <path>` on a config already written.
+    pub fn start_file(path: &Path, wait_addr: &str) -> Haproxy {
         let dir = tempfile::tempdir().expect("tempdir");
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).expect("write file");
-        }
-        let path: PathBuf = dir.path().join("h.cfg");
-        std::fs::write(&path, cfg.replace("{dir}", &dir.path().display().to_string())).expect("write cfg");
+        let path: PathBuf = path.to_path_buf();
         let child = Command::new("/usr/sbin/haproxy")
             .args(["-db", "-f"])
             .arg(&path)
@@ -207,7 +248,10 @@ impl Haproxy {
             .spawn()
             .expect("haproxy runs");
         let h = Haproxy { child, dir };
-        eventually(Duration::from_secs(10), || TcpStream::connect(wait_addr).ok()).expect("haproxy listens");
+        eventually(Duration::from_secs(10), || {
+            TcpStream::connect(wait_addr).ok()
+        })
+        .expect("haproxy listens");
         h
     }
 }

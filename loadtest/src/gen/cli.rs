@@ -182,7 +182,7 @@ pub struct HeyCli {
     pub cpus: Option<usize>,
     #[command(flatten)]
     pub request: RequestOptions,
-    /// Write timeline.txt, report.json and timeline.svg into this directory.
+    /// Write timeline.txt, report.json, timeline.svg and summary.txt into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Events to mark on the timeline: lines `<unix_ms> <label>`, read at the end.

@@ -152,7 +152,10 @@ pub(crate) enum PumpEnd {
 /// The client-reading half of a streamed request body.
 pub(crate) struct BodyPump {
     dec: Decoder,
-    tx: mpsc::Sender<Result<Bytes, BodyError>>,
+    /// Dropped when the body ends, so the receiver sees the end.
+    tx: Option<mpsc::Sender<Result<Bytes, BodyError>>>,
+    /// Decoded body bytes read from the client so far.
+    pub(crate) decoded: u64,
 }
 
 impl BodyPump {
@@ -170,7 +173,7 @@ impl BodyPump {
         } else {
             ReqBody::Stream(StreamBody { prefix: VecDeque::new(), rx, demand: Some(dtx), len, ended: false })
         };
-        (BodyPump { dec: Decoder::new(framing), tx }, body, drx)
+        (BodyPump { dec: Decoder::new(framing), tx: Some(tx), decoded: 0 }, body, drx)
     }
 
     /// Move the body from the client to the channel until it ends, the
@@ -182,23 +185,32 @@ impl BodyPump {
         timeout: Option<std::time::Duration>,
     ) -> PumpEnd {
         loop {
+            let Some(tx) = self.tx.as_ref() else {
+                return if self.dec.is_done() { PumpEnd::Complete } else { PumpEnd::Abandoned };
+            };
             if self.dec.is_done() {
+                self.tx = None;
                 return PumpEnd::Complete;
             }
             let next = tokio::select! {
                 biased;
-                _ = self.tx.closed() => return PumpEnd::Abandoned,
+                _ = tx.closed() => return PumpEnd::Abandoned,
                 n = with_timeout(timeout, self.dec.next(r)) => n,
             };
             match next {
                 Ok(Some(data)) => {
-                    if self.tx.send(Ok(data)).await.is_err() {
+                    self.decoded += data.len() as u64;
+                    if tx.send(Ok(data)).await.is_err() {
                         return PumpEnd::Abandoned;
                     }
                 }
-                Ok(None) => return PumpEnd::Complete,
+                Ok(None) => {
+                    self.tx = None;
+                    return PumpEnd::Complete;
+                }
                 Err(e) => {
-                    let _ = self.tx.try_send(Err(e));
+                    let _ = tx.try_send(Err(e));
+                    self.tx = None;
                     return PumpEnd::Failed(e);
                 }
             }
@@ -218,6 +230,7 @@ impl BodyPump {
             match with_timeout(timeout, self.dec.next(r)).await {
                 Ok(Some(d)) => {
                     seen += d.len() as u64;
+                    self.decoded += d.len() as u64;
                     if seen > limit {
                         return false;
                     }

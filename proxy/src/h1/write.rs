@@ -31,6 +31,32 @@ pub(crate) fn encode_head(out: &mut Vec<u8>, status: u16, reason: &str, headers:
     out.extend_from_slice(b"\r\n");
 }
 
+/// HAProxy's internal (HTX) size of a message head, which is what `%B` and
+/// the byte counters measure: a 20-byte start-line block plus the three
+/// start-line parts, each header's name and value, and one end-of-headers
+/// byte. Body data then counts its decoded length.
+pub(crate) fn htx_head_size(parts: [&str; 3], headers: &HeaderMap) -> u64 {
+    let sl: usize = parts.iter().map(|p| p.len()).sum();
+    let hs: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    (20 + sl + hs + 1) as u64
+}
+
+/// [`htx_head_size`] plus body length of a complete pre-encoded response.
+pub(crate) fn htx_size_raw(raw: &[u8]) -> u64 {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return raw.len() as u64 };
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let sl = lines.next().unwrap_or("");
+    // "HTTP/1.1 503 Service Unavailable": version, status, reason.
+    let sl_len = sl.len().saturating_sub(2);
+    let hs: usize = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("connection"))
+        .map(|(n, v)| n.len() + v.trim().len())
+        .sum();
+    (20 + sl_len + hs + 1 + (raw.len() - end - 4)) as u64
+}
+
 /// Write one piece of body data in `framing`; returns the bytes written.
 pub(crate) async fn write_body_frame<W: AsyncWrite + Unpin>(
     w: &mut W,
@@ -59,6 +85,18 @@ pub(crate) async fn write_body_frame<W: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn htx_sizes_match_haproxy_logs() {
+        // HAProxy logged %B=217 for its 503 page and 209 for its 502.
+        assert_eq!(htx_size_raw(&crate::pages::htx_page(503)), 217);
+        assert_eq!(htx_size_raw(&crate::pages::htx_page(502)), 209);
+        let mut h = HeaderMap::new();
+        h.insert("content-length", http::HeaderValue::from_static("5"));
+        h.insert("content-type", http::HeaderValue::from_static("text/plain"));
+        // `http-request return ... string "pong\n"` logged 76.
+        assert_eq!(htx_head_size(["HTTP/1.1", "200", "OK"], &h) + 5, 76);
+    }
 
     #[test]
     fn head_is_lowercase_in_order() {

@@ -42,7 +42,7 @@ pub fn resolve(host: &str) -> Option<IpAddr> {
 
 /// Build a snapshot from config text.
 pub fn snapshot(cfg: &str) -> Snapshot {
-    let config = switchyard_config::parse_str("test.cfg", cfg).unwrap_or_else(|e| panic!("config: {e}"));
+    let config = switchyard_config::parse_str("test.cfg", cfg).unwrap_or_else(|e| panic!("config: {:?}", e.errors));
     switchyard_state::build(Arc::new(config), None, &resolve).unwrap_or_else(|e| panic!("build: {e}"))
 }
 
@@ -56,8 +56,10 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// Start on `cfg`; each `@BIND@` becomes `127.0.0.1:<free port>`.
     pub fn start(cfg: &str) -> Harness {
-        let snap = snapshot(cfg);
+        let cfg = with_ports(cfg);
+        let snap = snapshot(&cfg);
         let listeners = Listeners::bind(&snap).unwrap_or_else(|e| panic!("bind: {e}"));
         let store = Arc::new(Store::new(snap));
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +91,8 @@ impl Harness {
 
     /// Replace the snapshot with one built from new config text (a reload).
     pub fn reload(&mut self, cfg: &str) {
+        let cfg = with_ports(cfg);
+        let cfg = cfg.as_str();
         let config = switchyard_config::parse_str("test.cfg", cfg).expect("config");
         self.store
             .replace(|cur| switchyard_state::build(Arc::new(config), Some(cur), &resolve))
@@ -110,6 +114,16 @@ impl Drop for Harness {
             rt.shutdown_timeout(Duration::from_secs(2));
         }
     }
+}
+
+/// Replace every `@BIND@` with a fresh loopback address.
+pub fn with_ports(cfg: &str) -> String {
+    let mut out = cfg.to_string();
+    while out.contains("@BIND@") {
+        let p = switchyard_testkit::free_port();
+        out = out.replacen("@BIND@", &format!("127.0.0.1:{p}"), 1);
+    }
+    out
 }
 
 /// Send raw bytes and read until the peer closes or `wait` passes.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchyard_admin::{
-    bind_sockets, serve_on, AdminCtx, AdminError, AdminListeners, ServeOptions,
+    bind_sockets, serve_on, AdminCtx, AdminError, AdminListeners, AdminServices, ServeOptions,
 };
 use switchyard_config::Config;
-use switchyard_state::Store;
+use switchyard_state::{Services, Store};
 
 /// Stats sockets bound before privileges are dropped.
 pub struct BoundAdmin {
@@ -23,6 +23,11 @@ pub fn bind(config: &Config) -> Result<BoundAdmin, AdminError> {
         listeners: bind_sockets(config)?,
         opts: ServeOptions::from_config(config),
     })
+}
+
+/// What the proxy calls for the stats page and `http-request use-service`.
+pub fn services(ctx: Arc<AdminCtx>) -> Arc<dyn Services> {
+    Arc::new(AdminServices::new(ctx))
 }
 
 /// Start health checks and the Runtime API on a dedicated thread. The thread

@@ -8,7 +8,7 @@ mod oldpids;
 mod pidfile;
 mod privileges;
 mod sdnotify;
-mod services;
+mod sockets;
 mod stopper;
 mod tracing_init;
 
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use switchyard_admin::AdminCtx;
-use switchyard_proxy::{Listeners, Proxy};
+use switchyard_proxy::Proxy;
 use switchyard_state::Store;
 
 use crate::cli::Args;
@@ -60,32 +60,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
 
-    let store = Arc::new(Store::new(loaded.snapshot));
-    let listeners = match Listeners::bind(&store.load()) {
-        Ok(l) => l,
-        Err(e) => {
-            console::alert(&e.to_string());
-            console::alert(
-                "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
-            );
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let bound_admin = match admin::bind(&config) {
-        Ok(b) => b,
-        Err(e) => {
-            console::alert(&e.to_string());
-            console::alert(
-                "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
-            );
-            return Ok(ExitCode::from(1));
-        }
-    };
-
-    if let Err(e) = privileges::drop_privileges(&config.global) {
-        console::alert(&format!("{e:#}"));
-        return Ok(ExitCode::from(1));
-    }
     let threads = config
         .global
         .nbthread
@@ -98,17 +72,30 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the proxy runtime")?;
 
+    // Handlers go in before anything outside can see us (a bound port, the
+    // pidfile): a signal sent right after must not hit a default action.
     let signals = {
         let _rt = runtime.enter();
         control::Signals::install()?
     };
 
+    let store = Arc::new(Store::new(loaded.snapshot));
+    let Some((listeners, bound_admin)) = sockets::bind_all(&store, &config) else {
+        return Ok(ExitCode::from(1));
+    };
+
+    // As HAProxy: old pids are told and the pidfile (often under /run)
+    // written while still privileged.
     oldpids::tell(&args.old_pids, args.old_pid_signal);
     if let Some(path) = args.pidfile.as_ref().or(config.global.pidfile.as_ref()) {
         if let Err(e) = pidfile::write(path) {
             console::alert(&format!("{e:#}"));
             return Ok(ExitCode::from(1));
         }
+    }
+    if let Err(e) = privileges::drop_privileges(&config.global) {
+        console::alert(&format!("{e:#}"));
+        return Ok(ExitCode::from(1));
     }
     if args.master_worker {
         console::notice("Loading success.");
@@ -130,7 +117,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let ctx = Arc::new(ctx);
     let proxy = {
         let _rt = runtime.enter();
-        Proxy::new(store.clone(), services::services(ctx.clone()))
+        Proxy::new(store.clone(), admin::services(ctx.clone()))
     };
     let stopper = Arc::new(stopper::Stopper::new(
         proxy.shutdown_handle(),

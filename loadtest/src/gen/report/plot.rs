@@ -156,7 +156,9 @@ fn draw_inner(
             .into_font()
             .transform(FontTransform::Rotate90)
             .color(&RGBColor(60, 60, 60));
-        chart.draw_series(std::iter::once(Text::new(label, (t, y_max * 0.985), font)))?;
+        // Just left of the line, so the dashes do not cross the text.
+        let at = (t - x_max * 0.004, y_max * 0.985);
+        chart.draw_series(std::iter::once(Text::new(label, at, font)))?;
     }
 
     chart

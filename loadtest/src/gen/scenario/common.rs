@@ -30,8 +30,8 @@ pub struct CommonArgs {
     /// Write timeline.txt, report.json, timeline.svg and summary.txt here.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Also append each event (`<unix_ms> <label>`) to this file; events other tools
-    /// append to it during the run show on the timeline too.
+    /// Also append each event (`<unix_ms> <label>`) to this file (emptied at the
+    /// start); events other tools append to it during the run show on the timeline too.
     #[arg(long)]
     pub event_file: Option<PathBuf>,
     /// Failed requests (errors + 5xx) tolerated before the scenario fails.

@@ -56,6 +56,7 @@ pub enum ScenarioError {
 #[derive(Debug, Parser)]
 #[command(
     name = "switchyard-load scenario",
+    bin_name = "switchyard-load scenario",
     about = "Run load against a proxy while disturbing it; exit 1 if any request failed",
     after_help = "Each scenario prints hey's summary and a verdict, writes a report with \
                   --report DIR, and exits 0 only if no request failed (errors or 5xx)."

@@ -14,8 +14,9 @@ use std::time::Duration;
 pub struct RollingArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// An upstream the scenario starts and restarts: <backend>/<server>=<command>,
-    /// with <backend>/<server> as in `show stat`. Repeatable; restarted in this order.
+    /// An upstream the scenario starts and restarts: <backend>/<server>[@host:port]=<command>,
+    /// with <backend>/<server> as in `show stat` and host:port where it listens (a restart
+    /// then also waits for it to accept connections). Repeatable; restarted in order.
     #[arg(long = "upstream", required = true)]
     pub upstreams: Vec<UpstreamSpec>,
     /// Restart rounds over all upstreams.
