@@ -104,7 +104,7 @@ fn normalize(s: &str, pair: &Pair) -> String {
     let typed = regex::Regex::new(r"(\.(lastchg|downtime)\.1:M[AC]P:u32:)\d+").expect("re");
     let s = typed.replace_all(&s, "${1}AGE").into_owned();
     let json = regex::Regex::new(
-        r#"("name":"(lastchg|downtime)"\}[^}]*\}[^}]*\},"value":\{"type":"u32","value":)\d+"#,
+        r#"("name":"(lastchg|downtime)"\}[^}]*\},"value":\{"type":"u32","value":)\d+"#,
     )
     .expect("re");
     let s = json.replace_all(&s, "${1}0").into_owned();
@@ -113,10 +113,16 @@ fn normalize(s: &str, pair: &Pair) -> String {
     s.split_inclusive('\n')
         .map(|l| {
             if l.contains(",FRONTEND,") {
-                norm_csv(l, FE_TRAFFIC_COLS)
-            } else {
-                l.to_string()
+                return norm_csv(l, FE_TRAFFIC_COLS);
             }
+            // `show servers state` rows: field 10 is an age in seconds.
+            let f: Vec<&str> = l.trim_end().split(' ').collect();
+            if f.len() == 25 && f[0].parse::<u32>().is_ok() {
+                let mut f: Vec<String> = f.iter().map(|x| x.to_string()).collect();
+                f[9] = "AGE".into();
+                return f.join(" ") + "\n";
+            }
+            l.to_string()
         })
         .collect()
 }

@@ -33,7 +33,8 @@ async fn start() -> Result<Running, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let map_path = dir.path().join("hosts.map");
     std::fs::write(&map_path, map_text(10)).map_err(|e| e.to_string())?;
-    let bind = switchyard_benches::fixture::addr(0);
+    // haproxy.cfg cannot say "port 0": take a free port below 32768.
+    let bind = switchyard_benches::fixture::addr(switchyard_testkit::free_port());
     let text = MapCfg::new(bind, upstream.addr, upstream.addr).render(&map_path);
     let fixture = Fixture::from_text(dir, text, Some(map_path)).map_err(|e| e.to_string())?;
     let store = Arc::new(Store::new(fixture.snapshot.clone()));

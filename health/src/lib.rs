@@ -47,8 +47,7 @@ pub use slowstart::{slowstart_factor, SLOWSTART_SCALE};
 pub use spread::first_check_delays;
 pub use transition::{
     admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled,
-    weight_changed,
-    Forced,
+    weight_changed, Forced,
 };
 
 #[cfg(test)]

@@ -7,5 +7,10 @@ use switchyard_config::Server;
 pub(crate) fn server(name: &str) -> Server {
     let text = format!("backend b\n    server {name} 127.0.0.1:80 check\n");
     let cfg = switchyard_config::parse_str("test.cfg", &text).expect("test config parses");
-    cfg.proxies[0].backend.as_ref().expect("backend side").servers[0].clone()
+    cfg.proxies[0]
+        .backend
+        .as_ref()
+        .expect("backend side")
+        .servers[0]
+        .clone()
 }

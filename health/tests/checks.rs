@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::servers::{closed_port, RawServer, Reply};
-use common::{capture_logs, logs_with, status, store_from, wait_until, with_server, Checker, StatusRecorder};
+use common::{
+    capture_logs, logs_with, status, store_from, wait_until, with_server, Checker, StatusRecorder,
+};
 use switchyard_state::{CheckStatus, OpState, Store};
 use switchyard_testkit::FakeUpstream;
 
@@ -24,7 +26,12 @@ fn check_of(store: &Store, be: &str, sv: &str) -> (CheckStatus, u16, String) {
         (
             s.live.check_status(),
             s.live.check_code.load(Relaxed),
-            s.live.last_check_text.load().as_deref().cloned().unwrap_or_default(),
+            s.live
+                .last_check_text
+                .load()
+                .as_deref()
+                .cloned()
+                .unwrap_or_default(),
         )
     })
 }
@@ -44,15 +51,24 @@ fn status_sequence_of_a_server_that_stops_and_comes_back() {
     let rec = StatusRecorder::start(store.clone(), "ck_seq", "s1");
     let _checker = Checker::start(store.clone());
     assert_eq!(rec.wait_for("DOWN", T), ["UP 1/2", "DOWN"]);
-    assert_eq!(check_of(&store, "ck_seq", "s1"), (CheckStatus::L4Con, 0, "Connection refused".into()));
+    assert_eq!(
+        check_of(&store, "ck_seq", "s1"),
+        (CheckStatus::L4Con, 0, "Connection refused".into())
+    );
     rec.clear();
     up.restart();
     assert_eq!(rec.wait_for("UP", T), ["DOWN", "DOWN 1/2", "UP"]);
-    assert_eq!(check_of(&store, "ck_seq", "s1"), (CheckStatus::L7Ok, 200, String::new()));
+    assert_eq!(
+        check_of(&store, "ck_seq", "s1"),
+        (CheckStatus::L7Ok, 200, String::new())
+    );
     rec.clear();
     up.set_healthy(false);
     assert_eq!(rec.wait_for("DOWN", T), ["UP", "UP 1/2", "DOWN"]);
-    assert_eq!(check_of(&store, "ck_seq", "s1"), (CheckStatus::L7Sts, 503, "Service Unavailable".into()));
+    assert_eq!(
+        check_of(&store, "ck_seq", "s1"),
+        (CheckStatus::L7Sts, 503, "Service Unavailable".into())
+    );
     with_server(&store, "ck_seq", "s1", |s| {
         assert_eq!(s.live.chkdown.load(Relaxed), 2);
         assert_eq!(s.live.chkfail.load(Relaxed), 3);
@@ -61,16 +77,24 @@ fn status_sequence_of_a_server_that_stops_and_comes_back() {
     let logs = logs_with("ck_seq/s1 is");
     assert_eq!(logs.len(), 3, "{logs:?}");
     assert!(logs[0].starts_with("Server ck_seq/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: "));
-    assert!(logs[1].starts_with("Server ck_seq/s1 is UP, reason: Layer7 check passed, code: 200, check duration: "));
-    assert!(logs[1].ends_with("ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."));
-    assert!(logs[2].contains("is DOWN, reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\""));
+    assert!(logs[1].starts_with(
+        "Server ck_seq/s1 is UP, reason: Layer7 check passed, code: 200, check duration: "
+    ));
+    assert!(logs[1].ends_with(
+        "ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."
+    ));
+    assert!(logs[2].contains(
+        "is DOWN, reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\""
+    ));
 }
 
 /// What each form of HTTP check puts on the wire (captured from HAProxy
 /// 2.6 in the reference).
 #[test]
 fn http_check_wire_bytes() {
-    let servers: Vec<RawServer> = (0..5).map(|_| RawServer::start(Reply::status(200, "OK"))).collect();
+    let servers: Vec<RawServer> = (0..5)
+        .map(|_| RawServer::start(Reply::status(200, "OK")))
+        .collect();
     let p: Vec<u16> = servers.iter().map(|s| s.port).collect();
     let store = store_from(&format!(
         "{d}backend ck_w0\n    option httpchk\n    server s 127.0.0.1:{} check inter 300\n\
@@ -86,11 +110,16 @@ fn http_check_wire_bytes() {
         d = defaults()
     ));
     let _checker = Checker::start(store.clone());
-    wait_until("every server checked twice", T, || servers.iter().all(|s| s.requests().len() >= 2));
+    wait_until("every server checked twice", T, || {
+        servers.iter().all(|s| s.requests().len() >= 2)
+    });
     let first = |i: usize| String::from_utf8_lossy(&servers[i].requests()[0]).into_owned();
     assert_eq!(first(0), "OPTIONS / HTTP/1.0\r\n\r\n");
     assert_eq!(first(1), "GET /health HTTP/1.0\r\n\r\n");
-    assert_eq!(first(2), "GET /healthz HTTP/1.1\r\nhost: app.local\r\nconnection: close\r\n\r\n");
+    assert_eq!(
+        first(2),
+        "GET /healthz HTTP/1.1\r\nhost: app.local\r\nconnection: close\r\n\r\n"
+    );
     assert_eq!(first(3), "GET / HTTP/1.0\r\n\r\n");
     let node = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let node = node.trim();
@@ -142,43 +171,95 @@ fn expect_rules_and_failure_kinds() {
     ));
     let _checker = Checker::start(store.clone());
     let expect = [
-        ("ck_e", "s503", CheckStatus::L7Sts, 503, "Service Unavailable", "DOWN"),
+        (
+            "ck_e",
+            "s503",
+            CheckStatus::L7Sts,
+            503,
+            "Service Unavailable",
+            "DOWN",
+        ),
         ("ck_e", "s302", CheckStatus::L7Ok, 302, "", "UP"),
         ("ck_e", "junk", CheckStatus::L7Rsp, 0, "", "DOWN"),
         ("ck_e", "empty", CheckStatus::L7Rsp, 0, "", "DOWN"),
         ("ck_e", "hang", CheckStatus::L7Tout, 0, "", "DOWN"),
-        ("ck_e", "refused", CheckStatus::L4Con, 0, "Connection refused", "DOWN"),
+        (
+            "ck_e",
+            "refused",
+            CheckStatus::L4Con,
+            0,
+            "Connection refused",
+            "DOWN",
+        ),
         ("ck_e200", "s302", CheckStatus::L7Sts, 302, "Found", "DOWN"),
-        ("ck_estr", "ok", CheckStatus::L7Rsp, 0, "HTTP content check did not match", "DOWN"),
-        ("ck_enstr", "ok", CheckStatus::L7Rsp, 0, "HTTP check matched unwanted content", "DOWN"),
+        (
+            "ck_estr",
+            "ok",
+            CheckStatus::L7Rsp,
+            0,
+            "HTTP content check did not match",
+            "DOWN",
+        ),
+        (
+            "ck_enstr",
+            "ok",
+            CheckStatus::L7Rsp,
+            0,
+            "HTTP check matched unwanted content",
+            "DOWN",
+        ),
         ("ck_ers", "s503", CheckStatus::L7Ok, 503, "", "UP"),
         ("ck_tcp", "ok", CheckStatus::L4Ok, 0, "", "UP"),
-        ("ck_tcp", "refused", CheckStatus::L4Con, 0, "Connection refused", "DOWN"),
+        (
+            "ck_tcp",
+            "refused",
+            CheckStatus::L4Con,
+            0,
+            "Connection refused",
+            "DOWN",
+        ),
     ];
     wait_until("every server checked", T, || {
-        expect.iter().all(|(be, sv, ..)| with_server(&store, be, sv, |s| s.live.check_status() != CheckStatus::Ini))
+        expect.iter().all(|(be, sv, ..)| {
+            with_server(&store, be, sv, |s| {
+                s.live.check_status() != CheckStatus::Ini
+            })
+        })
     });
     // give slow (timeout) checks their time, then compare
     wait_until("all verdicts", T, || {
-        expect.iter().all(|(be, sv, st, code, text, _)| check_of(&store, be, sv) == (*st, *code, text.to_string()))
+        expect.iter().all(|(be, sv, st, code, text, _)| {
+            check_of(&store, be, sv) == (*st, *code, text.to_string())
+        })
     });
     for (be, sv, _, _, _, want) in expect {
         assert_eq!(status(&store, be, sv), want, "{be}/{sv}");
     }
     // L7TOUT takes `timeout check` after the connection
-    let d = with_server(&store, "ck_e", "hang", |s| s.live.check_duration_ms.load(Relaxed));
+    let d = with_server(&store, "ck_e", "hang", |s| {
+        s.live.check_duration_ms.load(Relaxed)
+    });
     assert!((250..1000).contains(&d), "hang took {d} ms");
 }
 
 #[test]
 fn connect_timeout_is_l4tout() {
     // A listener whose accept queue is full: SYNs are dropped, the connect hangs.
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    sock.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().expect("addr").into()).expect("bind");
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.bind(
+        &"127.0.0.1:0"
+            .parse::<std::net::SocketAddr>()
+            .expect("addr")
+            .into(),
+    )
+    .expect("bind");
     sock.listen(0).expect("listen");
     let addr = sock.local_addr().expect("addr").as_socket().expect("inet");
     let fillers: Vec<_> = (0..4)
-        .filter_map(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok())
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
         .collect();
     assert!(!fillers.is_empty());
     let store = store_from(&format!(
@@ -187,9 +268,13 @@ fn connect_timeout_is_l4tout() {
         addr.port()
     ));
     let _checker = Checker::start(store.clone());
-    wait_until("L4TOUT", T, || check_of(&store, "ck_l4t", "s").0 == CheckStatus::L4Tout);
+    wait_until("L4TOUT", T, || {
+        check_of(&store, "ck_l4t", "s").0 == CheckStatus::L4Tout
+    });
     // the connect phase gets min(inter, timeout connect)
-    let d = with_server(&store, "ck_l4t", "s", |s| s.live.check_duration_ms.load(Relaxed));
+    let d = with_server(&store, "ck_l4t", "s", |s| {
+        s.live.check_duration_ms.load(Relaxed)
+    });
     assert!((350..1500).contains(&d), "took {d} ms");
     assert_eq!(status(&store, "ck_l4t", "s"), "DOWN");
 }
@@ -197,7 +282,10 @@ fn connect_timeout_is_l4tout() {
 #[test]
 fn disable_on_404_soft_stops_the_server() {
     capture_logs();
-    let up = FakeUpstream::builder("ck_404").health_down_status(404).start().expect("upstream");
+    let up = FakeUpstream::builder("ck_404")
+        .health_down_status(404)
+        .start()
+        .expect("upstream");
     let store = store_from(&format!(
         "{}backend ck_404\n    option httpchk GET /health\n    http-check disable-on-404\n    server s1 127.0.0.1:{} check inter 200 rise 2 fall 2\n",
         defaults(),
@@ -208,7 +296,10 @@ fn disable_on_404_soft_stops_the_server() {
     rec.wait_for("UP", T);
     up.set_healthy(false);
     rec.wait_for("NOLB", T);
-    assert_eq!(check_of(&store, "ck_404", "s1"), (CheckStatus::L7OkC, 404, String::new()));
+    assert_eq!(
+        check_of(&store, "ck_404", "s1"),
+        (CheckStatus::L7OkC, 404, String::new())
+    );
     with_server(&store, "ck_404", "s1", |s| {
         assert_eq!(s.live.op_state(), OpState::Stopping);
         assert!(s.accepts_persistent() && !s.is_usable());
@@ -216,15 +307,26 @@ fn disable_on_404_soft_stops_the_server() {
     up.set_healthy(true);
     let seq = rec.wait_for("UP", T);
     assert_eq!(seq, ["UP 1/2", "UP", "NOLB", "UP"]);
-    assert!(logs_with("ck_404/s1 is stopping, reason: Layer7 check conditionally passed, code: 404")
-        .first()
-        .is_some_and(|l| l.ends_with("0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.")));
-    assert_eq!(logs_with("backend ck_404 has no server available!").len(), 1);
+    assert!(
+        logs_with("ck_404/s1 is stopping, reason: Layer7 check conditionally passed, code: 404")
+            .first()
+            .is_some_and(|l| l.ends_with(
+                "0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."
+            ))
+    );
+    assert_eq!(
+        logs_with("backend ck_404 has no server available!").len(),
+        1
+    );
 }
 
 #[test]
 fn a_down_server_answering_404_stays_down() {
-    let mut up = FakeUpstream::builder("ck_404d").health_down_status(404).healthy(false).start().expect("upstream");
+    let mut up = FakeUpstream::builder("ck_404d")
+        .health_down_status(404)
+        .healthy(false)
+        .start()
+        .expect("upstream");
     let port = up.port();
     up.stop();
     let store = store_from(&format!(
@@ -235,8 +337,13 @@ fn a_down_server_answering_404_stays_down() {
     let _checker = Checker::start(store.clone());
     rec.wait_for("DOWN", T);
     up.restart();
-    wait_until("404 seen", T, || check_of(&store, "ck_404d", "s1").0 == CheckStatus::L7Sts);
-    assert_eq!(check_of(&store, "ck_404d", "s1"), (CheckStatus::L7Sts, 404, "Not Found".into()));
+    wait_until("404 seen", T, || {
+        check_of(&store, "ck_404d", "s1").0 == CheckStatus::L7Sts
+    });
+    assert_eq!(
+        check_of(&store, "ck_404d", "s1"),
+        (CheckStatus::L7Sts, 404, "Not Found".into())
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(rec.seen(), ["UP 1/3", "DOWN"]);
 }
@@ -255,11 +362,17 @@ fn slowstart_ramp_after_coming_back() {
         closed_port()
     ));
     // never at boot: a fresh server is at full weight
-    with_server(&store, "ck_ss", "s1", |s| assert_eq!(s.effective_weight(switchyard_state::now_ms()), 100));
+    with_server(&store, "ck_ss", "s1", |s| {
+        assert_eq!(s.effective_weight(switchyard_state::now_ms()), 100)
+    });
     let _checker = Checker::start(store.clone());
     wait_until("s1 DOWN", T, || status(&store, "ck_ss", "s1") == "DOWN");
     up.restart();
-    wait_until("s1 starting", T, || with_server(&store, "ck_ss", "s1", |s| s.live.op_state() == OpState::Starting));
+    wait_until("s1 starting", T, || {
+        with_server(&store, "ck_ss", "s1", |s| {
+            s.live.op_state() == OpState::Starting
+        })
+    });
     let mut weights = Vec::new();
     let mut throttles = Vec::new();
     wait_until("ramp over", T, || {
@@ -295,7 +408,9 @@ fn check_port_and_check_addr() {
         srv.port
     ));
     let _checker = Checker::start(store.clone());
-    wait_until("checked on the check port", T, || check_of(&store, "ck_port", "s1").0 == CheckStatus::L7Ok);
+    wait_until("checked on the check port", T, || {
+        check_of(&store, "ck_port", "s1").0 == CheckStatus::L7Ok
+    });
     assert_eq!(status(&store, "ck_port", "s1"), "UP");
 }
 
@@ -314,12 +429,21 @@ fn servers_in_maintenance_or_with_checks_disabled_are_not_checked() {
     let (p, s) = common::idx(&store, "ck_pause", "dis");
     switchyard_health::set_checks_enabled(&store.load(), p, s, false).expect("disable");
     let _checker = Checker::start(store.clone());
-    wait_until("the enabled server is checked a few times", T, || c.requests().len() >= 5);
-    assert!(a.requests().is_empty(), "a disabled (MAINT) server is not checked");
+    wait_until("the enabled server is checked a few times", T, || {
+        c.requests().len() >= 5
+    });
+    assert!(
+        a.requests().is_empty(),
+        "a disabled (MAINT) server is not checked"
+    );
     assert!(b.requests().is_empty(), "checks disabled");
     assert_eq!(status(&store, "ck_pause", "off"), "MAINT");
     with_server(&store, "ck_pause", "off", |s| {
-        assert_eq!(s.live.op_state(), OpState::Stopped, "maintenance at boot is DOWN underneath");
+        assert_eq!(
+            s.live.op_state(),
+            OpState::Stopped,
+            "maintenance at boot is DOWN underneath"
+        );
         assert_eq!(s.live.health.load(Relaxed), 0);
     });
     switchyard_health::set_checks_enabled(&store.load(), p, s, true).expect("enable");
@@ -339,7 +463,10 @@ fn follows_the_store_across_generations() {
             a.port
         );
         if with_b {
-            t.push_str(&format!("    server b 127.0.0.1:{} check inter 100\n", b.port));
+            t.push_str(&format!(
+                "    server b 127.0.0.1:{} check inter 100\n",
+                b.port
+            ));
         }
         t
     };
@@ -354,12 +481,21 @@ fn follows_the_store_across_generations() {
             .expect("reload");
     };
     reload(true);
-    wait_until("b checked and DOWN", T, || status(&store, "ck_gen", "b") == "DOWN");
-    assert!(Arc::ptr_eq(&live_a, &with_server(&store, "ck_gen", "a", |s| s.live.clone())));
+    wait_until("b checked and DOWN", T, || {
+        status(&store, "ck_gen", "b") == "DOWN"
+    });
+    assert!(Arc::ptr_eq(
+        &live_a,
+        &with_server(&store, "ck_gen", "a", |s| s.live.clone())
+    ));
     reload(false);
     std::thread::sleep(Duration::from_millis(300));
     let n = b.requests().len();
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(b.requests().len(), n, "a removed server is no longer checked");
+    assert_eq!(
+        b.requests().len(),
+        n,
+        "a removed server is no longer checked"
+    );
     assert_eq!(status(&store, "ck_gen", "a"), "UP");
 }

@@ -19,7 +19,14 @@ fn v4(s: &str) -> IpAddr {
     s.parse().expect("ip")
 }
 
-fn config(dns: &TestDns, be: &str, blue: u16, green: u16, extra_global: &str, blue_opts: &str) -> String {
+fn config(
+    dns: &TestDns,
+    be: &str,
+    blue: u16,
+    green: u16,
+    extra_global: &str,
+    blue_opts: &str,
+) -> String {
     assert!(dns.addr.ip().is_loopback());
     format!(
         "global\n{extra_global}\
@@ -40,15 +47,24 @@ fn init_addr_none_waits_for_dns_then_follows_it() {
     let (b, g) = ("dn1b", "dn1g");
     // no answer yet: RMAINT, no address, no traffic
     assert_eq!(status(&store, b, b), "MAINT (resolution)");
-    with_server(&store, b, b, |s| assert!(s.addr.is_none() && !s.is_usable()));
+    with_server(&store, b, b, |s| {
+        assert!(s.addr.is_none() && !s.is_usable())
+    });
     let _checker = Checker::start(store.clone());
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(status(&store, b, b), "MAINT (resolution)", "NXDOMAIN keeps it out");
+    assert_eq!(
+        status(&store, b, b),
+        "MAINT (resolution)",
+        "NXDOMAIN keeps it out"
+    );
     dns.set("dn1.test", &[v4("127.0.0.1")]);
     wait_until("blue UP", T, || status(&store, b, b) == "UP");
     wait_until("green DOWN", T, || status(&store, g, g) == "DOWN");
     with_server(&store, b, b, |s| {
-        assert_eq!(s.addr, Some(format!("127.0.0.1:{}", blue.port()).parse().expect("addr")));
+        assert_eq!(
+            s.addr,
+            Some(format!("127.0.0.1:{}", blue.port()).parse().expect("addr"))
+        );
         assert!(!s.admin.has(AdminState::RMAINT));
     });
     let first_lines = [
@@ -62,7 +78,11 @@ fn init_addr_none_waits_for_dns_then_follows_it() {
     assert_eq!(logs_with("dn1")[..6], first_lines);
     // the address moves (still loopback): applied to both servers, logged
     dns.set("dn1.test", &[v4("127.0.0.2")]);
-    wait_until("new address", T, || with_server(&store, b, b, |s| s.addr.map(|a| a.ip()) == Some(v4("127.0.0.2"))));
+    wait_until("new address", T, || {
+        with_server(&store, b, b, |s| {
+            s.addr.map(|a| a.ip()) == Some(v4("127.0.0.2"))
+        })
+    });
     wait_until("both moved", T, || logs_with("to 127.0.0.2").len() == 2);
     assert_eq!(
         logs_with("to 127.0.0.2"),
@@ -73,13 +93,20 @@ fn init_addr_none_waits_for_dns_then_follows_it() {
     );
     // NXDOMAIN for longer than `hold nx`: maintenance, address kept
     dns.remove("dn1.test");
-    wait_until("NX maintenance", T, || status(&store, b, b) == "MAINT (resolution)");
-    assert!(logs_with("dn1b/dn1b is going DOWN for maintenance (DNS NX status).").len() == 1
-        || logs_with("dn1b/dn1b was DOWN and now enters maintenance (DNS NX status).").len() == 1);
+    wait_until("NX maintenance", T, || {
+        status(&store, b, b) == "MAINT (resolution)"
+    });
+    assert!(
+        logs_with("dn1b/dn1b is going DOWN for maintenance (DNS NX status).").len() == 1
+            || logs_with("dn1b/dn1b was DOWN and now enters maintenance (DNS NX status).").len()
+                == 1
+    );
     with_server(&store, b, b, |s| assert!(s.addr.is_some()));
     // and back
     dns.set("dn1.test", &[v4("127.0.0.1")]);
-    wait_until("back", T, || !with_server(&store, b, b, |s| s.admin.is_maint()));
+    wait_until("back", T, || {
+        !with_server(&store, b, b, |s| s.admin.is_maint())
+    });
     assert!(dns.queries() > 0);
 }
 
@@ -93,7 +120,9 @@ fn a_valid_answer_without_address_is_maintenance() {
     let _checker = Checker::start(store.clone());
     wait_until("UP", T, || status(&store, "dn2b", "dn2b") == "UP");
     dns.set("dn2.test", &[]);
-    wait_until("no IP", T, || status(&store, "dn2b", "dn2b") == "MAINT (resolution)");
+    wait_until("no IP", T, || {
+        status(&store, "dn2b", "dn2b") == "MAINT (resolution)"
+    });
     with_server(&store, "dn2b", "dn2b", |s| assert!(s.addr.is_none()));
     assert_eq!(
         logs_with("dn2b/dn2b is going DOWN for maintenance"),
@@ -114,7 +143,14 @@ fn same_dns_lines_as_haproxy() {
     dns.set("dn3.test", &[v4("127.0.0.1")]);
     let blue = FakeUpstream::start("dn3blue");
     let green = closed_port();
-    let text = config(&dns, "dn3", blue.port(), green, "    stats socket @DIR@/h.sock level admin\n", " slowstart 1s");
+    let text = config(
+        &dns,
+        "dn3",
+        blue.port(),
+        green,
+        "    stats socket @DIR@/h.sock level admin\n",
+        " slowstart 1s",
+    );
     let hap = Proxy::haproxy(&text, &[]).expect("haproxy runs");
     let store = store_from(&text.replace("    stats socket @DIR@/h.sock level admin\n", ""));
     let _checker = Checker::start(store.clone());
@@ -122,15 +158,28 @@ fn same_dns_lines_as_haproxy() {
         status(&store, "dn3b", "dn3b") == "UP" && status(&store, "dn3g", "dn3g") == "DOWN"
     });
     let wanted = |l: &str| l.contains("dn3");
-    wait_until("haproxy settles", T, || hap.child().stderr_lines().iter().filter(|l| wanted(l)).count() >= 9);
-    wait_until("our ramp ends", T, || logs_with("dn3b/dn3b is UP.").len() == 1);
+    wait_until("haproxy settles", T, || {
+        hap.child()
+            .stderr_lines()
+            .iter()
+            .filter(|l| wanted(l))
+            .count()
+            >= 9
+    });
+    wait_until("our ramp ends", T, || {
+        logs_with("dn3b/dn3b is UP.").len() == 1
+    });
     std::thread::sleep(Duration::from_millis(500));
     let theirs: Vec<String> = hap
         .child()
         .stderr_lines()
         .iter()
         .filter(|l| wanted(l))
-        .map(|l| l.split_once(" : ").map(|(_, m)| m.to_string()).unwrap_or_default())
+        .map(|l| {
+            l.split_once(" : ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or_default()
+        })
         .collect();
     let ours: Vec<String> = logs_with("dn3").into_iter().filter(|l| wanted(l)).collect();
     eprintln!("haproxy: {theirs:#?}\nours: {ours:#?}");
@@ -138,10 +187,20 @@ fn same_dns_lines_as_haproxy() {
     let norm = |v: &[String]| {
         let mut v: Vec<String> = v
             .iter()
-            .map(|l| dur.replace_all(&l.replace("backend 'dn3g'", "backend dn3g"), "check duration: Nms").into_owned())
+            .map(|l| {
+                dur.replace_all(
+                    &l.replace("backend 'dn3g'", "backend dn3g"),
+                    "check duration: Nms",
+                )
+                .into_owned()
+            })
             .collect();
         v.sort();
         v
     };
-    assert_eq!(norm(&ours), norm(&theirs), "ours: {ours:#?}\ntheirs: {theirs:#?}");
+    assert_eq!(
+        norm(&ours),
+        norm(&theirs),
+        "ours: {ours:#?}\ntheirs: {theirs:#?}"
+    );
 }

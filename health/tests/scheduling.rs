@@ -23,9 +23,18 @@ async fn listener(script: Vec<bool>) -> (u16, Arc<Mutex<Vec<Instant>>>) {
     tokio::spawn(async move {
         let mut script: VecDeque<bool> = script.into();
         loop {
-            let Ok((mut c, _)) = l.accept().await else { return };
-            seen2.lock().unwrap_or_else(|p| p.into_inner()).push(Instant::now());
-            let ok = if script.len() > 1 { script.pop_front().unwrap_or(true) } else { script.front().copied().unwrap_or(true) };
+            let Ok((mut c, _)) = l.accept().await else {
+                return;
+            };
+            seen2
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Instant::now());
+            let ok = if script.len() > 1 {
+                script.pop_front().unwrap_or(true)
+            } else {
+                script.front().copied().unwrap_or(true)
+            };
             if ok {
                 let _ = c.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
             }
@@ -36,7 +45,11 @@ async fn listener(script: Vec<bool>) -> (u16, Arc<Mutex<Vec<Instant>>>) {
 }
 
 fn offsets(seen: &Mutex<Vec<Instant>>, t0: Instant) -> Vec<f64> {
-    seen.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|t| (*t - t0).as_secs_f64()).collect()
+    seen.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|t| (*t - t0).as_secs_f64())
+        .collect()
 }
 
 fn assert_times(got: &[f64], want: &[f64]) {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use common::{capture_logs, idx, logs_with, logs_with_level, status, store_from, with_server};
 use switchyard_config::LogLevel;
 use switchyard_health::{
-    admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled, weight_changed,
-    CheckOutcome, Forced, HealthError,
+    admin_state_changed, apply_observe_errors, force_health, record_check, set_checks_enabled,
+    weight_changed, CheckOutcome, Forced, HealthError,
 };
 use switchyard_state::{AdminState, CheckStatus, ObserveEvent, OpState, Store};
 
@@ -50,24 +50,43 @@ fn set_admin(store: &Store, be: &str, sv: &str, f: impl FnOnce(&mut AdminState))
 #[test]
 fn rise_fall_sequence_exactly_as_haproxy() {
     capture_logs();
-    let store = store_from(&cfg("tr_seq", "    server s1 127.0.0.1:1 check inter 1s rise 2 fall 2\n"));
+    let store = store_from(&cfg(
+        "tr_seq",
+        "    server s1 127.0.0.1:1 check inter 1s rise 2 fall 2\n",
+    ));
     let st = || status(&store, "tr_seq", "s1");
     assert_eq!(st(), "UP 1/2");
-    with_server(&store, "tr_seq", "s1", |sv| assert_eq!(sv.live.check_status(), CheckStatus::Ini));
+    with_server(&store, "tr_seq", "s1", |sv| {
+        assert_eq!(sv.live.check_status(), CheckStatus::Ini)
+    });
     record(&store, "tr_seq", "s1", &refused());
     assert_eq!(st(), "DOWN");
     with_server(&store, "tr_seq", "s1", |sv| {
         assert_eq!(sv.live.chkfail.load(Relaxed), 1);
         assert_eq!(sv.live.chkdown.load(Relaxed), 1);
-        assert_eq!(sv.live.last_check_text.load().as_deref().map(String::as_str), Some("Connection refused"));
+        assert_eq!(
+            sv.live
+                .last_check_text
+                .load()
+                .as_deref()
+                .map(String::as_str),
+            Some("Connection refused")
+        );
     });
     record(&store, "tr_seq", "s1", &refused());
-    with_server(&store, "tr_seq", "s1", |sv| assert_eq!(sv.live.chkfail.load(Relaxed), 1, "no chkfail at health 0"));
+    with_server(&store, "tr_seq", "s1", |sv| {
+        assert_eq!(sv.live.chkfail.load(Relaxed), 1, "no chkfail at health 0")
+    });
     record(&store, "tr_seq", "s1", &ok200());
     assert_eq!(st(), "DOWN 1/2");
     record(&store, "tr_seq", "s1", &ok200());
     assert_eq!(st(), "UP");
-    let s503 = CheckOutcome::new(CheckStatus::L7Sts, Some(503), "Service Unavailable", Some(1));
+    let s503 = CheckOutcome::new(
+        CheckStatus::L7Sts,
+        Some(503),
+        "Service Unavailable",
+        Some(1),
+    );
     record(&store, "tr_seq", "s1", &s503);
     assert_eq!(st(), "UP 1/2");
     record(&store, "tr_seq", "s1", &s503);
@@ -88,8 +107,20 @@ fn rise_fall_sequence_exactly_as_haproxy() {
             "backend tr_seq has no server available!",
         ]
     );
-    let levels: Vec<LogLevel> = logs_with_level("tr_seq").into_iter().map(|(l, _)| l).collect();
-    assert_eq!(levels, [LogLevel::Alert, LogLevel::Emerg, LogLevel::Notice, LogLevel::Alert, LogLevel::Emerg]);
+    let levels: Vec<LogLevel> = logs_with_level("tr_seq")
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            LogLevel::Alert,
+            LogLevel::Emerg,
+            LogLevel::Notice,
+            LogLevel::Alert,
+            LogLevel::Emerg
+        ]
+    );
     with_server(&store, "tr_seq", "s1", |sv| {
         let be = store.load();
         let px = be.proxy(idx(&store, "tr_seq", "s1").0).expect("proxy");
@@ -102,7 +133,10 @@ fn rise_fall_sequence_exactly_as_haproxy() {
 #[test]
 fn set_server_health_from_cli() {
     capture_logs();
-    let store = store_from(&cfg("tr_cli", "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 check\n"));
+    let store = store_from(&cfg(
+        "tr_cli",
+        "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 check\n",
+    ));
     let (p, s) = idx(&store, "tr_cli", "s2");
     force_health(&store.load(), p, s, Forced::Down).expect("down");
     assert_eq!(status(&store, "tr_cli", "s2"), "DOWN");
@@ -126,16 +160,28 @@ fn set_server_health_from_cli() {
 
 #[test]
 fn tracking_server_health_cannot_be_forced() {
-    let store = store_from(&cfg("tr_trk", "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 track tr_trk/s1\n"));
+    let store = store_from(&cfg(
+        "tr_trk",
+        "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 track tr_trk/s1\n",
+    ));
     let (p, s) = idx(&store, "tr_trk", "s2");
-    assert_eq!(force_health(&store.load(), p, s, Forced::Down), Err(HealthError::Tracking));
-    assert_eq!(HealthError::Tracking.to_string(), "cannot change health on a tracking server.");
+    assert_eq!(
+        force_health(&store.load(), p, s, Forced::Down),
+        Err(HealthError::Tracking)
+    );
+    assert_eq!(
+        HealthError::Tracking.to_string(),
+        "cannot change health on a tracking server."
+    );
 }
 
 #[test]
 fn maintenance_and_back_takes_traffic_at_once() {
     capture_logs();
-    let store = store_from(&cfg("tr_mnt", "    server s1 127.0.0.1:1 check rise 2 fall 2\n    server s2 127.0.0.1:2 check\n"));
+    let store = store_from(&cfg(
+        "tr_mnt",
+        "    server s1 127.0.0.1:1 check rise 2 fall 2\n    server s2 127.0.0.1:2 check\n",
+    ));
     record(&store, "tr_mnt", "s1", &ok200());
     assert_eq!(status(&store, "tr_mnt", "s1"), "UP");
     set_admin(&store, "tr_mnt", "s1", |a| a.set(AdminState::FMAINT));
@@ -176,7 +222,10 @@ fn maintenance_and_back_takes_traffic_at_once() {
 #[test]
 fn drain_transitions_as_captured_from_haproxy() {
     capture_logs();
-    let store = store_from(&cfg("tr_drn", "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 check\n"));
+    let store = store_from(&cfg(
+        "tr_drn",
+        "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 check\n",
+    ));
     let s2 = "tr_drn/s2";
     // maint, drain (from maint), ready, drain, maint, ready
     set_admin(&store, "tr_drn", "s2", |a| a.set(AdminState::FMAINT));
@@ -246,7 +295,10 @@ fn weight_zero_on_the_last_server_empties_the_backend() {
         })
         .expect("update");
     weight_changed(&before, &store.load_full(), p, s).expect("weight");
-    assert_eq!(logs_with("tr_w0"), ["backend tr_w0 has no server available!"]);
+    assert_eq!(
+        logs_with("tr_w0"),
+        ["backend tr_w0 has no server available!"]
+    );
 }
 
 #[test]
@@ -277,16 +329,25 @@ fn disable_on_404_soft_stops_and_2xx_restores() {
 
 #[test]
 fn checks_can_be_disabled_and_enabled() {
-    let store = store_from(&cfg("tr_en", "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2\n"));
+    let store = store_from(&cfg(
+        "tr_en",
+        "    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2\n",
+    ));
     let (p, s) = idx(&store, "tr_en", "s1");
     set_checks_enabled(&store.load(), p, s, false).expect("disable");
-    with_server(&store, "tr_en", "s1", |sv| assert!(!sv.live.checks_enabled.load(Relaxed)));
+    with_server(&store, "tr_en", "s1", |sv| {
+        assert!(!sv.live.checks_enabled.load(Relaxed))
+    });
     set_checks_enabled(&store.load(), p, s, true).expect("enable");
-    with_server(&store, "tr_en", "s1", |sv| assert!(sv.live.checks_enabled.load(Relaxed)));
+    with_server(&store, "tr_en", "s1", |sv| {
+        assert!(sv.live.checks_enabled.load(Relaxed))
+    });
     // a server without `check` is left alone
     let (p2, s2) = idx(&store, "tr_en", "s2");
     set_checks_enabled(&store.load(), p2, s2, true).expect("no-op");
-    with_server(&store, "tr_en", "s2", |sv| assert!(!sv.live.checks_enabled.load(Relaxed)));
+    with_server(&store, "tr_en", "s2", |sv| {
+        assert!(!sv.live.checks_enabled.load(Relaxed))
+    });
 }
 
 fn observe_store(name: &str, on_error: &str) -> Arc<Store> {
@@ -316,7 +377,9 @@ fn passive_health_fail_check() {
     assert_eq!(status(&store, "tr_obs_fc", "s1"), "UP");
     assert!(!live_errors(&store, "tr_obs_fc", 2), "under the limit");
     // a success clears the streak
-    with_server(&store, "tr_obs_fc", "s1", |sv| sv.live.observe(sv.cfg.observe, ObserveEvent::L4Ok));
+    with_server(&store, "tr_obs_fc", "s1", |sv| {
+        sv.live.observe(sv.cfg.observe, ObserveEvent::L4Ok)
+    });
     assert!(!live_errors(&store, "tr_obs_fc", 2));
     assert!(live_errors(&store, "tr_obs_fc", 1), "limit reached");
     assert_eq!(status(&store, "tr_obs_fc", "s1"), "UP 2/3");
@@ -326,7 +389,11 @@ fn passive_health_fail_check() {
         assert_eq!(sv.live.observe_errors.load(Relaxed), 0);
         assert_eq!(sv.live.check_duration_ms.load(Relaxed), -1);
         assert_eq!(
-            sv.live.last_check_text.load().as_deref().map(String::as_str),
+            sv.live
+                .last_check_text
+                .load()
+                .as_deref()
+                .map(String::as_str),
             Some("Detected 3 consecutive errors, last one was: L4 unsuccessful connection")
         );
     });
@@ -355,9 +422,14 @@ fn passive_health_mark_down_and_sudden_death() {
 
     let store = observe_store("tr_obs_fi", "fastinter");
     record(&store, "tr_obs_fi", "s1", &ok200());
-    assert!(live_errors(&store, "tr_obs_fi", 3), "fastinter asks for a sooner check");
+    assert!(
+        live_errors(&store, "tr_obs_fi", 3),
+        "fastinter asks for a sooner check"
+    );
     assert_eq!(status(&store, "tr_obs_fi", "s1"), "UP");
-    with_server(&store, "tr_obs_fi", "s1", |sv| assert_eq!(sv.live.hanafail.load(Relaxed), 1));
+    with_server(&store, "tr_obs_fi", "s1", |sv| {
+        assert_eq!(sv.live.hanafail.load(Relaxed), 1)
+    });
 }
 
 #[test]

@@ -71,9 +71,9 @@ pub(crate) async fn supervise(shared: Arc<Shared>) {
             keep
         });
         for l in current.shared() {
-            if !running.contains_key(&l.id) {
-                running.insert(l.id, tokio::spawn(accept_loop(shared.clone(), l.clone())));
-            }
+            running
+                .entry(l.id)
+                .or_insert_with(|| tokio::spawn(accept_loop(shared.clone(), l.clone())));
         }
         tokio::select! {
             r = rx.changed() => if r.is_err() { break },
@@ -97,12 +97,19 @@ async fn admit(shared: &Shared, frontend: &str) -> Option<Arc<ProxyLive>> {
             let idx = snap.proxy_idx(frontend)?;
             let p = snap.proxy(idx)?;
             let over = p.live.fe_maxconn_override.load(Ordering::Relaxed);
-            let fe_max = if over > 0 { over } else { p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX) };
+            let fe_max = if over > 0 {
+                over
+            } else {
+                p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX)
+            };
             let global = snap.config.global.maxconn.unwrap_or(u32::MAX);
             (p.live.clone(), fe_max, global)
         };
         let paused = live.fe_paused.load(Ordering::Relaxed);
-        if !paused && shared.limits.actconn() < global_max && live.fe.scur.load(Ordering::Relaxed) < fe_max {
+        if !paused
+            && shared.limits.actconn() < global_max
+            && live.fe.scur.load(Ordering::Relaxed) < fe_max
+        {
             return Some(live);
         }
         // Re-check on a freed connection, or periodically for `enable frontend`.
@@ -114,7 +121,9 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
     match &l.sock {
         Sock::Tcp(s) => {
             let Ok(dup) = s.try_clone() else { return };
-            let Ok(tl) = TcpListener::from_std(dup) else { return };
+            let Ok(tl) = TcpListener::from_std(dup) else {
+                return;
+            };
             loop {
                 let Some(fe) = admit(&shared, l.frontend()).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -124,7 +133,12 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
                         let local = stream.local_addr().ok();
-                        let info = ConnInfo { frontend: Arc::from(l.frontend()), client: Some(peer), local, tls: false };
+                        let info = ConnInfo {
+                            frontend: Arc::from(l.frontend()),
+                            client: Some(peer),
+                            local,
+                            tls: false,
+                        };
                         let (rd, wr) = stream.into_split();
                         spawn_conn(shared.clone(), fe, info, rd, wr);
                     }
@@ -134,7 +148,9 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
         }
         Sock::Unix(s) => {
             let Ok(dup) = s.try_clone() else { return };
-            let Ok(ul) = UnixListener::from_std(dup) else { return };
+            let Ok(ul) = UnixListener::from_std(dup) else {
+                return;
+            };
             loop {
                 let Some(fe) = admit(&shared, l.frontend()).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -142,7 +158,12 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                 };
                 match ul.accept().await {
                     Ok((stream, _)) => {
-                        let info = ConnInfo { frontend: Arc::from(l.frontend()), client: None, local: None, tls: false };
+                        let info = ConnInfo {
+                            frontend: Arc::from(l.frontend()),
+                            client: None,
+                            local: None,
+                            tls: false,
+                        };
                         let (rd, wr) = stream.into_split();
                         spawn_conn(shared.clone(), fe, info, rd, wr);
                     }
@@ -164,9 +185,15 @@ where
     connect_log(&shared, &info);
     tokio::spawn(async move {
         let hard = shared.shutdown.hard_requested();
+        // On a hard stop, a request waiting for its server answers 502
+        // (`KH--`) first; then whatever is left is cut.
+        let cut = async {
+            hard.await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
         tokio::select! {
             _ = crate::conn::serve(shared.clone(), info, rd, wr, accepted) => {}
-            _ = hard => {}
+            _ = cut => {}
         }
         drop(count);
         drop(guard);
@@ -177,13 +204,25 @@ where
 /// connection as `Connect from <ip:port> to <ip:port> (<fe>/HTTP)`.
 fn connect_log(shared: &Shared, info: &ConnInfo) {
     let snap = shared.store.load();
-    let Some(p) = snap.proxy_idx(&info.frontend).and_then(|i| snap.proxy(i)) else { return };
+    let Some(p) = snap.proxy_idx(&info.frontend).and_then(|i| snap.proxy(i)) else {
+        return;
+    };
     let o = &p.cfg.options;
     if p.cfg.logs.is_empty() || o.httplog || p.cfg.log_format.is_some() {
         return;
     }
-    let (Some(c), Some(l)) = (info.client, info.local) else { return };
-    let mode = if p.cfg.mode == switchyard_config::Mode::Tcp { "TCP" } else { "HTTP" };
+    let (Some(c), Some(l)) = (info.client, info.local) else {
+        return;
+    };
+    let mode = if p.cfg.mode == switchyard_config::Mode::Tcp {
+        "TCP"
+    } else {
+        "HTTP"
+    };
     let text = format!("Connect from {c} to {l} ({}/{mode})", p.name);
-    shared.logger.text(Arc::new(p.cfg.logs.clone()), switchyard_config::LogLevel::Info, text);
+    shared.logger.text(
+        Arc::new(p.cfg.logs.clone()),
+        switchyard_config::LogLevel::Info,
+        text,
+    );
 }

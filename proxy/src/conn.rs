@@ -17,7 +17,10 @@ use switchyard_state::{ProxyIdx, Snapshot};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant as TokioInstant;
 
-use crate::h1::{encode_head, htx_head_size, htx_size_raw, parse_head, write_body_frame, BodyPump, HeadError, Reader, RespFraming};
+use crate::h1::{
+    encode_head, htx_head_size, htx_size_raw, parse_head, write_body_frame, BodyPump, HeadError,
+    Reader, RespFraming,
+};
 use crate::log::{LogRecord, Times};
 use crate::pages;
 use crate::proxy::Shared;
@@ -38,7 +41,11 @@ struct Written {
     must_close: bool,
 }
 
-fn frontend_idx(snap: &Snapshot, name: &str, cache: &mut Option<(u64, ProxyIdx)>) -> Option<ProxyIdx> {
+fn frontend_idx(
+    snap: &Snapshot,
+    name: &str,
+    cache: &mut Option<(u64, ProxyIdx)>,
+) -> Option<ProxyIdx> {
     if let Some((g, i)) = *cache {
         if g == snap.generation {
             return Some(i);
@@ -50,8 +57,13 @@ fn frontend_idx(snap: &Snapshot, name: &str, cache: &mut Option<(u64, ProxyIdx)>
 }
 
 /// Serve a connection until it closes.
-pub(crate) async fn serve<R, W>(shared: Arc<Shared>, conn: ConnInfo, rd: R, mut wr: W, accepted: Start)
-where
+pub(crate) async fn serve<R, W>(
+    shared: Arc<Shared>,
+    conn: ConnInfo,
+    rd: R,
+    mut wr: W,
+    accepted: Start,
+) where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
 {
@@ -63,14 +75,24 @@ where
         // Settings of the frontend for this request (a reload may change them).
         let (fe_idx, t_req, t_ka, t_client, head_max, dontlognull, fe_cfg) = {
             let snap = shared.store.load();
-            let Some(idx) = frontend_idx(&snap, &conn.frontend, &mut fe_cache) else { return };
+            let Some(idx) = frontend_idx(&snap, &conn.frontend, &mut fe_cache) else {
+                return;
+            };
             let Some(fe) = snap.proxy(idx) else { return };
             let to = fe.cfg.timeouts;
             let t_req = to.http_request.or(to.client);
             let t_ka = to.http_keep_alive.or(to.http_request).or(to.client);
             let bufsize = snap.config.global.bufsize;
             let head_max = bufsize.saturating_sub(1024).max(1024);
-            (idx, t_req, t_ka, to.client, head_max, fe.cfg.options.dontlognull, fe.cfg.clone())
+            (
+                idx,
+                t_req,
+                t_ka,
+                to.client,
+                head_max,
+                fe.cfg.options.dontlognull,
+                fe.cfg.clone(),
+            )
         };
 
         // ---- wait for the first byte of a request
@@ -152,11 +174,22 @@ where
         let client_keep_alive = head.keep_alive;
         let is_head = head.method == Method::HEAD;
         let expect = head.expect_continue;
-        let req_htx = htx_head_size([head.method.as_str(), &head.target, "HTTP/1.1"], &head.headers);
+        let req_htx = htx_head_size(
+            [head.method.as_str(), &head.target, "HTTP/1.1"],
+            &head.headers,
+        );
         let (mut pump, body, demand) = BodyPump::new(head.framing);
         let snap = shared.store.load_full();
         let actconn = shared.limits.actconn();
-        let cx = ReqCtx { shared: &shared, conn: &conn, snap, fe_idx, start, head_done, actconn };
+        let cx = ReqCtx {
+            shared: &shared,
+            conn: &conn,
+            snap,
+            fe_idx,
+            start,
+            head_done,
+            actconn,
+        };
         let exchange = async {
             let mut sent_continue = false;
             let mut proc = pin!(request::process(cx, head, body));
@@ -178,8 +211,16 @@ where
                 }
             };
             let stopping = shared.shutdown.is_stopping();
-            let (w, reply_close, end, lease) =
-                write_reply(&mut wr, reply, is_head, client_version, client_keep_alive, stopping, t_client).await;
+            let (w, reply_close, end, lease) = write_reply(
+                &mut wr,
+                reply,
+                is_head,
+                client_version,
+                client_keep_alive,
+                stopping,
+                t_client,
+            )
+            .await;
             (w, reply_close, end, lease, sent_continue)
         };
         let out = {
@@ -195,7 +236,9 @@ where
             if !pumped {
                 // The body stream was handed off; the pump ends as soon as
                 // its receiver is gone, or the client finishes sending.
-                let grace = t_client.unwrap_or(Duration::from_secs(5)).min(Duration::from_secs(5));
+                let grace = t_client
+                    .unwrap_or(Duration::from_secs(5))
+                    .min(Duration::from_secs(5));
                 let _ = tokio::time::timeout(grace, &mut pu).await;
             }
             out
@@ -205,14 +248,21 @@ where
             l.finish(written.complete);
         }
         let mut body_done = pump.is_done();
-        if !body_done && written.complete && !reply_close && !(expect && !sent_continue) {
+        if !body_done && written.complete && !reply_close && (!expect || sent_continue) {
             body_done = pump.drain(&mut reader, DRAIN_MAX, t_client).await;
         }
         let bin = req_htx + pump.decoded;
         end.finish(&shared, written.bytes, bin, written.term);
 
         let conn_close = fe_cfg.options.conn_mode == switchyard_config::HttpConnMode::Close;
-        if reply_close || written.must_close || !written.complete || !client_keep_alive || !body_done || conn_close || shared.shutdown.is_stopping() {
+        if reply_close
+            || written.must_close
+            || !written.complete
+            || !client_keep_alive
+            || !body_done
+            || conn_close
+            || shared.shutdown.is_stopping()
+        {
             let _ = wr.shutdown().await;
             return;
         }
@@ -227,16 +277,28 @@ async fn sleep_opt(deadline: Option<TokioInstant>) {
 }
 
 /// Log a request that never got a head (`<BADREQ>`).
-fn early_log(shared: &Shared, conn: &ConnInfo, fe: &Arc<switchyard_config::Proxy>, start: Start, status: i32, term: [u8; 2]) {
+fn early_log(
+    shared: &Shared,
+    conn: &ConnInfo,
+    fe: &Arc<switchyard_config::Proxy>,
+    start: Start,
+    status: i32,
+    term: [u8; 2],
+) {
     let mut log = LogRecord::new(Some(fe.clone()), conn.frontend.clone(), start.date);
     log.client = conn.client;
     log.frontend_addr = conn.local;
     log.tls = conn.tls;
-    log.times = Times { tr: -1, tw: -1, tc: -1, tresp: -1, ta: start.elapsed() };
+    log.times = Times {
+        tr: -1,
+        tw: -1,
+        tc: -1,
+        tresp: -1,
+        ta: start.elapsed(),
+    };
     log.status = status;
     log.term = [term[0], term[1], b'-', b'-'];
     log.actconn = shared.limits.actconn();
-    log.feconn = log.actconn.min(u32::MAX);
     log.level = LogLevel::Info;
     shared.logger.record(log);
 }
@@ -295,7 +357,12 @@ fn with_close(raw: &Bytes) -> Bytes {
     }
 }
 
-type WriteOut = (Written, bool, request::TxnEnd, Option<crate::upstream::Lease>);
+type WriteOut = (
+    Written,
+    bool,
+    request::TxnEnd,
+    Option<crate::upstream::Lease>,
+);
 
 /// Write a reply to the client and account for it.
 async fn write_reply<W: AsyncWrite + Unpin>(
@@ -307,13 +374,31 @@ async fn write_reply<W: AsyncWrite + Unpin>(
     stopping: bool,
     t_client: Option<Duration>,
 ) -> WriteOut {
-    let Reply { status, reason, mut headers, body, raw, close, lease, end } = reply;
+    let Reply {
+        status,
+        reason,
+        mut headers,
+        body,
+        raw,
+        close,
+        lease,
+        end,
+    } = reply;
     let closing = close || stopping || !client_keep_alive;
-    let mut w = Written { bytes: 0, complete: true, term: None, must_close: false };
+    let mut w = Written {
+        bytes: 0,
+        complete: true,
+        term: None,
+        must_close: false,
+    };
 
     if let Some(raw) = raw {
         let raw_htx = raw.clone();
-        let bytes = if closing && client_version == Version::HTTP_11 { with_close(&raw) } else { raw };
+        let bytes = if closing && client_version == Version::HTTP_11 {
+            with_close(&raw)
+        } else {
+            raw
+        };
         let htx = htx_size_raw(&raw_htx);
         match timed(t_client, wr.write_all(&bytes)).await {
             Ok(()) => w.bytes = htx,
@@ -460,7 +545,10 @@ async fn write_reply<W: AsyncWrite + Unpin>(
 
 /// Run a client write with `timeout client`; on failure the termination
 /// code (`cD` timeout, `CD` client gone).
-async fn timed<T, E>(t: Option<Duration>, f: impl std::future::Future<Output = Result<T, E>>) -> Result<T, [u8; 2]> {
+async fn timed<T, E>(
+    t: Option<Duration>,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, [u8; 2]> {
     match t {
         Some(d) => match tokio::time::timeout(d, f).await {
             Ok(Ok(v)) => Ok(v),

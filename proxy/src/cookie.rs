@@ -19,13 +19,21 @@ pub(crate) struct CookieReq {
 /// Look for the persistence cookie, pick its server if it may take
 /// persistent traffic, and strip/rewrite the cookie for the server
 /// (`insert indirect` removes it; `prefix` removes the `SRV~` prefix).
-pub(crate) fn on_request(cfg: &CookieCfg, be: &BackendRt, headers: &mut HeaderMap, persist: bool) -> CookieReq {
+pub(crate) fn on_request(
+    cfg: &CookieCfg,
+    be: &BackendRt,
+    headers: &mut HeaderMap,
+    persist: bool,
+) -> CookieReq {
     let mut found: Option<String> = None;
     let strip = cfg.mode == CookieMode::Insert && cfg.indirect;
     let prefix = cfg.mode == CookieMode::Prefix;
     let values: Vec<HeaderValue> = headers.get_all(COOKIE).iter().cloned().collect();
     if values.is_empty() {
-        return CookieReq { server: None, flag: b'N' };
+        return CookieReq {
+            server: None,
+            flag: b'N',
+        };
     }
     let mut rewritten: Vec<String> = Vec::with_capacity(values.len());
     for v in &values {
@@ -64,7 +72,12 @@ pub(crate) fn on_request(cfg: &CookieCfg, be: &BackendRt, headers: &mut HeaderMa
         }
         rewritten.push(parts.join("; "));
     }
-    let Some(key) = found else { return CookieReq { server: None, flag: b'N' } };
+    let Some(key) = found else {
+        return CookieReq {
+            server: None,
+            flag: b'N',
+        };
+    };
     if strip || prefix {
         headers.remove(COOKIE);
         for r in rewritten.into_iter().filter(|r| !r.is_empty()) {
@@ -77,15 +90,29 @@ pub(crate) fn on_request(cfg: &CookieCfg, be: &BackendRt, headers: &mut HeaderMa
         .servers
         .iter()
         .position(|s| s.cfg.cookie.as_deref() == Some(key.as_str()) && !key.is_empty());
-    let Some(i) = pos else { return CookieReq { server: None, flag: b'I' } };
+    let Some(i) = pos else {
+        return CookieReq {
+            server: None,
+            flag: b'I',
+        };
+    };
     let s = &be.servers[i];
     // DRAIN, NOLB and weight 0 keep their cookie users; MAINT and DOWN hand
     // them over, unless `option persist` forces a DOWN (not MAINT) server.
-    let down_persist = persist && !s.admin.has(AdminState::MAINT_MASK) && s.addr.is_some() && s.live.op_state() == OpState::Stopped;
+    let down_persist = persist
+        && !s.admin.has(AdminState::MAINT_MASK)
+        && s.addr.is_some()
+        && s.live.op_state() == OpState::Stopped;
     if s.accepts_persistent() || down_persist {
-        CookieReq { server: Some(ServerIdx(i as u32)), flag: b'V' }
+        CookieReq {
+            server: Some(ServerIdx(i as u32)),
+            flag: b'V',
+        }
     } else {
-        CookieReq { server: None, flag: b'D' }
+        CookieReq {
+            server: None,
+            flag: b'D',
+        }
     }
 }
 
@@ -108,7 +135,10 @@ pub(crate) fn on_response(
             let cacheable = is_cacheable(method, status, headers);
             let mut c = match server_cookie {
                 Some(v) => format!("{}={}; path=/", cfg.name, v),
-                None => format!("{}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/", cfg.name),
+                None => format!(
+                    "{}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/",
+                    cfg.name
+                ),
             };
             for d in &cfg.domain {
                 c.push_str("; domain=");
@@ -178,7 +208,10 @@ fn is_cacheable(method: &Method, status: u16, h: &HeaderMap) -> bool {
     if method != Method::GET && method != Method::HEAD {
         return false;
     }
-    if !matches!(status, 200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501) {
+    if !matches!(
+        status,
+        200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
+    ) {
         return false;
     }
     if h.contains_key(SET_COOKIE) {

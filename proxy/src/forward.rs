@@ -45,12 +45,18 @@ pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
 /// unless the client is in an `except` network or `if-none` finds one.
 /// The backend's header name wins over the frontend's.
 pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAddr) {
-    let (fo, bo) = (fe.options.forwardfor.as_ref(), be.options.forwardfor.as_ref());
+    let (fo, bo) = (
+        fe.options.forwardfor.as_ref(),
+        be.options.forwardfor.as_ref(),
+    );
     if fo.is_none() && bo.is_none() {
         return;
     }
     let src_n = match src {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
     for o in [fo, bo].into_iter().flatten() {
@@ -59,7 +65,9 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
         }
     }
     let Some(opt) = bo.or(fo) else { return };
-    let Ok(name) = HeaderName::from_bytes(opt.header.to_ascii_lowercase().as_bytes()) else { return };
+    let Ok(name) = HeaderName::from_bytes(opt.header.to_ascii_lowercase().as_bytes()) else {
+        return;
+    };
     if opt.if_none && h.contains_key(&name) {
         return;
     }

@@ -94,7 +94,10 @@ impl Listeners {
     /// Like [`Listeners::bind`], but reuse inherited sockets whose configured
     /// address matches (a binary upgrade passing sockets between processes);
     /// unmatched inherited sockets are closed.
-    pub fn from_fds(snapshot: &Snapshot, fds: Vec<(ListenAddr, OwnedFd)>) -> Result<Listeners, ProxyError> {
+    pub fn from_fds(
+        snapshot: &Snapshot,
+        fds: Vec<(ListenAddr, OwnedFd)>,
+    ) -> Result<Listeners, ProxyError> {
         let mut inherited = fds;
         let mut list = Vec::new();
         for (fe, bind) in wanted(snapshot) {
@@ -153,7 +156,8 @@ impl Listeners {
     /// and return the ones no longer wanted (drop them to close; connections
     /// already accepted on them are not affected). On error nothing changes.
     pub fn update(&mut self, snapshot: &Snapshot) -> Result<Listeners, ProxyError> {
-        let mut old: Vec<Option<Arc<BoundListener>>> = self.list.iter().cloned().map(Some).collect();
+        let mut old: Vec<Option<Arc<BoundListener>>> =
+            self.list.iter().cloned().map(Some).collect();
         let mut next = Vec::new();
         for (fe, bind) in wanted(snapshot) {
             let same = old.iter_mut().find(|o| {
@@ -166,10 +170,16 @@ impl Listeners {
                 continue;
             }
             // Same address moved to another frontend: share the socket.
-            let moved = old.iter().flatten().find(|o| o.configured == bind.addr).cloned();
+            let moved = old
+                .iter()
+                .flatten()
+                .find(|o| o.configured == bind.addr)
+                .cloned();
             let bl = match moved {
                 Some(m) => {
-                    let fd = m.dup_fd().map_err(|e| ProxyError::bind(fe, &bind.addr, e))?;
+                    let fd = m
+                        .dup_fd()
+                        .map_err(|e| ProxyError::bind(fe, &bind.addr, e))?;
                     adopt(fe, bind, fd)?
                 }
                 None => open(fe, bind)?,
@@ -222,7 +232,10 @@ fn adopt(fe: &str, bind: &Bind, fd: OwnedFd) -> Result<BoundListener, ProxyError
 
 fn finish(fe: &str, bind: &Bind, sock: Sock) -> Result<BoundListener, ProxyError> {
     let local = match &sock {
-        Sock::Tcp(l) => ListenAddr::Tcp(l.local_addr().map_err(|e| ProxyError::bind(fe, &bind.addr, e))?),
+        Sock::Tcp(l) => ListenAddr::Tcp(
+            l.local_addr()
+                .map_err(|e| ProxyError::bind(fe, &bind.addr, e))?,
+        ),
         Sock::Unix(_) => bind.addr.clone(),
     };
     Ok(BoundListener {
@@ -236,7 +249,11 @@ fn finish(fe: &str, bind: &Bind, sock: Sock) -> Result<BoundListener, ProxyError
 }
 
 fn bind_tcp(addr: SocketAddr, bind: &Bind) -> std::io::Result<std::net::TcpListener> {
-    let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
     let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
     if addr.is_ipv6() {

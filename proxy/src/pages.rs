@@ -9,28 +9,86 @@ use bytes::Bytes;
 const PAGES: &[(u16, &str, &str)] = &[
     (200, "OK", "Service ready."),
     (400, "Bad request", "Your browser sent an invalid request."),
-    (401, "Unauthorized", "You need a valid user and password to access this content."),
-    (403, "Forbidden", "Request forbidden by administrative rules."),
+    (
+        401,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
+    ),
+    (
+        403,
+        "Forbidden",
+        "Request forbidden by administrative rules.",
+    ),
     (404, "Not Found", "The resource could not be found."),
-    (405, "Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"),
-    (407, "Unauthorized", "You need a valid user and password to access this content."),
-    (408, "Request Time-out", "Your browser didn't send a complete request in time."),
-    (410, "Gone", "The resource is no longer available and will not be available again."),
-    (413, "Payload Too Large", "The request entity exceeds the maximum allowed."),
-    (421, "Misdirected Request", "Request sent to a non-authoritative server."),
+    (
+        405,
+        "Method Not Allowed",
+        "A request was made of a resource using a request method not supported by that resource",
+    ),
+    (
+        407,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
+    ),
+    (
+        408,
+        "Request Time-out",
+        "Your browser didn't send a complete request in time.",
+    ),
+    (
+        410,
+        "Gone",
+        "The resource is no longer available and will not be available again.",
+    ),
+    (
+        413,
+        "Payload Too Large",
+        "The request entity exceeds the maximum allowed.",
+    ),
+    (
+        421,
+        "Misdirected Request",
+        "Request sent to a non-authoritative server.",
+    ),
     (425, "Too Early", "Your browser sent early data."),
-    (429, "Too Many Requests", "You have sent too many requests in a given amount of time."),
-    (500, "Internal Server Error", "An internal server error occurred."),
-    (501, "Not Implemented", ".The server does not support the functionality required to fulfill the request."),
-    (502, "Bad Gateway", "The server returned an invalid or incomplete response."),
-    (503, "Service Unavailable", "No server is available to handle this request."),
-    (504, "Gateway Time-out", "The server didn't respond in time."),
+    (
+        429,
+        "Too Many Requests",
+        "You have sent too many requests in a given amount of time.",
+    ),
+    (
+        500,
+        "Internal Server Error",
+        "An internal server error occurred.",
+    ),
+    (
+        501,
+        "Not Implemented",
+        ".The server does not support the functionality required to fulfill the request.",
+    ),
+    (
+        502,
+        "Bad Gateway",
+        "The server returned an invalid or incomplete response.",
+    ),
+    (
+        503,
+        "Service Unavailable",
+        "No server is available to handle this request.",
+    ),
+    (
+        504,
+        "Gateway Time-out",
+        "The server didn't respond in time.",
+    ),
 ];
 
 /// The HTML body of HAProxy's page for `status`, if it has one.
 pub(crate) fn body(status: u16) -> Option<String> {
     let (_, reason, text) = PAGES.iter().find(|p| p.0 == status)?;
-    Some(format!("<html><body><h1>{status} {reason}</h1>\n{text}\n</body></html>\n"))
+    Some(format!(
+        "<html><body><h1>{status} {reason}</h1>\n{text}\n</body></html>\n"
+    ))
 }
 
 /// HAProxy's reason phrase for a status it generates (its own spelling for

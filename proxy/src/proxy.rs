@@ -76,7 +76,9 @@ impl Proxy {
 
     /// A handle to stop this proxy.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle { state: self.shared.shutdown.clone() }
+        ShutdownHandle {
+            state: self.shared.shutdown.clone(),
+        }
     }
 
     /// Log lines written and dropped (the log channel was full).

@@ -34,15 +34,23 @@ pub(crate) struct Waiter {
 
 impl Waiter {
     fn new() -> Arc<Waiter> {
-        Arc::new(Waiter { state: AtomicU8::new(WAITING), grant: OnceLock::new(), wake: Notify::new() })
+        Arc::new(Waiter {
+            state: AtomicU8::new(WAITING),
+            grant: OnceLock::new(),
+            wake: Notify::new(),
+        })
     }
 
     fn claim(&self) -> bool {
-        self.state.compare_exchange(WAITING, ASSIGNED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.state
+            .compare_exchange(WAITING, ASSIGNED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     fn cancel(&self) -> bool {
-        self.state.compare_exchange(WAITING, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.state
+            .compare_exchange(WAITING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     fn give(&self, live: Arc<ServerLive>) {
@@ -83,7 +91,9 @@ impl WaitQueue {
     fn dec(&self) {
         let _ = self
             .len
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(1)));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                Some(v.saturating_sub(1))
+            });
     }
 }
 
@@ -125,7 +135,11 @@ pub(crate) fn try_acquire(s: &ServerRt) -> bool {
             cur.fetch_add(1, Ordering::AcqRel);
             true
         }
-        Some(m) => cur.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| (c < m).then_some(c + 1)).is_ok(),
+        Some(m) => cur
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                (c < m).then_some(c + 1)
+            })
+            .is_ok(),
     }
 }
 
@@ -158,14 +172,23 @@ pub(crate) struct ServerSlot {
 
 impl std::fmt::Debug for ServerSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ServerSlot({}/{})", self.owner.be_name, self.owner.srv_name)
+        write!(
+            f,
+            "ServerSlot({}/{})",
+            self.owner.be_name, self.owner.srv_name
+        )
     }
 }
 
 impl ServerSlot {
     /// Wrap a slot already counted in `live.cur_conns`.
     pub(crate) fn adopt(live: Arc<ServerLive>, owner: SlotOwner) -> ServerSlot {
-        ServerSlot { live, owner, counted: false, done: false }
+        ServerSlot {
+            live,
+            owner,
+            counted: false,
+            done: false,
+        }
     }
 
     /// The request really uses this slot: count a server session.
@@ -204,7 +227,9 @@ impl ServerSlot {
             let got = self
                 .live
                 .cur_conns
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| (c < m).then_some(c + 1))
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                    (c < m).then_some(c + 1)
+                })
                 .is_ok();
             if !got {
                 return;
@@ -236,7 +261,10 @@ impl ServerSlot {
         let usable = {
             let snap = self.owner.store.load();
             snap.find_server(&self.owner.be_name, &self.owner.srv_name)
-                .and_then(|(p, s)| snap.server(p, s).map(|s| s.is_usable() && Arc::ptr_eq(&s.live, &self.live)))
+                .and_then(|(p, s)| {
+                    snap.server(p, s)
+                        .map(|s| s.is_usable() && Arc::ptr_eq(&s.live, &self.live))
+                })
                 .unwrap_or(false)
         };
         if !usable {
@@ -282,10 +310,17 @@ pub(crate) async fn wait(
         QueueKind::Server(l) => server_ext(l).map(|e| &e.queue),
         QueueKind::Backend(l) => backend_ext(l).map(|e| &e.queue),
     };
-    let Some(q) = q else { return Err(QueueError::Unavailable) };
+    let Some(q) = q else {
+        return Err(QueueError::Unavailable);
+    };
     let w = Waiter::new();
     q.push(w.clone());
-    let mut guard = Abandon { w: &w, q, owner: &owner, armed: true };
+    let mut guard = Abandon {
+        w: &w,
+        q,
+        owner: &owner,
+        armed: true,
+    };
     if let Some(live) = retry() {
         let direct = ServerSlot::adopt(live.clone(), owner(&live));
         if w.cancel() {

@@ -14,7 +14,9 @@ use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use http::HeaderMap;
 use hyper::body::Incoming;
 use switchyard_config::LogLevel;
-use switchyard_state::{ProxyIdx, ProxyLive, ProxyRt, ServerLive, ServiceRequest, SimpleResponse, Snapshot};
+use switchyard_state::{
+    ProxyIdx, ProxyLive, ProxyRt, ServerLive, ServiceRequest, SimpleResponse, Snapshot,
+};
 
 use crate::error::Cause;
 use crate::h1::{ReqBody, ReqHead};
@@ -40,7 +42,9 @@ pub(crate) struct ConnInfo {
 
 impl ConnInfo {
     pub(crate) fn src_ip(&self) -> IpAddr {
-        self.client.map(|a| a.ip()).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        self.client
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
     }
     pub(crate) fn dst_port(&self) -> u16 {
         self.local.map(|a| a.port()).unwrap_or(0)
@@ -137,8 +141,13 @@ impl TxnEnd {
                 c2.ttime.add(ta.max(0) as u64);
             }
         }
+        // HAProxy logs these counts after the stream left its backend and
+        // server: the request itself is not in `%bc` nor `%sc`.
         if let Some(be) = &self.be {
-            self.log.beconn = be.0.be.scur.load(Relaxed);
+            self.log.beconn = be.0.be.scur.load(Relaxed).saturating_sub(1);
+        }
+        if let Some(s) = &self.srv_live {
+            self.log.srvconn = s.cur_conns.load(Relaxed);
         }
         if !self.no_log {
             shared.logger.record(self.log);
@@ -164,7 +173,11 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
         return internal(&cx, &head);
     };
-    let origin = Origin { src: cx.conn.src_ip(), dst_port: cx.conn.dst_port(), tls: cx.conn.tls };
+    let origin = Origin {
+        src: cx.conn.src_ip(),
+        dst_port: cx.conn.dst_port(),
+        tls: cx.conn.tls,
+    };
     let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), cx.start.date);
     log.client = cx.conn.client;
     log.frontend_addr = cx.conn.local;
@@ -174,7 +187,13 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     log.uri = Some(head.target.clone());
     log.actconn = cx.actconn;
     log.feconn = fe.live.fe.scur.load(Relaxed);
-    log.times = Times { tr: cx.start.ms(cx.head_done), tw: -1, tc: -1, tresp: -1, ta: 0 };
+    log.times = Times {
+        tr: cx.start.ms(cx.head_done),
+        tw: -1,
+        tc: -1,
+        tresp: -1,
+        ta: 0,
+    };
     let fe_c = &fe.live.fe;
     fe_c.req_tot.fetch_add(1, Relaxed);
     fe_c.req_rate.add(1);
@@ -194,7 +213,11 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     // 1. monitor-uri: answered first, never logged.
     if let Some(f) = fe.cfg.frontend.as_ref() {
         if let Some(m) = &f.monitor_uri {
-            let hit = if m.starts_with('/') { head.uri.path() == m } else { head.target == *m };
+            let hit = if m.starts_with('/') {
+                head.uri.path() == m
+            } else {
+                head.target == *m
+            };
             if hit {
                 let failed = fe
                     .frontend
@@ -211,7 +234,11 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     }
 
     // 2. frontend http-request rules.
-    let fe_rules = fe.frontend.as_ref().map(|f| f.http_request.as_slice()).unwrap_or(&[]);
+    let fe_rules = fe
+        .frontend
+        .as_ref()
+        .map(|f| f.http_request.as_slice())
+        .unwrap_or(&[]);
     match rules::run_request(&snap, fe_rules, &mut head, &origin, &mut sw) {
         Flow::Continue => {}
         flow => return local_flow(&cx, &fe, None, flow, head, body, end, sw, unread_body).await,
@@ -239,10 +266,17 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
 
     // 5. the backend's own http-request rules.
     if be_idx != cx.fe_idx {
-        let be_rules = be.backend.as_ref().map(|b| b.http_request.as_slice()).unwrap_or(&[]);
+        let be_rules = be
+            .backend
+            .as_ref()
+            .map(|b| b.http_request.as_slice())
+            .unwrap_or(&[]);
         match rules::run_request(&snap, be_rules, &mut head, &origin, &mut sw) {
             Flow::Continue => {}
-            flow => return local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body).await,
+            flow => {
+                return local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body)
+                    .await
+            }
         }
     }
     end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
@@ -251,9 +285,11 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     let fw = retry::forward(&cx, &fe, &be, head, body, &origin, end, sw).await;
     match fw {
         Forwarded::Response { reply } => *reply,
-        Forwarded::Failed { cause, body_unread, end } => {
-            error(&fe, Some(&be), cause, *end, body_unread)
-        }
+        Forwarded::Failed {
+            cause,
+            body_unread,
+            end,
+        } => error(&fe, Some(&be), cause, *end, body_unread),
     }
 }
 
@@ -271,12 +307,25 @@ fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
         raw: Some(pages::htx_page(503)),
         close: true,
         lease: None,
-        end: TxnEnd { log, no_log: true, start: cx.start, fe_live, be: None, srv_live: None, time_stats: false },
+        end: TxnEnd {
+            log,
+            no_log: true,
+            start: cx.start,
+            fe_live,
+            be: None,
+            srv_live: None,
+            time_stats: false,
+        },
     }
 }
 
 /// Count a final status on the frontend, the backend and the server.
-pub(crate) fn count_status(fe: &ProxyRt, be: Option<&ProxyRt>, srv: Option<&ServerLive>, status: u16) {
+pub(crate) fn count_status(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    srv: Option<&ServerLive>,
+    status: u16,
+) {
     fe.live.fe.count_status(status);
     if let Some(b) = be {
         b.live.be.count_status(status);
@@ -287,7 +336,14 @@ pub(crate) fn count_status(fe: &ProxyRt, be: Option<&ProxyRt>, srv: Option<&Serv
 }
 
 /// One of HAProxy's pages as the reply.
-fn page(fe: &ProxyRt, be: Option<&ProxyRt>, status: u16, mut end: TxnEnd, term: [u8; 2], unread_body: bool) -> Reply {
+fn page(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    status: u16,
+    mut end: TxnEnd,
+    term: [u8; 2],
+    unread_body: bool,
+) -> Reply {
     count_status(fe, be, None, status);
     end.log.status = i32::from(status);
     end.log.term[0] = term[0];
@@ -306,7 +362,13 @@ fn page(fe: &ProxyRt, be: Option<&ProxyRt>, status: u16, mut end: TxnEnd, term: 
 
 /// The error page for `cause`, with its counters and termination code; no
 /// response at all (status 0) when the client is gone.
-pub(crate) fn error(fe: &ProxyRt, be: Option<&ProxyRt>, cause: Cause, mut end: TxnEnd, unread_body: bool) -> Reply {
+pub(crate) fn error(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    cause: Cause,
+    mut end: TxnEnd,
+    unread_body: bool,
+) -> Reply {
     match cause.status() {
         Some(status) => page(fe, be, status, end, cause.term(), unread_body),
         None => {
@@ -345,12 +407,19 @@ async fn local_flow(
     let be_rt = be.map(|b| &**b);
     match flow {
         Flow::Continue => page(fe, be_rt, 500, end, *b"IR", unread_body),
-        Flow::Reply { local: Local::Page(status), denied: true } => {
+        Flow::Reply {
+            local: Local::Page(status),
+            denied: true,
+        } => {
             fe.live.fe.dreq.fetch_add(1, Relaxed);
             if let Some(b) = be {
                 b.live.be.dreq.fetch_add(1, Relaxed);
             }
-            let status = if pages::body(status).is_some() { status } else { 403 };
+            let status = if pages::body(status).is_some() {
+                status
+            } else {
+                403
+            };
             page(fe, be_rt, status, end, *b"PR", unread_body)
         }
         Flow::Reply { local, .. } => {
@@ -369,12 +438,23 @@ async fn local_flow(
     }
 }
 
-fn local_reply(fe: &ProxyRt, be: Option<&ProxyRt>, local: Local, mut end: TxnEnd, unread_body: bool) -> Reply {
+fn local_reply(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    local: Local,
+    mut end: TxnEnd,
+    unread_body: bool,
+) -> Reply {
     end.log.term[0] = b'L';
     end.log.term[1] = b'R';
     let (status, headers, body) = match local {
         Local::Page(s) => return page(fe, be, s, end, *b"LR", unread_body),
-        Local::Return { status, headers, content_type, body } => {
+        Local::Return {
+            status,
+            headers,
+            content_type,
+            body,
+        } => {
             let mut h = HeaderMap::new();
             for (n, v) in headers {
                 h.append(n, v);
@@ -397,7 +477,10 @@ fn local_reply(fe: &ProxyRt, be: Option<&ProxyRt>, local: Local, mut end: TxnEnd
                 h.insert(http::header::LOCATION, v);
             }
             if matches!(code, 302 | 303 | 307) {
-                h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                h.insert(
+                    http::header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                );
             }
             (code, h, Bytes::new())
         }
@@ -408,7 +491,11 @@ fn local_reply(fe: &ProxyRt, be: Option<&ProxyRt>, local: Local, mut end: TxnEnd
         status,
         reason: Cow::Borrowed(redirect_reason(status)),
         headers,
-        body: if body.is_empty() { RespBody::Empty } else { RespBody::Full(body) },
+        body: if body.is_empty() {
+            RespBody::Empty
+        } else {
+            RespBody::Full(body)
+        },
         raw: None,
         close: unread_body,
         lease: None,
@@ -428,10 +515,19 @@ fn redirect_reason(status: u16) -> &'static str {
 }
 
 /// A [`SimpleResponse`] from a built-in service as the reply.
-fn simple(fe: &ProxyRt, be: Option<&ProxyRt>, r: SimpleResponse, mut end: TxnEnd, unread_body: bool) -> Reply {
+fn simple(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    r: SimpleResponse,
+    mut end: TxnEnd,
+    unread_body: bool,
+) -> Reply {
     let mut h = HeaderMap::new();
     for (n, v) in &r.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             h.append(n, v);
         }
     }
@@ -450,7 +546,11 @@ fn simple(fe: &ProxyRt, be: Option<&ProxyRt>, r: SimpleResponse, mut end: TxnEnd
         status: r.status,
         reason: Cow::Borrowed(pages::reason(r.status)),
         headers: h,
-        body: if r.body.is_empty() { RespBody::Empty } else { RespBody::Full(Bytes::from(r.body)) },
+        body: if r.body.is_empty() {
+            RespBody::Empty
+        } else {
+            RespBody::Full(Bytes::from(r.body))
+        },
         raw: None,
         close: unread_body,
         lease: None,
@@ -467,22 +567,41 @@ async fn small_body(body: ReqBody) -> (Bytes, bool) {
     }
 }
 
-fn service_request<'a>(cx: &ReqCtx<'_>, head: &'a ReqHead, body: &'a [u8], admin: bool) -> ServiceRequest<'a> {
+fn service_request<'a>(
+    cx: &ReqCtx<'_>,
+    head: &'a ReqHead,
+    body: &'a [u8],
+    admin: bool,
+) -> ServiceRequest<'a> {
     ServiceRequest {
         method: head.method.as_str(),
         uri: &head.target,
-        authorization: head.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        authorization: head
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
         src: cx.conn.src_ip(),
         body,
         admin_allowed: admin,
     }
 }
 
-async fn stats(cx: &ReqCtx<'_>, fe: &Arc<ProxyRt>, head: ReqHead, body: ReqBody, mut end: TxnEnd, sw: Switches) -> Reply {
+async fn stats(
+    cx: &ReqCtx<'_>,
+    fe: &Arc<ProxyRt>,
+    head: ReqHead,
+    body: ReqBody,
+    mut end: TxnEnd,
+    sw: Switches,
+) -> Reply {
     end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
     end.log.server = Arc::from("<STATS>");
     fe.live.fe.intercepted.fetch_add(1, Relaxed);
-    let origin = Origin { src: cx.conn.src_ip(), dst_port: cx.conn.dst_port(), tls: cx.conn.tls };
+    let origin = Origin {
+        src: cx.conn.src_ip(),
+        dst_port: cx.conn.dst_port(),
+        tls: cx.conn.tls,
+    };
     let admin = fe
         .frontend
         .as_ref()
@@ -491,6 +610,9 @@ async fn stats(cx: &ReqCtx<'_>, fe: &Arc<ProxyRt>, head: ReqHead, body: ReqBody,
         .unwrap_or(false);
     let (body_bytes, complete) = small_body(body).await;
     let req = service_request(cx, &head, &body_bytes, admin);
-    let r = cx.shared.services.stats_page(&cx.shared.store, &cx.snap, cx.fe_idx, &req);
+    let r = cx
+        .shared
+        .services
+        .stats_page(&cx.shared.store, &cx.snap, cx.fe_idx, &req);
     simple(fe, None, r, end, !complete)
 }

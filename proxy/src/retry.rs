@@ -27,8 +27,14 @@ use crate::upstream::{connect, ConnectError, Lease, Sender};
 
 /// The result of forwarding.
 pub(crate) enum Forwarded {
-    Response { reply: Box<Reply> },
-    Failed { cause: Cause, body_unread: bool, end: Box<TxnEnd> },
+    Response {
+        reply: Box<Reply>,
+    },
+    Failed {
+        cause: Cause,
+        body_unread: bool,
+        end: Box<TxnEnd>,
+    },
 }
 
 /// The request as sent upstream, kept so attempts can rebuild it.
@@ -75,10 +81,18 @@ pub(crate) async fn forward(
     mut sw: Switches,
 ) -> Forwarded {
     let Some(backend) = be.backend.as_ref() else {
-        return Forwarded::Failed { cause: Cause::NoServer, body_unread: true, end: Box::new(end) };
+        return Forwarded::Failed {
+            cause: Cause::NoServer,
+            body_unread: true,
+            end: Box::new(end),
+        };
     };
     let Some(bcfg) = be.cfg.backend.as_ref() else {
-        return Forwarded::Failed { cause: Cause::NoServer, body_unread: true, end: Box::new(end) };
+        return Forwarded::Failed {
+            cause: Cause::NoServer,
+            body_unread: true,
+            end: Box::new(end),
+        };
     };
     let mut head = head;
     let body_unread = !matches!(body, ReqBody::Empty);
@@ -101,7 +115,12 @@ pub(crate) async fn forward(
         .path_and_query()
         .and_then(|pq| pq.as_str().parse::<Uri>().ok())
         .unwrap_or_else(|| head.uri.clone());
-    let out = Outgoing { method: head.method.clone(), uri, version: head.version, headers };
+    let out = Outgoing {
+        method: head.method.clone(),
+        uri,
+        version: head.version,
+        headers,
+    };
     // From here on the balancer's view of the headers is what goes out.
     head.headers = HeaderMap::new();
 
@@ -133,7 +152,8 @@ pub(crate) async fn forward(
     let mut prev: Option<ServerIdx> = None;
     let mut queued_ms: i64 = 0;
     let mut first_connect: Option<Instant> = None;
-    let reuse = bcfg.http_reuse != HttpReuse::Never && be.cfg.options.conn_mode == HttpConnMode::KeepAlive;
+    let reuse =
+        bcfg.http_reuse != HttpReuse::Never && be.cfg.options.conn_mode == HttpConnMode::KeepAlive;
     let owner = |live: &Arc<ServerLive>| SlotOwner {
         store: cx.shared.store.clone(),
         be_live: be.live.clone(),
@@ -150,7 +170,20 @@ pub(crate) async fn forward(
     loop {
         // ---- assign a server and get a slot on it
         let t_assign = Instant::now();
-        let assigned = assign(be, backend, &head, &out.headers, origin, &mut target, &mut direct, prev, &mut end, &owner, t_queue).await;
+        let assigned = assign(
+            be,
+            backend,
+            &head,
+            &out.headers,
+            origin,
+            &mut target,
+            &mut direct,
+            prev,
+            &mut end,
+            &owner,
+            t_queue,
+        )
+        .await;
         queued_ms += t_assign.elapsed().as_millis() as i64;
         end.log.times.tw = queued_ms;
         let (idx, slot) = match assigned {
@@ -159,19 +192,29 @@ pub(crate) async fn forward(
                 if cause == Cause::QueueTimeout || cause == Cause::QueueFull {
                     end.log.times.tw = queued_ms;
                 }
-                return Forwarded::Failed { cause, body_unread, end: Box::new(end) };
+                return Forwarded::Failed {
+                    cause,
+                    body_unread,
+                    end: Box::new(end),
+                };
             }
         };
         prev = None;
         let Some(srv) = backend.servers.get(idx.get()) else {
-            return Forwarded::Failed { cause: Cause::NoServer, body_unread, end: Box::new(end) };
+            return Forwarded::Failed {
+                cause: Cause::NoServer,
+                body_unread,
+                end: Box::new(end),
+            };
         };
         end.log.server = srv.name.clone();
         end.srv_live = Some(srv.live.clone());
-        end.log.srvconn = srv.live.cur_conns.load(Relaxed);
-        end.log.beconn = be.live.be.scur.load(Relaxed);
         let Some(mut addr) = srv.addr else {
-            return Forwarded::Failed { cause: Cause::NoServer, body_unread, end: Box::new(end) };
+            return Forwarded::Failed {
+                cause: Cause::NoServer,
+                body_unread,
+                end: Box::new(end),
+            };
         };
         if addr.port() == 0 {
             addr.set_port(cx.conn.dst_port());
@@ -219,11 +262,16 @@ pub(crate) async fn forward(
                     bump(&srv.live.counters.econ);
                     bump(&be.live.be.econ);
                     end.log.retries = retries;
-                    return Forwarded::Failed { cause, body_unread, end: Box::new(end) };
+                    return Forwarded::Failed {
+                        cause,
+                        body_unread,
+                        end: Box::new(end),
+                    };
                 }
                 retries += 1;
                 end.log.retries = retries;
-                let redisp = choose_redispatch(be, backend, srv, retries, max_retries, direct.is_some());
+                let redisp =
+                    choose_redispatch(be, backend, srv, retries, max_retries, direct.is_some());
                 if redisp {
                     prev = Some(idx);
                     target = None;
@@ -233,9 +281,12 @@ pub(crate) async fn forward(
                     bump(&be.live.be.wretr);
                     target = Some(idx);
                 }
-                let rr_many = balance::is_rr_kind(&bcfg.balance) && balance::active_count(backend) > 1;
+                let rr_many =
+                    balance::is_rr_kind(&bcfg.balance) && balance::active_count(backend) > 1;
                 if (!redisp || !rr_many) && !reused {
-                    let delay = t_connect.map(|c| c.min(Duration::from_secs(1))).unwrap_or(Duration::from_secs(1));
+                    let delay = t_connect
+                        .map(|c| c.min(Duration::from_secs(1)))
+                        .unwrap_or(Duration::from_secs(1));
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, body_unread, end: Box::new(end) },
@@ -245,7 +296,10 @@ pub(crate) async fn forward(
             }
         };
         let connected = Instant::now();
-        end.log.times.tc = queued_ms + first_connect.map(|f| connected.duration_since(f).as_millis() as i64).unwrap_or(0);
+        end.log.times.tc = queued_ms
+            + first_connect
+                .map(|f| connected.duration_since(f).as_millis() as i64)
+                .unwrap_or(0);
         let _ = t0;
 
         // ---- send the request and wait for the response head
@@ -273,7 +327,11 @@ pub(crate) async fn forward(
                 drop(slot);
                 bump(&srv.live.counters.eresp);
                 bump(&be.live.be.eresp);
-                return Forwarded::Failed { cause: Cause::UpstreamClosed, body_unread, end: Box::new(end) };
+                return Forwarded::Failed {
+                    cause: Cause::UpstreamClosed,
+                    body_unread,
+                    end: Box::new(end),
+                };
             }
             Attempt::Failed(cause) => {
                 if cause == Cause::ClientAborted {
@@ -284,7 +342,11 @@ pub(crate) async fn forward(
                     drop(slot);
                     bump(&fe.live.fe.cli_abrt);
                     bump(&be.live.be.cli_abrt);
-                    return Forwarded::Failed { cause, body_unread: true, end: Box::new(end) };
+                    return Forwarded::Failed {
+                        cause,
+                        body_unread: true,
+                        end: Box::new(end),
+                    };
                 }
                 let bit = match cause {
                     Cause::UpstreamTimeout => RetryOn::RESPONSE_TIMEOUT,
@@ -298,11 +360,26 @@ pub(crate) async fn forward(
                     drop(slot);
                     continue;
                 }
-                if cause != Cause::Killed && l7 && retry_on.has(bit) && retries < max_retries && replayable {
+                if cause != Cause::Killed
+                    && l7
+                    && retry_on.has(bit)
+                    && retries < max_retries
+                    && replayable
+                {
                     drop(slot);
                     retries += 1;
                     end.log.retries = retries;
-                    l7_retry(be, backend, srv, idx, retries, max_retries, &mut target, &mut direct, &mut prev);
+                    l7_retry(
+                        be,
+                        backend,
+                        srv,
+                        idx,
+                        retries,
+                        max_retries,
+                        &mut target,
+                        &mut direct,
+                        &mut prev,
+                    );
                     continue;
                 }
                 drop(slot);
@@ -318,12 +395,18 @@ pub(crate) async fn forward(
                     end.log.times.tresp = -1;
                 }
                 end.log.retries = retries;
-                return Forwarded::Failed { cause, body_unread, end: Box::new(end) };
+                return Forwarded::Failed {
+                    cause,
+                    body_unread,
+                    end: Box::new(end),
+                };
             }
             Attempt::Ok(resp, sender) => {
                 let status = resp.status().as_u16();
                 let replayable = body.as_ref().map(|b| b.replay().is_some()).unwrap_or(false);
-                let retry_status = RetryOn::status_bit(status).map(|b| retry_on.has(b)).unwrap_or(false);
+                let retry_status = RetryOn::status_bit(status)
+                    .map(|b| retry_on.has(b))
+                    .unwrap_or(false);
                 if l7 && retry_status && retries < max_retries && replayable {
                     // The retried response is not counted in hrsp_*.
                     drop(resp);
@@ -331,14 +414,44 @@ pub(crate) async fn forward(
                     drop(slot);
                     retries += 1;
                     end.log.retries = retries;
-                    l7_retry(be, backend, srv, idx, retries, max_retries, &mut target, &mut direct, &mut prev);
+                    l7_retry(
+                        be,
+                        backend,
+                        srv,
+                        idx,
+                        retries,
+                        max_retries,
+                        &mut target,
+                        &mut direct,
+                        &mut prev,
+                    );
                     continue;
                 }
                 end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
                 end.log.retries = retries;
-                let lease = Lease { sender: Some(sender), addr, live: srv.live.clone(), slot: Some(slot), reusable: reuse, t_server };
+                let lease = Lease {
+                    sender: Some(sender),
+                    addr,
+                    live: srv.live.clone(),
+                    slot: Some(slot),
+                    reusable: reuse,
+                    t_server,
+                };
                 return Forwarded::Response {
-                    reply: Box::new(response(&cx.snap, fe, be, backend, srv, &head, origin, resp, lease, end, &mut sw, direct.is_some())),
+                    reply: Box::new(response(
+                        &cx.snap,
+                        fe,
+                        be,
+                        backend,
+                        srv,
+                        &head,
+                        origin,
+                        resp,
+                        lease,
+                        end,
+                        &mut sw,
+                        direct.is_some(),
+                    )),
                 };
             }
         }
@@ -351,24 +464,43 @@ fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
     if let Some(s) = &end.srv_live {
         bump(&s.counters.cli_abrt);
     }
-    Forwarded::Failed { cause: Cause::ClientAborted, body_unread: true, end: Box::new(end) }
+    Forwarded::Failed {
+        cause: Cause::ClientAborted,
+        body_unread: true,
+        end: Box::new(end),
+    }
 }
 
 /// HAProxy's `stream_choose_redispatch`: whether the next attempt goes
 /// through the balancer again (true) or retries the same server.
-fn choose_redispatch(be: &ProxyRt, backend: &BackendRt, srv: &ServerRt, retries: u32, max: u32, direct: bool) -> bool {
-    let Some(interval) = be.cfg.options.redispatch else { return false };
+fn choose_redispatch(
+    be: &ProxyRt,
+    backend: &BackendRt,
+    srv: &ServerRt,
+    retries: u32,
+    max: u32,
+    direct: bool,
+) -> bool {
+    let Some(interval) = be.cfg.options.redispatch else {
+        return false;
+    };
     if interval == 0 {
         return false;
     }
-    let not_running = srv.admin.is_maint() || matches!(srv.live.op_state(), OpState::Stopped | OpState::Starting);
+    let not_running =
+        srv.admin.is_maint() || matches!(srv.live.op_state(), OpState::Stopped | OpState::Starting);
     let at_interval = if interval > 0 {
-        retries % interval as u32 == 0
+        retries.is_multiple_of(interval as u32)
     } else {
         let every = i64::from(max) + 1 + i64::from(interval);
         every > 0 && i64::from(retries) % every == 0
     };
-    let algo: &Balance = be.cfg.backend.as_ref().map(|b| &b.balance).unwrap_or(&Balance::RoundRobin);
+    let algo: &Balance = be
+        .cfg
+        .backend
+        .as_ref()
+        .map(|b| &b.balance)
+        .unwrap_or(&Balance::RoundRobin);
     let rr_many = !direct && balance::active_count(backend) > 1 && balance::is_rr_kind(algo);
     not_running || at_interval || rr_many
 }
@@ -414,17 +546,27 @@ async fn assign(
     owner: &impl Fn(&Arc<ServerLive>) -> SlotOwner,
     t_queue: Option<Duration>,
 ) -> Result<(ServerIdx, ServerSlot), Cause> {
-    let algo = be.cfg.backend.as_ref().map(|b| b.balance.clone()).unwrap_or_default();
+    let algo = be
+        .cfg
+        .backend
+        .as_ref()
+        .map(|b| b.balance.clone())
+        .unwrap_or_default();
     loop {
         let idx = match *target {
             Some(i) => i,
             None => {
-                let backend_waiting = queue::backend_queue_len(&be.live) > 0 && balance::queues_fifo(&algo);
+                let backend_waiting =
+                    queue::backend_queue_len(&be.live) > 0 && balance::queues_fifo(&algo);
                 let pick = if backend_waiting {
                     Err(PickError::Full)
                 } else {
                     let view = lb_view(head, headers, origin);
-                    let input = LbInput { req: &view, avoid: prev, now_ms: now_ms() };
+                    let input = LbInput {
+                        req: &view,
+                        avoid: prev,
+                        now_ms: now_ms(),
+                    };
                     balance::pick(be, backend, &algo, &input)
                 };
                 match pick {
@@ -443,17 +585,26 @@ async fn assign(
                         be.live.be.queue_enter();
                         let retry = || {
                             let view = lb_view(head, headers, origin);
-                            let input = LbInput { req: &view, avoid: None, now_ms: now_ms() };
+                            let input = LbInput {
+                                req: &view,
+                                avoid: None,
+                                now_ms: now_ms(),
+                            };
                             let i = balance::pick(be, backend, &algo, &input).ok()?;
                             let s = backend.servers.get(i.get())?;
                             queue::try_acquire(s).then(|| s.live.clone())
                         };
-                        let r = queue::wait(QueueKind::Backend(&be.live), t_queue, retry, owner).await;
+                        let r =
+                            queue::wait(QueueKind::Backend(&be.live), t_queue, retry, owner).await;
                         be.live.be.queue_leave();
                         match r {
                             Ok(slot) => {
                                 // Find the granted server in our snapshot.
-                                match backend.servers.iter().position(|s| Arc::ptr_eq(&s.live, slot.live())) {
+                                match backend
+                                    .servers
+                                    .iter()
+                                    .position(|s| Arc::ptr_eq(&s.live, slot.live()))
+                                {
                                     Some(i) => {
                                         let i = ServerIdx(i as u32);
                                         note_reassign(be, backend, prev, i, end);
@@ -475,9 +626,14 @@ async fn assign(
                 }
             }
         };
-        let Some(srv) = backend.servers.get(idx.get()) else { return Err(Cause::NoServer) };
+        let Some(srv) = backend.servers.get(idx.get()) else {
+            return Err(Cause::NoServer);
+        };
         if queue::try_acquire_fair(srv) {
-            return Ok((idx, started(ServerSlot::adopt(srv.live.clone(), owner(&srv.live)))));
+            return Ok((
+                idx,
+                started(ServerSlot::adopt(srv.live.clone(), owner(&srv.live))),
+            ));
         }
         // Full: wait in the server's own queue, unless it is at maxqueue.
         let qlen = queue::server_queue_len(&srv.live) as u32;
@@ -512,7 +668,15 @@ async fn assign(
 }
 
 fn lb_view<'a>(head: &'a ReqHead, headers: &'a HeaderMap, o: &Origin) -> crate::view::ReqView<'a> {
-    crate::view::ReqView::new(&head.method, &head.target, &head.uri, headers, o.src, o.dst_port, o.tls)
+    crate::view::ReqView::new(
+        &head.method,
+        &head.target,
+        &head.uri,
+        headers,
+        o.src,
+        o.dst_port,
+        o.tls,
+    )
 }
 
 fn started(mut slot: ServerSlot) -> ServerSlot {
@@ -522,7 +686,13 @@ fn started(mut slot: ServerSlot) -> ServerSlot {
 
 /// Counters for a (re)assignment: `lbtot` when the balancer chose, and
 /// `wredis`/`wretr` on the previous server when this is a redispatch.
-fn note_reassign(be: &ProxyRt, backend: &BackendRt, prev: Option<ServerIdx>, i: ServerIdx, end: &mut TxnEnd) {
+fn note_reassign(
+    be: &ProxyRt,
+    backend: &BackendRt,
+    prev: Option<ServerIdx>,
+    i: ServerIdx,
+    end: &mut TxnEnd,
+) {
     if Some(i) != prev {
         bump(&be.live.be.lbtot);
         if let Some(s) = backend.servers.get(i.get()) {
@@ -530,7 +700,9 @@ fn note_reassign(be: &ProxyRt, backend: &BackendRt, prev: Option<ServerIdx>, i: 
         }
     }
     let Some(p) = prev else { return };
-    let Some(ps) = backend.servers.get(p.get()) else { return };
+    let Some(ps) = backend.servers.get(p.get()) else {
+        return;
+    };
     if p != i {
         bump(&ps.live.counters.wredis);
         bump(&be.live.be.wredis);
@@ -545,7 +717,11 @@ fn note_reassign(be: &ProxyRt, backend: &BackendRt, prev: Option<ServerIdx>, i: 
 }
 
 /// Send one request on `sender` and wait for the response head.
-async fn exchange(mut sender: Sender, req: Request<ReqBody>, t_server: Option<Duration>) -> Attempt {
+async fn exchange(
+    mut sender: Sender,
+    req: Request<ReqBody>,
+    t_server: Option<Duration>,
+) -> Attempt {
     if sender.ready().await.is_err() {
         return Attempt::NotSent(req.into_body());
     }
@@ -573,7 +749,11 @@ fn classify(e: &hyper::Error) -> Cause {
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
         if let Some(b) = s.downcast_ref::<BodyError>() {
-            return if *b == BodyError::Timeout { Cause::ClientTimeout } else { Cause::ClientAborted };
+            return if *b == BodyError::Timeout {
+                Cause::ClientTimeout
+            } else {
+                Cause::ClientAborted
+            };
         }
         src = s.source();
     }
@@ -610,16 +790,24 @@ fn response(
         None => Cow::Borrowed(parts.status.canonical_reason().unwrap_or("Unknown")),
     };
     let mut headers = parts.headers;
-    let server_close = headers
-        .get_all(CONNECTION)
-        .iter()
-        .any(|v| v.to_str().map(|s| s.to_ascii_lowercase().contains("close")).unwrap_or(false));
+    let server_close = headers.get_all(CONNECTION).iter().any(|v| {
+        v.to_str()
+            .map(|s| s.to_ascii_lowercase().contains("close"))
+            .unwrap_or(false)
+    });
     if server_close || parts.version == Version::HTTP_10 {
         lease.reusable = false;
     }
     forward::strip_hop_by_hop(&mut headers);
     if let Some(ck) = be.cfg.backend.as_ref().and_then(|b| b.cookie.as_ref()) {
-        let flag = cookie::on_response(ck, srv.cfg.cookie.as_deref(), direct, &head.method, status, &mut headers);
+        let flag = cookie::on_response(
+            ck,
+            srv.cfg.cookie.as_deref(),
+            direct,
+            &head.method,
+            status,
+            &mut headers,
+        );
         end.log.term[3] = flag;
     }
     rules::run_response(snap, &backend.http_response, head, origin, &mut headers, sw);

@@ -26,7 +26,12 @@ pub(crate) enum Local {
     /// One of HAProxy's error pages.
     Page(u16),
     /// `http-request return`.
-    Return { status: u16, headers: Vec<(HeaderName, HeaderValue)>, content_type: Option<String>, body: Bytes },
+    Return {
+        status: u16,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        content_type: Option<String>,
+        body: Bytes,
+    },
     /// `http-request redirect`.
     Redirect { code: u16, location: String },
 }
@@ -50,11 +55,25 @@ pub(crate) enum Flow {
 }
 
 pub(crate) fn view<'a>(head: &'a ReqHead, o: &Origin) -> ReqView<'a> {
-    ReqView::new(&head.method, &head.target, &head.uri, &head.headers, o.src, o.dst_port, o.tls)
+    ReqView::new(
+        &head.method,
+        &head.target,
+        &head.uri,
+        &head.headers,
+        o.src,
+        o.dst_port,
+        o.tls,
+    )
 }
 
 /// Run `http-request` rules on `head`.
-pub(crate) fn run_request(snap: &Snapshot, rules: &[CReqRule], head: &mut ReqHead, o: &Origin, sw: &mut Switches) -> Flow {
+pub(crate) fn run_request(
+    snap: &Snapshot,
+    rules: &[CReqRule],
+    head: &mut ReqHead,
+    o: &Origin,
+    sw: &mut Switches,
+) -> Flow {
     for r in rules {
         if let Some(c) = &r.cond {
             if !snap.eval_cond(c, &view(head, o)) {
@@ -63,8 +82,18 @@ pub(crate) fn run_request(snap: &Snapshot, rules: &[CReqRule], head: &mut ReqHea
         }
         match &r.action {
             CReqAction::Allow => return Flow::Continue,
-            CReqAction::Deny { status } => return Flow::Reply { local: Local::Page(*status), denied: true },
-            CReqAction::Return { status, content_type, body, headers } => {
+            CReqAction::Deny { status } => {
+                return Flow::Reply {
+                    local: Local::Page(*status),
+                    denied: true,
+                }
+            }
+            CReqAction::Return {
+                status,
+                content_type,
+                body,
+                headers,
+            } => {
                 let v = view(head, o);
                 let hdrs = headers
                     .iter()
@@ -91,20 +120,31 @@ pub(crate) fn run_request(snap: &Snapshot, rules: &[CReqRule], head: &mut ReqHea
                     ReturnBody::Loaded(b) => Bytes::from(b.clone()),
                 };
                 return Flow::Reply {
-                    local: Local::Return { status: *status, headers: hdrs, content_type: content_type.clone(), body },
+                    local: Local::Return {
+                        status: *status,
+                        headers: hdrs,
+                        content_type: content_type.clone(),
+                        body,
+                    },
                     denied: false,
                 };
             }
             CReqAction::SetHeader { name, value } => {
                 let val = snap.eval_format(value, &view(head, o));
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_str(&val)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_str().as_bytes()),
+                    HeaderValue::from_str(&val),
+                ) {
                     head.headers.remove(&n);
                     head.headers.append(n, v);
                 }
             }
             CReqAction::AddHeader { name, value } => {
                 let val = snap.eval_format(value, &view(head, o));
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_str(&val)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_str().as_bytes()),
+                    HeaderValue::from_str(&val),
+                ) {
                     head.headers.append(n, v);
                 }
             }
@@ -112,12 +152,19 @@ pub(crate) fn run_request(snap: &Snapshot, rules: &[CReqRule], head: &mut ReqHea
                 head.headers.remove(name.as_str());
             }
             CReqAction::SetLogLevel(l) => sw.log_level = Some(*l),
-            CReqAction::Redirect { kind, code, drop_query } => {
+            CReqAction::Redirect {
+                kind,
+                code,
+                drop_query,
+            } => {
                 let v = view(head, o);
                 let path_q = if *drop_query {
                     head.uri.path().to_string()
                 } else {
-                    head.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+                    head.uri
+                        .path_and_query()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_else(|| "/".into())
                 };
                 let location = match kind {
                     CRedirect::Location(f) => snap.eval_format(f, &v),
@@ -130,11 +177,21 @@ pub(crate) fn run_request(snap: &Snapshot, rules: &[CReqRule], head: &mut ReqHea
                         }
                     }
                     CRedirect::Scheme(f) => {
-                        let host = head.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+                        let host = head
+                            .headers
+                            .get("host")
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or("");
                         format!("{}://{}{}", snap.eval_format(f, &v), host, path_q)
                     }
                 };
-                return Flow::Reply { local: Local::Redirect { code: *code, location }, denied: false };
+                return Flow::Reply {
+                    local: Local::Redirect {
+                        code: *code,
+                        location,
+                    },
+                    denied: false,
+                };
             }
             CReqAction::UseService(name) => return Flow::Service(name.clone()),
             CReqAction::DisableL7Retry => sw.no_l7_retry = true,
@@ -167,7 +224,10 @@ fn render_lf(snap: &Snapshot, f: &switchyard_config::LogFormat, v: &ReqView<'_>)
                     })
                     .collect();
                 if let Some(convs) = convs {
-                    let cs = CSample { fetch: x.fetch.clone(), convs };
+                    let cs = CSample {
+                        fetch: x.fetch.clone(),
+                        convs,
+                    };
                     if let Some(val) = snap.eval_sample(&cs, v) {
                         out.push_str(val.as_str());
                     }
@@ -197,14 +257,20 @@ pub(crate) fn run_response(
         match &r.action {
             CResAction::SetHeader { name, value } => {
                 let val = snap.eval_format(value, &view(head, o));
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_str(&val)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_str().as_bytes()),
+                    HeaderValue::from_str(&val),
+                ) {
                     res.remove(&n);
                     res.append(n, v);
                 }
             }
             CResAction::AddHeader { name, value } => {
                 let val = snap.eval_format(value, &view(head, o));
-                if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_str(&val)) {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_str().as_bytes()),
+                    HeaderValue::from_str(&val),
+                ) {
                     res.append(n, v);
                 }
             }

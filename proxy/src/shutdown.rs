@@ -26,7 +26,11 @@ pub(crate) struct ShutdownState {
 impl ShutdownState {
     pub(crate) fn new() -> Arc<ShutdownState> {
         let (tx, _) = watch::channel(RUNNING);
-        Arc::new(ShutdownState { phase: tx, conns: AtomicUsize::new(0), idle: Notify::new() })
+        Arc::new(ShutdownState {
+            phase: tx,
+            conns: AtomicUsize::new(0),
+            idle: Notify::new(),
+        })
     }
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<u8> {

@@ -11,7 +11,10 @@ pub(crate) struct Start {
 
 impl Start {
     pub(crate) fn now() -> Start {
-        Start { at: Instant::now(), date: SystemTime::now() }
+        Start {
+            at: Instant::now(),
+            date: SystemTime::now(),
+        }
     }
 
     /// Milliseconds from the start to `t`.

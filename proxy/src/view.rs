@@ -27,7 +27,16 @@ impl<'a> ReqView<'a> {
         dst_port: u16,
         tls: bool,
     ) -> ReqView<'a> {
-        ReqView { method: method.as_str(), target, path: uri.path(), query: uri.query(), headers, src, dst_port, tls }
+        ReqView {
+            method: method.as_str(),
+            target,
+            path: uri.path(),
+            query: uri.query(),
+            headers,
+            src,
+            dst_port,
+            tls,
+        }
     }
 }
 

@@ -28,14 +28,18 @@ fn spread(h: &Harness, n: usize, path: &str, headers: &[(&str, &str)]) -> HashMa
     for _ in 0..n {
         let r = c.request("GET", path, headers, b"").expect("req");
         assert_eq!(r.status, 200, "{}", r.text());
-        *m.entry(r.header("x-served-by").unwrap_or("?").to_string()).or_default() += 1;
+        *m.entry(r.header("x-served-by").unwrap_or("?").to_string())
+            .or_default() += 1;
     }
     m
 }
 
 #[test]
 fn roundrobin_spreads_by_weight() {
-    let ups: Vec<FakeUpstream> = ["a", "b", "c"].iter().map(|n| FakeUpstream::start(n)).collect();
+    let ups: Vec<FakeUpstream> = ["a", "b", "c"]
+        .iter()
+        .map(|n| FakeUpstream::start(n))
+        .collect();
     let h = Harness::start(&cfg(
         "  balance roundrobin\n",
         &[
@@ -53,7 +57,10 @@ fn roundrobin_spreads_by_weight() {
 #[test]
 fn static_rr_first_and_hashes() {
     let ups: Vec<FakeUpstream> = ["a", "b"].iter().map(|n| FakeUpstream::start(n)).collect();
-    let servers = [format!("server a {}", ups[0].addr()), format!("server b {}", ups[1].addr())];
+    let servers = [
+        format!("server a {}", ups[0].addr()),
+        format!("server b {}", ups[1].addr()),
+    ];
 
     let h = Harness::start(&cfg("  balance static-rr\n", &servers));
     let m = spread(&h, 10, "/", &[]);
@@ -73,14 +80,24 @@ fn static_rr_first_and_hashes() {
     let mut seen = HashMap::new();
     for i in 0..40 {
         let r = http_get(&h.url(&format!("/p{i}")), &[]).expect("get");
-        *seen.entry(r.header("x-served-by").unwrap_or("?").to_string()).or_insert(0) += 1;
+        *seen
+            .entry(r.header("x-served-by").unwrap_or("?").to_string())
+            .or_insert(0) += 1;
     }
-    assert_eq!(seen.len(), 2, "different URIs hash over both servers: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "different URIs hash over both servers: {seen:?}"
+    );
     drop(h);
 
     let h = Harness::start(&cfg("  balance url_param user\n", &servers));
     assert_eq!(spread(&h, 10, "/?user=bob", &[]).len(), 1);
-    assert_eq!(spread(&h, 10, "/", &[]).len(), 2, "missing parameter: round robin");
+    assert_eq!(
+        spread(&h, 10, "/", &[]).len(),
+        2,
+        "missing parameter: round robin"
+    );
     drop(h);
 
     let h = Harness::start(&cfg("  balance hdr(x-user)\n", &servers));
@@ -97,7 +114,10 @@ fn static_rr_first_and_hashes() {
 
 #[test]
 fn backups_only_when_no_active_server() {
-    let ups: Vec<FakeUpstream> = ["a", "bk1", "bk2"].iter().map(|n| FakeUpstream::start(n)).collect();
+    let ups: Vec<FakeUpstream> = ["a", "bk1", "bk2"]
+        .iter()
+        .map(|n| FakeUpstream::start(n))
+        .collect();
     let dead = free_port();
     let servers = [
         format!("server a 127.0.0.1:{dead} disabled"),
@@ -105,12 +125,19 @@ fn backups_only_when_no_active_server() {
         format!("server bk2 {} backup", ups[2].addr()),
     ];
     let h = Harness::start(&cfg("", &servers));
-    assert_eq!(spread(&h, 6, "/", &[]).get("bk1"), Some(&6), "first backup only");
+    assert_eq!(
+        spread(&h, 6, "/", &[]).get("bk1"),
+        Some(&6),
+        "first backup only"
+    );
     drop(h);
     let h = Harness::start(&cfg("  option allbackups\n", &servers));
     assert_eq!(spread(&h, 6, "/", &[]).len(), 2);
     drop(h);
-    let servers = [format!("server a {}", ups[0].addr()), format!("server bk1 {} backup", ups[1].addr())];
+    let servers = [
+        format!("server a {}", ups[0].addr()),
+        format!("server bk1 {} backup", ups[1].addr()),
+    ];
     let h = Harness::start(&cfg("", &servers));
     assert_eq!(spread(&h, 6, "/", &[]).get("a"), Some(&6));
 }
@@ -121,7 +148,10 @@ fn retries_redispatch_away_from_a_dead_server() {
     let dead = free_port();
     let h = Harness::start(&cfg(
         "  balance roundrobin\n  retries 3\n  option redispatch\n",
-        &[format!("server dead 127.0.0.1:{dead}"), format!("server good {}", good.addr())],
+        &[
+            format!("server dead 127.0.0.1:{dead}"),
+            format!("server good {}", good.addr()),
+        ],
     ));
     // Every request succeeds: a failed connection is redispatched at once.
     let m = spread(&h, 30, "/", &[]);
@@ -129,16 +159,29 @@ fn retries_redispatch_away_from_a_dead_server() {
     let snap = h.store.load();
     let (p, s) = snap.find_server("be", "dead").expect("srv");
     let dead_srv = snap.server(p, s).expect("srv");
-    assert!(dead_srv.live.counters.wredis.load(Relaxed) >= 14, "{}", dead_srv.live.counters.wredis.load(Relaxed));
+    assert!(
+        dead_srv.live.counters.wredis.load(Relaxed) >= 14,
+        "{}",
+        dead_srv.live.counters.wredis.load(Relaxed)
+    );
     assert_eq!(dead_srv.live.counters.econ.load(Relaxed), 0);
 }
 
 #[test]
 fn l7_retry_on_503_moves_to_a_good_server() {
-    let bad = FakeUpstream::builder("bad").behavior(Behavior::Unavailable).start().expect("bad");
+    let bad = FakeUpstream::builder("bad")
+        .behavior(Behavior::Unavailable)
+        .start()
+        .expect("bad");
     let good = FakeUpstream::start("good");
-    let servers = [format!("server bad {}", bad.addr()), format!("server good {}", good.addr())];
-    let h = Harness::start(&cfg("  balance roundrobin\n  retries 3\n  retry-on 503 conn-failure\n  option redispatch\n", &servers));
+    let servers = [
+        format!("server bad {}", bad.addr()),
+        format!("server good {}", good.addr()),
+    ];
+    let h = Harness::start(&cfg(
+        "  balance roundrobin\n  retries 3\n  retry-on 503 conn-failure\n  option redispatch\n",
+        &servers,
+    ));
     let mut c = KeepAliveClient::connect(&h.addr(0).to_string()).expect("connect");
     for i in 0..10 {
         let r = if i % 2 == 0 {
@@ -151,7 +194,11 @@ fn l7_retry_on_503_moves_to_a_good_server() {
     }
     let snap = h.store.load();
     let be = snap.proxy(snap.proxy_idx("be").expect("be")).expect("be");
-    assert_eq!(be.live.be.hrsp[4].load(Relaxed), 0, "retried 503s are not counted");
+    assert_eq!(
+        be.live.be.hrsp[4].load(Relaxed),
+        0,
+        "retried 503s are not counted"
+    );
     assert_eq!(be.live.be.hrsp[1].load(Relaxed), 10);
     let (p, s) = snap.find_server("be", "bad").expect("srv");
     let b = snap.server(p, s).expect("srv");
@@ -161,7 +208,8 @@ fn l7_retry_on_503_moves_to_a_good_server() {
 
     // Without retry-on the 503 reaches the client.
     let h = Harness::start(&cfg("  balance roundrobin\n", &servers));
-    let statuses: Vec<u16> = (0..4).map(|_| http_get(&h.url("/"), &[]).expect("get").status).collect();
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| http_get(&h.url("/"), &[]).expect("get").status)
+        .collect();
     assert!(statuses.contains(&503), "{statuses:?}");
 }
-

@@ -45,7 +45,10 @@ fn insert_indirect_sets_once_and_strips_the_cookie() {
     let h = start(&a, &b, "insert indirect nocache httponly");
     let r = get(&h, None);
     let who = r.header("x-served-by").expect("served").to_string();
-    assert_eq!(r.header("set-cookie"), Some(format!("SRV={who}; path=/; HttpOnly").as_str()));
+    assert_eq!(
+        r.header("set-cookie"),
+        Some(format!("SRV={who}; path=/; HttpOnly").as_str())
+    );
     // Valid cookie: same server, no new cookie, cookie removed upstream.
     for _ in 0..4 {
         let r = get(&h, Some(&format!("SRV={who}; other=1")));
@@ -53,10 +56,16 @@ fn insert_indirect_sets_once_and_strips_the_cookie() {
         assert!(r.header("set-cookie").is_none());
     }
     let up = if who == "a" { &a } else { &b };
-    assert_eq!(up.last_request().expect("seen").header("cookie"), Some("other=1"));
+    assert_eq!(
+        up.last_request().expect("seen").header("cookie"),
+        Some("other=1")
+    );
     let r = get(&h, Some(&format!("SRV={who}")));
     assert_eq!(r.status, 200);
-    assert!(up.last_request().expect("seen").header("cookie").is_none(), "a header holding only the cookie is dropped");
+    assert!(
+        up.last_request().expect("seen").header("cookie").is_none(),
+        "a header holding only the cookie is dropped"
+    );
     // An unknown cookie value is rebalanced and gets a new cookie.
     let r = get(&h, Some("SRV=zzz"));
     assert!(r.header("set-cookie").is_some());
@@ -109,5 +118,8 @@ fn prefix_and_rewrite_modes() {
     let h = start(&a, &b, "prefix");
     let r = get(&h, Some("SRV=b~sess1"));
     assert_eq!(r.header("x-served-by"), Some("b"));
-    assert_eq!(b.last_request().expect("seen").header("cookie"), Some("SRV=sess1"));
+    assert_eq!(
+        b.last_request().expect("seen").header("cookie"),
+        Some("SRV=sess1")
+    );
 }

@@ -41,7 +41,14 @@ fn no_backend_is_503() {
 #[test]
 fn backend_without_servers_is_503() {
     let h = Harness::start(&cfg("127.0.0.1:1 disabled", ""));
-    assert_eq!(text(raw(h.addr(0), b"GET /none HTTP/1.1\r\nHost: x\r\n\r\n", Duration::from_millis(200))), P503);
+    assert_eq!(
+        text(raw(
+            h.addr(0),
+            b"GET /none HTTP/1.1\r\nHost: x\r\n\r\n",
+            Duration::from_millis(200)
+        )),
+        P503
+    );
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_millis(200))), P503);
 }
 
@@ -52,7 +59,11 @@ fn nothing_listening_is_503_after_retries() {
     let t = Instant::now();
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_secs(3))), P503);
     // Two retries on the same server, each after min(timeout connect, 1s).
-    assert!(t.elapsed() >= Duration::from_millis(400), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
     let snap = h.store.load();
     let (p, s) = snap.find_server("be", "s1").expect("server");
     let srv = snap.server(p, s).expect("server");
@@ -63,28 +74,40 @@ fn nothing_listening_is_503_after_retries() {
 
 #[test]
 fn upstream_closing_mid_header_is_502() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::CloseMidHeader).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::CloseMidHeader)
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up.addr().to_string(), ""));
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_millis(400))), P502);
 }
 
 #[test]
 fn junk_from_upstream_is_502() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Junk).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Junk)
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up.addr().to_string(), ""));
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_millis(400))), P502);
 }
 
 #[test]
 fn upstream_reset_is_502() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Reset).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Reset)
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up.addr().to_string(), ""));
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_millis(400))), P502);
 }
 
 #[test]
 fn silent_upstream_is_504_after_timeout_server() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Silent).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Silent)
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up.addr().to_string(), ""));
     let t = Instant::now();
     assert_eq!(text(raw(h.addr(0), GET, Duration::from_millis(1200))), P504);
@@ -95,7 +118,14 @@ fn silent_upstream_is_504_after_timeout_server() {
 fn incomplete_request_is_408_and_closed() {
     let h = Harness::start(&cfg("127.0.0.1:1", ""));
     let t = Instant::now();
-    assert_eq!(text(raw(h.addr(0), b"GET /x HTTP/1.1\r\nHost", Duration::from_secs(2))), P408);
+    assert_eq!(
+        text(raw(
+            h.addr(0),
+            b"GET /x HTTP/1.1\r\nHost",
+            Duration::from_secs(2)
+        )),
+        P408
+    );
     assert!(t.elapsed() >= Duration::from_millis(300));
     // Nothing sent at all on a fresh connection: 408 too, as HAProxy does.
     assert_eq!(text(raw(h.addr(0), b"", Duration::from_secs(2))), P408);
@@ -104,9 +134,16 @@ fn incomplete_request_is_408_and_closed() {
 #[test]
 fn malformed_request_is_400_and_closed() {
     let h = Harness::start(&cfg("127.0.0.1:1", ""));
-    assert_eq!(text(raw(h.addr(0), b"GARBAGE\r\n\r\n", Duration::from_secs(1))), P400);
     assert_eq!(
-        text(raw(h.addr(0), b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Duration::from_secs(1))),
+        text(raw(h.addr(0), b"GARBAGE\r\n\r\n", Duration::from_secs(1))),
+        P400
+    );
+    assert_eq!(
+        text(raw(
+            h.addr(0),
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            Duration::from_secs(1)
+        )),
         P400
     );
 }

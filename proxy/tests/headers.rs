@@ -23,9 +23,15 @@ fn forwardfor_appends_a_new_header_and_keeps_existing_ones() {
     let h = Harness::start(&cfg("  option forwardfor\n", "", &up));
     http_get(&h.url("/"), &[("X-Forwarded-For", "1.2.3.4")]).expect("get");
     let seen = up.last_request().expect("seen");
-    assert_eq!(seen.header_all("x-forwarded-for"), vec!["1.2.3.4", "127.0.0.1"]);
+    assert_eq!(
+        seen.header_all("x-forwarded-for"),
+        vec!["1.2.3.4", "127.0.0.1"]
+    );
     // The new header comes last.
-    assert_eq!(seen.headers.last().map(|(n, _)| n.as_str()), Some("x-forwarded-for"));
+    assert_eq!(
+        seen.headers.last().map(|(n, _)| n.as_str()),
+        Some("x-forwarded-for")
+    );
 }
 
 #[test]
@@ -33,16 +39,29 @@ fn forwardfor_except_if_none_and_header_name() {
     let up = FakeUpstream::start("s1");
     let h = Harness::start(&cfg("  option forwardfor except 127.0.0.0/8\n", "", &up));
     http_get(&h.url("/"), &[]).expect("get");
-    assert!(up.last_request().expect("seen").header("x-forwarded-for").is_none());
+    assert!(up
+        .last_request()
+        .expect("seen")
+        .header("x-forwarded-for")
+        .is_none());
     drop(h);
 
     let h = Harness::start(&cfg("  option forwardfor if-none\n", "", &up));
     http_get(&h.url("/"), &[("X-Forwarded-For", "9.9.9.9")]).expect("get");
-    assert_eq!(up.last_request().expect("seen").header_all("x-forwarded-for"), vec!["9.9.9.9"]);
+    assert_eq!(
+        up.last_request()
+            .expect("seen")
+            .header_all("x-forwarded-for"),
+        vec!["9.9.9.9"]
+    );
     drop(h);
 
     // The backend's header name wins over the frontend's.
-    let h = Harness::start(&cfg("  option forwardfor\n", "  option forwardfor header X-Client-IP\n", &up));
+    let h = Harness::start(&cfg(
+        "  option forwardfor\n",
+        "  option forwardfor header X-Client-IP\n",
+        &up,
+    ));
     http_get(&h.url("/"), &[]).expect("get");
     let seen = up.last_request().expect("seen");
     assert_eq!(seen.header("x-client-ip"), Some("127.0.0.1"));
@@ -55,10 +74,22 @@ fn hop_by_hop_headers_are_removed_and_host_kept() {
     let h = Harness::start(&cfg("", "", &up));
     let req = b"GET /a?x=1 HTTP/1.1\r\nHost: app.example:8080\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\nKeep-Alive: 5\r\nTE: trailers\r\nTrailer: x\r\nProxy-Connection: y\r\nProxy-Authorization: z\r\nMixed-Case: Yes\r\n\r\n";
     let out = raw(h.addr(0), req, Duration::from_millis(300));
-    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        out.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     let seen = up.last_request().expect("seen");
     let names: Vec<&str> = seen.headers.iter().map(|(n, _)| n.as_str()).collect();
-    for gone in ["connection", "x-foo", "keep-alive", "te", "trailer", "proxy-connection", "proxy-authorization"] {
+    for gone in [
+        "connection",
+        "x-foo",
+        "keep-alive",
+        "te",
+        "trailer",
+        "proxy-connection",
+        "proxy-authorization",
+    ] {
         assert!(!names.contains(&gone), "{gone} forwarded: {names:?}");
     }
     assert_eq!(seen.header("host"), Some("app.example:8080"));

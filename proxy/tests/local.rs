@@ -14,7 +14,11 @@ fn text(b: Vec<u8>) -> String {
 }
 
 fn get(h: &Harness, path: &str) -> String {
-    text(raw(h.addr(0), format!("GET {path} HTTP/1.1\r\nHost: h.example\r\n\r\n").as_bytes(), Duration::from_millis(250)))
+    text(raw(
+        h.addr(0),
+        format!("GET {path} HTTP/1.1\r\nHost: h.example\r\n\r\n").as_bytes(),
+        Duration::from_millis(250),
+    ))
 }
 
 fn cfg(logport: u16, up: &FakeUpstream) -> String {
@@ -50,7 +54,8 @@ fn logs(sock: &UdpSocket) -> Vec<String> {
 fn local_replies_match_haproxy() {
     let up = FakeUpstream::start("s1");
     let sock = UdpSocket::bind("127.0.0.1:0").expect("udp");
-    sock.set_read_timeout(Some(Duration::from_millis(300))).expect("t");
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("t");
     let h = Harness::start(&cfg(sock.local_addr().expect("addr").port(), &up));
 
     assert_eq!(get(&h, "/ret"), "HTTP/1.1 201 Created\r\nx-a: 1\r\nx-b: /ret\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\npong\n");
@@ -58,18 +63,30 @@ fn local_replies_match_haproxy() {
     assert_eq!(get(&h, "/deny"), "HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n");
     assert_eq!(get(&h, "/deny429"), "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n");
     assert_eq!(get(&h, "/redir"), "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /new\r\ncache-control: no-cache\r\n\r\n");
-    assert_eq!(get(&h, "/pfx/a?q=1"), "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /pre/pfx/a?q=1\r\n\r\n");
+    assert_eq!(
+        get(&h, "/pfx/a?q=1"),
+        "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /pre/pfx/a?q=1\r\n\r\n"
+    );
     assert_eq!(get(&h, "/sch"), "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://h.example/sch\r\ncache-control: no-cache\r\n\r\n");
     assert_eq!(get(&h, "/mon"), "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n");
     let stats = get(&h, "/stats;csv");
-    assert!(stats.starts_with("HTTP/1.1 200 OK\r\n") && stats.ends_with("stats for /stats;csv admin=false"), "{stats}");
+    assert!(
+        stats.starts_with("HTTP/1.1 200 OK\r\n")
+            && stats.ends_with("stats for /stats;csv admin=false"),
+        "{stats}"
+    );
     let m = get(&h, "/metrics");
     assert!(m.ends_with("\r\n\r\n# metrics\n"), "{m}");
     assert!(get(&h, "/quiet").starts_with("HTTP/1.1 200 OK"));
     assert!(get(&h, "/x").starts_with("HTTP/1.1 200 OK"));
 
     let lines = logs(&sock);
-    let find = |p: &str| lines.iter().find(|l| l.contains(&format!("\"GET {p} HTTP/1.1\""))).cloned();
+    let find = |p: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!("\"GET {p} HTTP/1.1\"")))
+            .cloned()
+    };
     let ret = find("/ret").expect("/ret logged");
     assert!(ret.starts_with("<134>"), "{ret}");
     assert!(ret.contains(" fe fe/<NOSRV> 0/-1/-1/-1/"), "{ret}");
@@ -87,14 +104,21 @@ fn local_replies_match_haproxy() {
 fn empty_connections_are_logged_unless_dontlognull() {
     let up = FakeUpstream::start("s1");
     let sock = UdpSocket::bind("127.0.0.1:0").expect("udp");
-    sock.set_read_timeout(Some(Duration::from_millis(300))).expect("t");
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("t");
     let port = sock.local_addr().expect("addr").port();
     let h = Harness::start(&cfg(port, &up));
     drop(std::net::TcpStream::connect(h.addr(0)).expect("connect"));
     let l = logs(&sock);
-    assert!(l.iter().any(|l| l.contains(" 400 0 - - CR-- ") && l.ends_with("\"<BADREQ>\"\n")), "{l:?}");
+    assert!(
+        l.iter()
+            .any(|l| l.contains(" 400 0 - - CR-- ") && l.ends_with("\"<BADREQ>\"\n")),
+        "{l:?}"
+    );
     drop(h);
-    let h = Harness::start(&cfg(port, &up).replace("option httplog", "option httplog\n  option dontlognull"));
+    let h = Harness::start(
+        &cfg(port, &up).replace("option httplog", "option httplog\n  option dontlognull"),
+    );
     drop(std::net::TcpStream::connect(h.addr(0)).expect("connect"));
     assert!(logs(&sock).is_empty());
 }

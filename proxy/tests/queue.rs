@@ -36,7 +36,10 @@ fn concurrent(h: &Harness, n: usize) -> Vec<u16> {
 
 #[test]
 fn queue_timeout_gives_503() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Delay(Duration::from_millis(1000))).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Delay(Duration::from_millis(1000)))
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up, "", ""));
     assert_eq!(concurrent(&h, 3), vec![200, 503, 503]);
     let snap = h.store.load();
@@ -44,12 +47,19 @@ fn queue_timeout_gives_503() {
     assert_eq!(be.live.be.qmax.load(Relaxed), 2, "queued on the backend");
     assert_eq!(be.live.be.qcur.load(Relaxed), 0);
     let (p, s) = snap.find_server("be", "s1").expect("s1");
-    assert_eq!(snap.server(p, s).expect("s1").live.cur_conns.load(Relaxed), 0, "slots released");
+    assert_eq!(
+        snap.server(p, s).expect("s1").live.cur_conns.load(Relaxed),
+        0,
+        "slots released"
+    );
 }
 
 #[test]
 fn queued_requests_are_served_in_turn() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Delay(Duration::from_millis(100))).start().expect("up");
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Delay(Duration::from_millis(100)))
+        .start()
+        .expect("up");
     let h = Harness::start(&cfg(&up, "", "  timeout queue 3s\n"));
     assert_eq!(concurrent(&h, 4), vec![200, 200, 200, 200]);
     assert_eq!(up.served(), 4);
@@ -58,15 +68,24 @@ fn queued_requests_are_served_in_turn() {
 
 #[test]
 fn full_server_queue_for_a_persistent_request_is_503() {
-    let up = FakeUpstream::builder("s1").behavior(Behavior::Delay(Duration::from_millis(800))).start().expect("up");
-    let h = Harness::start(&cfg(&up, " maxqueue 1 cookie a", "  cookie SRV insert indirect\n"));
+    let up = FakeUpstream::builder("s1")
+        .behavior(Behavior::Delay(Duration::from_millis(800)))
+        .start()
+        .expect("up");
+    let h = Harness::start(&cfg(
+        &up,
+        " maxqueue 1 cookie a",
+        "  cookie SRV insert indirect\n",
+    ));
     let url = h.url("/");
     let hs: Vec<_> = (0..3)
         .map(|i| {
             let u = url.clone();
             thread::spawn(move || {
                 thread::sleep(Duration::from_millis(30 * i as u64));
-                http_get(&u, &[("Cookie", "SRV=a")]).map(|r| r.status).unwrap_or(0)
+                http_get(&u, &[("Cookie", "SRV=a")])
+                    .map(|r| r.status)
+                    .unwrap_or(0)
             })
         })
         .collect();

@@ -31,26 +31,51 @@ fn served_by(h: &Harness, path: &str, headers: &[(&str, &str)]) -> String {
 
 #[test]
 fn map_routing_found_default_and_absent_header() {
-    let (a, b, c) = (FakeUpstream::start("a"), FakeUpstream::start("b"), FakeUpstream::start("c"));
+    let (a, b, c) = (
+        FakeUpstream::start("a"),
+        FakeUpstream::start("b"),
+        FakeUpstream::start("c"),
+    );
     let dir = tempfile::tempdir().expect("tmp");
     let map = dir.path().join("be.map");
-    std::fs::File::create(&map).and_then(|mut f| f.write_all(b"green be_c\n# comment\nblue be_a\n")).expect("map");
+    std::fs::File::create(&map)
+        .and_then(|mut f| f.write_all(b"green be_c\n# comment\nblue be_a\n"))
+        .expect("map");
     let cfg = three_backends(
-        &format!("  use_backend %[req.hdr(x-be),map({},be_b)]\n", map.display()),
+        &format!(
+            "  use_backend %[req.hdr(x-be),map({},be_b)]\n",
+            map.display()
+        ),
         &a,
         &b,
         &c,
     );
     let h = Harness::start(&cfg);
     assert_eq!(served_by(&h, "/", &[("x-be", "green")]), "c", "key found");
-    assert_eq!(served_by(&h, "/", &[("x-be", "unknown")]), "b", "map default for a missing key");
-    assert_eq!(served_by(&h, "/", &[("x-be", "")]), "b", "empty value uses the map default");
-    assert_eq!(served_by(&h, "/", &[]), "a", "absent header: fetch fails, default_backend");
+    assert_eq!(
+        served_by(&h, "/", &[("x-be", "unknown")]),
+        "b",
+        "map default for a missing key"
+    );
+    assert_eq!(
+        served_by(&h, "/", &[("x-be", "")]),
+        "b",
+        "empty value uses the map default"
+    );
+    assert_eq!(
+        served_by(&h, "/", &[]),
+        "a",
+        "absent header: fetch fails, default_backend"
+    );
 }
 
 #[test]
 fn each_acl_kind_reaches_its_backend() {
-    let (a, b, c) = (FakeUpstream::start("a"), FakeUpstream::start("b"), FakeUpstream::start("c"));
+    let (a, b, c) = (
+        FakeUpstream::start("a"),
+        FakeUpstream::start("b"),
+        FakeUpstream::start("c"),
+    );
     let fe = "  acl is_api path_beg /api\n  acl is_exact path /exact\n  acl is_img path_end .png\n\
               acl is_reg path_reg ^/r[0-9]+$\n  acl h_host hdr(host) -i other.example\n\
               acl is_post method POST\n  acl from_lo src 127.0.0.0/8\n  acl has_x req.hdr(x-flag) -m found\n\
@@ -65,7 +90,11 @@ fn each_acl_kind_reaches_its_backend() {
     assert_eq!(served_by(&h, "/exact/no", &[]), "a", "path is exact");
     assert_eq!(served_by(&h, "/i/cat.png", &[]), "b", "path_end");
     assert_eq!(served_by(&h, "/r42", &[]), "c", "path_reg");
-    assert_eq!(served_by(&h, "/", &[("Host", "OTHER.example")]), "b", "hdr -i");
+    assert_eq!(
+        served_by(&h, "/", &[("Host", "OTHER.example")]),
+        "b",
+        "hdr -i"
+    );
     assert_eq!(served_by(&h, "/", &[("X-Flag", "")]), "b", "-m found");
     assert_eq!(served_by(&h, "/a/middle/b", &[]), "c", "path_sub");
     assert_eq!(served_by(&h, "/x/docs/y", &[]), "b", "path_dir");
@@ -77,15 +106,25 @@ fn each_acl_kind_reaches_its_backend() {
 
 #[test]
 fn keep_alive_requests_follow_a_map_change() {
-    let (a, b, c) = (FakeUpstream::start("a"), FakeUpstream::start("b"), FakeUpstream::start("c"));
+    let (a, b, c) = (
+        FakeUpstream::start("a"),
+        FakeUpstream::start("b"),
+        FakeUpstream::start("c"),
+    );
     let dir = tempfile::tempdir().expect("tmp");
     let map = dir.path().join("bg.map");
     std::fs::write(&map, "active be_b\n").expect("map");
     let mpath = map.display().to_string();
-    let cfg = three_backends(&format!("  use_backend %[str(active),map({mpath})]\n"), &a, &b, &c);
+    let cfg = three_backends(
+        &format!("  use_backend %[str(active),map({mpath})]\n"),
+        &a,
+        &b,
+        &c,
+    );
     let h = Harness::start(&cfg);
     let mut s = TcpStream::connect(h.addr(0)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     s.write_all(req).expect("w");
     let (head, _) = read_one(&mut s);
@@ -101,7 +140,11 @@ fn keep_alive_requests_follow_a_map_change() {
         .expect("update");
     s.write_all(req).expect("w");
     let (head, _) = read_one(&mut s);
-    assert_eq!(header(&head, "x-served-by"), Some("c"), "same connection, new backend");
+    assert_eq!(
+        header(&head, "x-served-by"),
+        Some("c"),
+        "same connection, new backend"
+    );
     s.write_all(req).expect("w");
     let (head, _) = read_one(&mut s);
     assert_eq!(header(&head, "x-served-by"), Some("c"));

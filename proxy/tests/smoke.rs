@@ -26,7 +26,11 @@ fn no_backend_gives_haproxy_503() {
         "defaults\n  mode http\n  timeout client 5s\n\
          frontend fe\n  bind @BIND@\n",
     );
-    let out = raw(h.addr(0), b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(2));
+    let out = raw(
+        h.addr(0),
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(2),
+    );
     assert_eq!(
         String::from_utf8_lossy(&out),
         "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"

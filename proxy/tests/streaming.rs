@@ -16,7 +16,14 @@ const CHUNK: usize = 64 * 1024;
 fn vm_kib(field: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()
-        .find_map(|l| l.strip_prefix(field)?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -58,12 +65,18 @@ fn upstream() -> std::net::SocketAddr {
                         let mut left = cl;
                         let mut buf = vec![0u8; CHUNK];
                         while left > 0 {
-                            let n = r.read(&mut buf[..(left.min(CHUNK as u64) as usize)]).expect("read");
+                            let n = r
+                                .read(&mut buf[..(left.min(CHUNK as u64) as usize)])
+                                .expect("read");
                             assert!(n > 0);
                             left -= n as u64;
                         }
                         let body = cl.to_string();
-                        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                        let _ = write!(
+                            w,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
                     } else {
                         let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\n\r\n");
                         let buf = vec![b'z'; CHUNK];
@@ -95,8 +108,13 @@ fn large_upload_and_download_keep_memory_flat() {
 
     // Upload.
     let mut s = TcpStream::connect(h.addr(0)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).expect("t");
-    write!(s, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: {SIZE}\r\n\r\n").expect("head");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("t");
+    write!(
+        s,
+        "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: {SIZE}\r\n\r\n"
+    )
+    .expect("head");
     let buf = vec![b'u'; CHUNK];
     let mut left = SIZE;
     while left > 0 {
@@ -109,7 +127,8 @@ fn large_upload_and_download_keep_memory_flat() {
     assert_eq!(String::from_utf8_lossy(&body), SIZE.to_string());
 
     // Download on the same connection.
-    s.write_all(b"GET /down HTTP/1.1\r\nHost: x\r\n\r\n").expect("get");
+    s.write_all(b"GET /down HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("get");
     let mut r = BufReader::with_capacity(CHUNK, s);
     let mut line = String::new();
     let mut cl = 0u64;
@@ -135,5 +154,9 @@ fn large_upload_and_download_keep_memory_flat() {
 
     let peak = vm_kib("VmHWM:");
     let growth_mib = peak.saturating_sub(base) / 1024;
-    assert!(growth_mib < 48, "peak RSS grew by {growth_mib} MiB moving 2x{} MiB", SIZE >> 20);
+    assert!(
+        growth_mib < 48,
+        "peak RSS grew by {growth_mib} MiB moving 2x{} MiB",
+        SIZE >> 20
+    );
 }

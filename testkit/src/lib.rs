@@ -12,6 +12,8 @@
 //! - [`run_hey`]: the real `hey` and its parsed summary.
 //! - [`dns::TestDns`] and the `switchyard-testdns` binary: a hickory-server DNS server
 //!   answering fixed A/AAAA records (seed 000's `resolvers` section).
+//! - [`netns::run_in_namespaces`]: a driver script as PID 1 of fresh net/mount/PID
+//!   namespaces, so seed configs naming real addresses and paths run unchanged.
 
 mod binaries;
 mod child;
@@ -23,6 +25,7 @@ mod hey;
 pub mod http1;
 mod http_client;
 mod net;
+pub mod netns;
 mod output;
 mod ports;
 mod proxy;

@@ -36,29 +36,48 @@ impl TestDns {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind udp loopback");
         let addr = sock.local_addr().expect("addr");
         assert!(addr.ip().is_loopback());
-        sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
-        let shared = Arc::new(Shared { names: Mutex::new(HashMap::new()), queries: AtomicU64::new(0), stop: AtomicBool::new(false) });
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        let shared = Arc::new(Shared {
+            names: Mutex::new(HashMap::new()),
+            queries: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
         let sh = shared.clone();
         let thread = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while !sh.stop.load(SeqCst) {
-                let Ok((n, peer)) = sock.recv_from(&mut buf) else { continue };
+                let Ok((n, peer)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
                 if let Some(reply) = answer(&sh, &buf[..n]) {
                     let _ = sock.send_to(&reply, peer);
                 }
             }
         });
-        TestDns { addr, shared, thread: Some(thread) }
+        TestDns {
+            addr,
+            shared,
+            thread: Some(thread),
+        }
     }
 
     /// Answer `name` with `ips` (empty: a valid answer with no address).
     pub fn set(&self, name: &str, ips: &[IpAddr]) {
-        self.shared.names.lock().unwrap_or_else(|p| p.into_inner()).insert(key(name), ips.to_vec());
+        self.shared
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key(name), ips.to_vec());
     }
 
     /// Forget `name` (NXDOMAIN from now on).
     pub fn remove(&self, name: &str) {
-        self.shared.names.lock().unwrap_or_else(|p| p.into_inner()).remove(&key(name));
+        self.shared
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(name));
     }
 
     pub fn queries(&self) -> u64 {

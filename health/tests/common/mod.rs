@@ -29,13 +29,20 @@ pub fn store_from(text: &str) -> Arc<Store> {
 }
 
 pub fn idx(store: &Store, be: &str, sv: &str) -> (ProxyIdx, ServerIdx) {
-    store.load().find_server(be, sv).unwrap_or_else(|| panic!("no server {be}/{sv}"))
+    store
+        .load()
+        .find_server(be, sv)
+        .unwrap_or_else(|| panic!("no server {be}/{sv}"))
 }
 
 pub fn with_server<T>(store: &Store, be: &str, sv: &str, f: impl FnOnce(&ServerRt) -> T) -> T {
     let snap = store.load();
-    let (p, s) = snap.find_server(be, sv).unwrap_or_else(|| panic!("no server {be}/{sv}"));
-    f(snap.server(p, s).unwrap_or_else(|| panic!("no server {be}/{sv}")))
+    let (p, s) = snap
+        .find_server(be, sv)
+        .unwrap_or_else(|| panic!("no server {be}/{sv}"));
+    f(snap
+        .server(p, s)
+        .unwrap_or_else(|| panic!("no server {be}/{sv}")))
 }
 
 /// The `status` column as HAProxy 2.6 computes it (reference §2.4); the
@@ -63,7 +70,11 @@ pub fn status_of(sv: &ServerRt) -> String {
     match live.op_state() {
         OpState::Running | OpState::Starting => {
             if !checked {
-                if sv.admin.is_drain() { "DRAIN".into() } else { "no check".into() }
+                if sv.admin.is_drain() {
+                    "DRAIN".into()
+                } else {
+                    "no check".into()
+                }
             } else if sv.admin.is_drain() {
                 frac("DRAIN")
             } else {
@@ -95,14 +106,20 @@ impl Checker {
     pub fn start(store: Arc<Store>) -> Checker {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 let h = switchyard_health::start(store);
                 let _ = rx.await;
                 h.shutdown().await;
             });
         });
-        Checker { stop: Some(tx), thread: Some(thread) }
+        Checker {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
     }
 }
 
@@ -127,7 +144,8 @@ pub struct StatusRecorder {
 
 impl StatusRecorder {
     pub fn start(store: Arc<Store>, be: &str, sv: &str) -> StatusRecorder {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        // The first sample is taken now, before any check can run.
+        let seen = Arc::new(Mutex::new(vec![status(&store, be, sv)]));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (be, sv) = (be.to_string(), sv.to_string());
         let (seen2, stop2) = (seen.clone(), stop.clone());
@@ -142,7 +160,11 @@ impl StatusRecorder {
                 std::thread::sleep(Duration::from_millis(10));
             }
         });
-        StatusRecorder { seen, stop, thread: Some(thread) }
+        StatusRecorder {
+            seen,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn seen(&self) -> Vec<String> {
@@ -185,7 +207,10 @@ fn log_store() -> &'static Mutex<Vec<(LogLevel, String)>> {
     static LINES: OnceLock<Mutex<Vec<(LogLevel, String)>>> = OnceLock::new();
     LINES.get_or_init(|| {
         switchyard_state::events::set_sink(|level, msg| {
-            log_store().lock().unwrap_or_else(|p| p.into_inner()).push((level, msg.to_string()));
+            log_store()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((level, msg.to_string()));
         });
         Mutex::new(Vec::new())
     })

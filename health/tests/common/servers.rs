@@ -24,7 +24,10 @@ impl Reply {
     /// `HTTP/1.1 <code> <reason>` with a small body.
     pub fn status(code: u16, reason: &str) -> Reply {
         Reply::Bytes(
-            format!("HTTP/1.1 {code} {reason}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").into_bytes(),
+            format!(
+                "HTTP/1.1 {code} {reason}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+            )
+            .into_bytes(),
         )
     }
 }
@@ -50,7 +53,11 @@ impl RawServer {
     pub fn start_on(port: u16, reply: Reply) -> RawServer {
         let l = TcpListener::bind(("127.0.0.1", port)).expect("bind loopback");
         let port = l.local_addr().expect("local addr").port();
-        let shared = Arc::new(Shared { reply: Mutex::new(reply), requests: Mutex::new(Vec::new()), stop: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            reply: Mutex::new(reply),
+            requests: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        });
         let sh = shared.clone();
         let thread = std::thread::spawn(move || {
             for conn in l.incoming() {
@@ -62,7 +69,11 @@ impl RawServer {
                 std::thread::spawn(move || serve(c, &sh));
             }
         });
-        RawServer { port, shared, thread: Some(thread) }
+        RawServer {
+            port,
+            shared,
+            thread: Some(thread),
+        }
     }
 
     pub fn set_reply(&self, r: Reply) {
@@ -71,7 +82,11 @@ impl RawServer {
 
     /// Every request received so far (raw bytes, as read).
     pub fn requests(&self) -> Vec<Vec<u8>> {
-        self.shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn stop(&mut self) {
@@ -104,7 +119,10 @@ fn serve(mut c: TcpStream, sh: &Shared) {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
             let len = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + len {
                 break;
@@ -115,7 +133,10 @@ fn serve(mut c: TcpStream, sh: &Shared) {
         return;
     }
     if !buf.is_empty() {
-        sh.requests.lock().unwrap_or_else(|p| p.into_inner()).push(buf);
+        sh.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(buf);
     }
     let reply = sh.reply.lock().unwrap_or_else(|p| p.into_inner()).clone();
     match reply {

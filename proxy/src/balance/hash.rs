@@ -18,7 +18,10 @@ pub(crate) fn full_hash(mut a: u32) -> u32 {
 pub(crate) fn sdbm(s: &[u8]) -> u32 {
     let mut h: u32 = 0;
     for &c in s {
-        h = u32::from(c).wrapping_add(h << 6).wrapping_add(h << 16).wrapping_sub(h);
+        h = u32::from(c)
+            .wrapping_add(h << 6)
+            .wrapping_add(h << 16)
+            .wrapping_sub(h);
     }
     h
 }
@@ -26,7 +29,10 @@ pub(crate) fn sdbm(s: &[u8]) -> u32 {
 /// The source-address hash: 32-bit words XORed, then mixed.
 pub(crate) fn source(ip: IpAddr) -> u32 {
     let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
     let bytes: Vec<u8> = match ip {

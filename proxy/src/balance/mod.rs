@@ -76,7 +76,10 @@ fn lb_data(be: &BackendRt) -> Option<&LbData> {
 /// Whether the algorithm is of HAProxy's round-robin kind (`BE_LB_KIND_RR`):
 /// a failed connection is redispatched at once when several servers are up.
 pub(crate) fn is_rr_kind(b: &Balance) -> bool {
-    matches!(b, Balance::RoundRobin | Balance::StaticRr | Balance::Random(_))
+    matches!(
+        b,
+        Balance::RoundRobin | Balance::StaticRr | Balance::Random(_)
+    )
 }
 
 /// Algorithms that queue new requests behind already-queued ones.
@@ -102,7 +105,11 @@ fn eligible(px: &ProxyRt, be: &BackendRt) -> Eligible {
         if be.servers.iter().any(|s| s.cfg.backup && s.is_usable()) {
             return Eligible::Backups;
         }
-    } else if let Some(i) = be.servers.iter().position(|s| s.cfg.backup && s.is_usable()) {
+    } else if let Some(i) = be
+        .servers
+        .iter()
+        .position(|s| s.cfg.backup && s.is_usable())
+    {
         return Eligible::One(i as u32);
     }
     Eligible::None
@@ -129,11 +136,19 @@ impl Eligible {
 
 /// Number of usable active servers (HAProxy's `srv_act`).
 pub(crate) fn active_count(be: &BackendRt) -> usize {
-    be.servers.iter().filter(|s| !s.cfg.backup && s.is_usable()).count()
+    be.servers
+        .iter()
+        .filter(|s| !s.cfg.backup && s.is_usable())
+        .count()
 }
 
 /// Pick a server for a new (non-persistent) request.
-pub(crate) fn pick(px: &ProxyRt, be: &BackendRt, algo: &Balance, input: &LbInput<'_>) -> Result<ServerIdx, PickError> {
+pub(crate) fn pick(
+    px: &ProxyRt,
+    be: &BackendRt,
+    algo: &Balance,
+    input: &LbInput<'_>,
+) -> Result<ServerIdx, PickError> {
     let set = eligible(px, be);
     if set == Eligible::None {
         return Err(PickError::NoServer);
@@ -155,8 +170,17 @@ pub(crate) fn pick(px: &ProxyRt, be: &BackendRt, algo: &Balance, input: &LbInput
         Balance::First => first(be, set),
         Balance::Random(draws) => random(be, set, (*draws).max(1), input),
         Balance::Source => hashed(px, be, set, input, Some(hash::source(input.req.src()))),
-        Balance::Uri { len, depth, whole, path_only } => {
-            let uri = if *path_only { input.req.path() } else { input.req.uri() };
+        Balance::Uri {
+            len,
+            depth,
+            whole,
+            path_only,
+        } => {
+            let uri = if *path_only {
+                input.req.path()
+            } else {
+                input.req.uri()
+            };
             let key = hash::uri_key(uri, *len, *depth, *whole);
             hashed(px, be, set, input, Some(hash::sdbm(key.as_bytes())))
         }
@@ -165,21 +189,40 @@ pub(crate) fn pick(px: &ProxyRt, be: &BackendRt, algo: &Balance, input: &LbInput
             hashed(px, be, set, input, h)
         }
         Balance::Hdr(name) => {
-            let h = input.req.header_values(name).last().map(|v| hash::sdbm(v.as_bytes()));
+            let h = input
+                .req
+                .header_values(name)
+                .last()
+                .map(|v| hash::sdbm(v.as_bytes()));
             hashed(px, be, set, input, h)
         }
     }
 }
 
 fn is_hash(a: &Balance) -> bool {
-    matches!(a, Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr(_))
+    matches!(
+        a,
+        Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr(_)
+    )
 }
 
 /// Round robin over the precomputed schedule. `dynamic` applies slowstart's
 /// effective weight by skipping a ramping server proportionally.
-fn rr(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>, dynamic: bool) -> Result<ServerIdx, PickError> {
-    let Some(lb) = lb_data(be) else { return Err(PickError::NoServer) };
-    let sched = if set == Eligible::Backups { &lb.rr_backup } else { &lb.rr_active };
+fn rr(
+    px: &ProxyRt,
+    be: &BackendRt,
+    set: Eligible,
+    input: &LbInput<'_>,
+    dynamic: bool,
+) -> Result<ServerIdx, PickError> {
+    let Some(lb) = lb_data(be) else {
+        return Err(PickError::NoServer);
+    };
+    let sched = if set == Eligible::Backups {
+        &lb.rr_backup
+    } else {
+        &lb.rr_active
+    };
     if sched.is_empty() {
         return Err(PickError::NoServer);
     }
@@ -190,7 +233,9 @@ fn rr(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>, dynamic:
     for strict in [true, false] {
         for k in 0..len {
             let i = sched[(start + k) % len];
-            let Some(s) = be.servers.get(i as usize) else { continue };
+            let Some(s) = be.servers.get(i as usize) else {
+                continue;
+            };
             if !set.admits(s, i) {
                 continue;
             }
@@ -212,10 +257,19 @@ fn rr(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>, dynamic:
             return Ok(ServerIdx(i));
         }
     }
-    Err(if full { PickError::Full } else { PickError::NoServer })
+    Err(if full {
+        PickError::Full
+    } else {
+        PickError::NoServer
+    })
 }
 
-fn leastconn(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>) -> Result<ServerIdx, PickError> {
+fn leastconn(
+    px: &ProxyRt,
+    be: &BackendRt,
+    set: Eligible,
+    input: &LbInput<'_>,
+) -> Result<ServerIdx, PickError> {
     let n = be.servers.len();
     if n == 0 {
         return Err(PickError::NoServer);
@@ -237,7 +291,8 @@ fn leastconn(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>) -
             if pass_avoid && input.avoid == Some(ServerIdx(i)) {
                 continue;
             }
-            let load = u64::from(s.live.cur_conns.load(Relaxed)) + queue::server_queue_len(&s.live) as u64;
+            let load =
+                u64::from(s.live.cur_conns.load(Relaxed)) + queue::server_queue_len(&s.live) as u64;
             let w = u64::from(s.effective_weight(input.now_ms).max(1));
             // Lower load per weight wins; ties keep the first in rotation.
             let better = match best {
@@ -252,15 +307,27 @@ fn leastconn(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>) -
             return Ok(ServerIdx(i));
         }
     }
-    Err(if full { PickError::Full } else { PickError::NoServer })
+    Err(if full {
+        PickError::Full
+    } else {
+        PickError::NoServer
+    })
 }
 
 fn first(be: &BackendRt, set: Eligible) -> Result<ServerIdx, PickError> {
-    let Some(lb) = lb_data(be) else { return Err(PickError::NoServer) };
-    let order = if set == Eligible::Backups { &lb.by_id_backup } else { &lb.by_id_active };
+    let Some(lb) = lb_data(be) else {
+        return Err(PickError::NoServer);
+    };
+    let order = if set == Eligible::Backups {
+        &lb.by_id_backup
+    } else {
+        &lb.by_id_active
+    };
     let mut full = false;
     for &i in order {
-        let Some(s) = be.servers.get(i as usize) else { continue };
+        let Some(s) = be.servers.get(i as usize) else {
+            continue;
+        };
         if !set.admits(s, i) {
             continue;
         }
@@ -269,10 +336,19 @@ fn first(be: &BackendRt, set: Eligible) -> Result<ServerIdx, PickError> {
         }
         full = true;
     }
-    Err(if full { PickError::Full } else { PickError::NoServer })
+    Err(if full {
+        PickError::Full
+    } else {
+        PickError::NoServer
+    })
 }
 
-fn random(be: &BackendRt, set: Eligible, draws: u32, input: &LbInput<'_>) -> Result<ServerIdx, PickError> {
+fn random(
+    be: &BackendRt,
+    set: Eligible,
+    draws: u32,
+    input: &LbInput<'_>,
+) -> Result<ServerIdx, PickError> {
     let cands: Vec<(u32, u32)> = be
         .servers
         .iter()
@@ -315,8 +391,16 @@ fn random(be: &BackendRt, set: Eligible, draws: u32, input: &LbInput<'_>) -> Res
 
 /// Map-based hashing over the eligible servers' weights; a missing key
 /// falls back to round robin, as HAProxy does.
-fn hashed(px: &ProxyRt, be: &BackendRt, set: Eligible, input: &LbInput<'_>, h: Option<u32>) -> Result<ServerIdx, PickError> {
-    let Some(h) = h else { return rr(px, be, set, input, false) };
+fn hashed(
+    px: &ProxyRt,
+    be: &BackendRt,
+    set: Eligible,
+    input: &LbInput<'_>,
+    h: Option<u32>,
+) -> Result<ServerIdx, PickError> {
+    let Some(h) = h else {
+        return rr(px, be, set, input, false);
+    };
     let cands: Vec<(u32, u64)> = be
         .servers
         .iter()

@@ -17,7 +17,11 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// Interleave `(server, weight)` pairs: each server appears `weight / g`
 /// times (g the weights' gcd), spread as evenly as smooth WRR spreads them.
 pub(crate) fn smooth_wrr(items: &[(u32, u32)]) -> Vec<u32> {
-    let mut ws: Vec<(u32, u64)> = items.iter().filter(|(_, w)| *w > 0).map(|(s, w)| (*s, u64::from(*w))).collect();
+    let mut ws: Vec<(u32, u64)> = items
+        .iter()
+        .filter(|(_, w)| *w > 0)
+        .map(|(s, w)| (*s, u64::from(*w)))
+        .collect();
     if ws.is_empty() {
         return Vec::new();
     }

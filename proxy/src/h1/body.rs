@@ -63,7 +63,10 @@ impl Decoder {
     }
 
     /// The next piece of body data, `None` at the end of the body.
-    pub(crate) async fn next<R: AsyncRead + Unpin>(&mut self, r: &mut Reader<R>) -> Result<Option<Bytes>, BodyError> {
+    pub(crate) async fn next<R: AsyncRead + Unpin>(
+        &mut self,
+        r: &mut Reader<R>,
+    ) -> Result<Option<Bytes>, BodyError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
@@ -73,15 +76,25 @@ impl Decoder {
                     }
                     let n = (r.buf.len() as u64).min(rem) as usize;
                     let data = r.buf.split_to(n).freeze();
-                    self.state = if rem == n as u64 { State::Done } else { State::Length(rem - n as u64) };
+                    self.state = if rem == n as u64 {
+                        State::Done
+                    } else {
+                        State::Length(rem - n as u64)
+                    };
                     return Ok(Some(data));
                 }
                 State::ChunkSize => {
                     let line = Self::line(r).await?;
                     let hex = line.split(|b| *b == b';').next().unwrap_or(&[]);
-                    let hex = std::str::from_utf8(hex).map_err(|_| BodyError::Invalid)?.trim();
+                    let hex = std::str::from_utf8(hex)
+                        .map_err(|_| BodyError::Invalid)?
+                        .trim();
                     let size = u64::from_str_radix(hex, 16).map_err(|_| BodyError::Invalid)?;
-                    self.state = if size == 0 { State::Trailers } else { State::ChunkData(size) };
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::ChunkData(size)
+                    };
                 }
                 State::ChunkData(rem) => {
                     if r.buf.is_empty() {
@@ -89,7 +102,11 @@ impl Decoder {
                     }
                     let n = (r.buf.len() as u64).min(rem) as usize;
                     let data = r.buf.split_to(n).freeze();
-                    self.state = if rem == n as u64 { State::ChunkCrlf } else { State::ChunkData(rem - n as u64) };
+                    self.state = if rem == n as u64 {
+                        State::ChunkCrlf
+                    } else {
+                        State::ChunkData(rem - n as u64)
+                    };
                     return Ok(Some(data));
                 }
                 State::ChunkCrlf => {
@@ -171,9 +188,23 @@ impl BodyPump {
         let body = if framing == Framing::None {
             ReqBody::Empty
         } else {
-            ReqBody::Stream(StreamBody { prefix: VecDeque::new(), rx, demand: Some(dtx), len, ended: false })
+            ReqBody::Stream(StreamBody {
+                prefix: VecDeque::new(),
+                rx,
+                demand: Some(dtx),
+                len,
+                ended: false,
+            })
         };
-        (BodyPump { dec: Decoder::new(framing), tx: Some(tx), decoded: 0 }, body, drx)
+        (
+            BodyPump {
+                dec: Decoder::new(framing),
+                tx: Some(tx),
+                decoded: 0,
+            },
+            body,
+            drx,
+        )
     }
 
     /// Move the body from the client to the channel until it ends, the
@@ -186,7 +217,11 @@ impl BodyPump {
     ) -> PumpEnd {
         loop {
             let Some(tx) = self.tx.as_ref() else {
-                return if self.dec.is_done() { PumpEnd::Complete } else { PumpEnd::Abandoned };
+                return if self.dec.is_done() {
+                    PumpEnd::Complete
+                } else {
+                    PumpEnd::Abandoned
+                };
             };
             if self.dec.is_done() {
                 self.tx = None;
@@ -251,7 +286,9 @@ async fn with_timeout<T>(
     f: impl std::future::Future<Output = Result<T, BodyError>>,
 ) -> Result<T, BodyError> {
     match t {
-        Some(d) => tokio::time::timeout(d, f).await.unwrap_or(Err(BodyError::Timeout)),
+        Some(d) => tokio::time::timeout(d, f)
+            .await
+            .unwrap_or(Err(BodyError::Timeout)),
         None => f.await,
     }
 }
@@ -324,10 +361,17 @@ impl Body for ReqBody {
     type Data = Bytes;
     type Error = BodyError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.get_mut() {
             ReqBody::Empty => Poll::Ready(None),
-            ReqBody::Full(b) => Poll::Ready(b.take().filter(|b| b.has_remaining()).map(|b| Ok(Frame::data(b)))),
+            ReqBody::Full(b) => Poll::Ready(
+                b.take()
+                    .filter(|b| b.has_remaining())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
             ReqBody::Stream(s) => {
                 if let Some(d) = s.demand.take() {
                     let _ = d.send(());
@@ -365,7 +409,9 @@ impl Body for ReqBody {
     fn size_hint(&self) -> SizeHint {
         match self {
             ReqBody::Empty => SizeHint::with_exact(0),
-            ReqBody::Full(b) => SizeHint::with_exact(b.as_ref().map(|b| b.len() as u64).unwrap_or(0)),
+            ReqBody::Full(b) => {
+                SizeHint::with_exact(b.as_ref().map(|b| b.len() as u64).unwrap_or(0))
+            }
             ReqBody::Stream(s) => match s.len {
                 Some(n) => SizeHint::with_exact(n),
                 None => SizeHint::default(),

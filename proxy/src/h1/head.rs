@@ -1,7 +1,9 @@
 //! Parsing a request head (request line and headers) with httparse, and
 //! deciding how its body is framed.
 
-use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use http::header::{
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, Method, Uri, Version};
 
 /// HAProxy's default `tune.http.maxhdr`.
@@ -32,7 +34,11 @@ pub(crate) struct ReqHead {
 impl ReqHead {
     /// `GET /x HTTP/1.1`, as `%r` logs it.
     pub(crate) fn request_line(&self) -> String {
-        let v = if self.version == Version::HTTP_10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let v = if self.version == Version::HTTP_10 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        };
         format!("{} {} {}", self.method, self.target, v)
     }
 }
@@ -47,13 +53,20 @@ pub(crate) enum HeadError {
 
 /// Parse a head at the start of `buf`. `Ok(None)` means more bytes are
 /// needed; on success returns the head and its length in bytes.
-pub(crate) fn parse_head(buf: &[u8], max_len: usize) -> Result<Option<(ReqHead, usize)>, HeadError> {
+pub(crate) fn parse_head(
+    buf: &[u8],
+    max_len: usize,
+) -> Result<Option<(ReqHead, usize)>, HeadError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut slots);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
-            return if buf.len() >= max_len { Err(HeadError::TooLarge) } else { Ok(None) };
+            return if buf.len() >= max_len {
+                Err(HeadError::TooLarge)
+            } else {
+                Ok(None)
+            };
         }
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
         Err(_) => return Err(HeadError::Invalid),
@@ -61,7 +74,8 @@ pub(crate) fn parse_head(buf: &[u8], max_len: usize) -> Result<Option<(ReqHead, 
     if len > max_len {
         return Err(HeadError::TooLarge);
     }
-    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes()).map_err(|_| HeadError::Invalid)?;
+    let method =
+        Method::from_bytes(req.method.unwrap_or("").as_bytes()).map_err(|_| HeadError::Invalid)?;
     let target = req.path.unwrap_or("").to_string();
     let uri: Uri = target.parse().map_err(|_| HeadError::Invalid)?;
     let version = match req.version {
@@ -85,12 +99,31 @@ pub(crate) fn parse_head(buf: &[u8], max_len: usize) -> Result<Option<(ReqHead, 
         .get(EXPECT)
         .map(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
         .unwrap_or(false);
-    Ok(Some((ReqHead { method, target, uri, version, headers, framing, keep_alive, expect_continue }, len)))
+    Ok(Some((
+        ReqHead {
+            method,
+            target,
+            uri,
+            version,
+            headers,
+            framing,
+            keep_alive,
+            expect_continue,
+        },
+        len,
+    )))
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map(|i| i + 1).unwrap_or(start);
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map(|i| i + 1)
+        .unwrap_or(start);
     &v[start..end.max(start)]
 }
 
@@ -153,6 +186,7 @@ pub(crate) fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -162,11 +196,19 @@ mod tests {
 
     #[test]
     fn framing_rules() {
-        let h = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap().0;
+        let h = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
         assert_eq!(h.framing, Framing::Length(5));
-        let h = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap().0;
+        let h = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
         assert_eq!(h.framing, Framing::Chunked);
-        assert!(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").is_err());
+        assert!(
+            parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").is_err()
+        );
         assert!(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").is_err());
         assert!(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").is_err());
         assert!(parse("GARBAGE\r\n\r\n").is_err());
@@ -177,9 +219,15 @@ mod tests {
     fn keep_alive_defaults() {
         let h = parse("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().0;
         assert!(!h.keep_alive);
-        let h = parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap().unwrap().0;
+        let h = parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
         assert!(h.keep_alive);
-        let h = parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap().unwrap().0;
+        let h = parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .0;
         assert!(!h.keep_alive);
         assert_eq!(h.request_line(), "GET / HTTP/1.1");
     }

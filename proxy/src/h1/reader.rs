@@ -16,7 +16,12 @@ pub(crate) struct Reader<R> {
 
 impl<R: AsyncRead + Unpin> Reader<R> {
     pub(crate) fn new(io: R) -> Reader<R> {
-        Reader { io, buf: BytesMut::with_capacity(8 * 1024), total: 0, eof: false }
+        Reader {
+            io,
+            buf: BytesMut::with_capacity(8 * 1024),
+            total: 0,
+            eof: false,
+        }
     }
 
     /// Read more bytes into the buffer; `Ok(0)` at end of stream.

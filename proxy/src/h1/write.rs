@@ -37,13 +37,18 @@ pub(crate) fn encode_head(out: &mut Vec<u8>, status: u16, reason: &str, headers:
 /// byte. Body data then counts its decoded length.
 pub(crate) fn htx_head_size(parts: [&str; 3], headers: &HeaderMap) -> u64 {
     let sl: usize = parts.iter().map(|p| p.len()).sum();
-    let hs: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    let hs: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
     (20 + sl + hs + 1) as u64
 }
 
 /// [`htx_head_size`] plus body length of a complete pre-encoded response.
 pub(crate) fn htx_size_raw(raw: &[u8]) -> u64 {
-    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return raw.len() as u64 };
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return raw.len() as u64;
+    };
     let head = String::from_utf8_lossy(&raw[..end]);
     let mut lines = head.split("\r\n");
     let sl = lines.next().unwrap_or("");
@@ -105,6 +110,9 @@ mod tests {
         h.append("X-A", http::HeaderValue::from_static("1"));
         let mut out = Vec::new();
         encode_head(&mut out, 200, "OK", &h);
-        assert_eq!(out, b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-a: 1\r\n\r\n");
+        assert_eq!(
+            out,
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-a: 1\r\n\r\n"
+        );
     }
 }

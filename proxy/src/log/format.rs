@@ -96,17 +96,41 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
     };
     let t = &r.times;
     match name {
-        "ci" => q(out, &r.client.map(|a| a.ip().to_string()).unwrap_or_else(|| "unix".into())),
-        "cp" => q(out, &r.client.map(|a| a.port().to_string()).unwrap_or_else(|| "1".into())),
-        "fi" => q(out, &r.frontend_addr.map(|a| a.ip().to_string()).unwrap_or_else(|| "unix".into())),
-        "fp" => q(out, &r.frontend_addr.map(|a| a.port().to_string()).unwrap_or_else(|| "1".into())),
+        "ci" => q(
+            out,
+            &r.client
+                .map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unix".into()),
+        ),
+        "cp" => q(
+            out,
+            &r.client
+                .map(|a| a.port().to_string())
+                .unwrap_or_else(|| "1".into()),
+        ),
+        "fi" => q(
+            out,
+            &r.frontend_addr
+                .map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unix".into()),
+        ),
+        "fp" => q(
+            out,
+            &r.frontend_addr
+                .map(|a| a.port().to_string())
+                .unwrap_or_else(|| "1".into()),
+        ),
         "tr" | "t" => q(out, &log_date(r.date)),
         "trg" => {
             let d: DateTime<chrono::Utc> = r.date.into();
             q(out, &d.format("%d/%b/%Y:%H:%M:%S %z").to_string())
         }
         "ft" => {
-            let s = if r.tls { format!("{}~", r.frontend) } else { r.frontend.to_string() };
+            let s = if r.tls {
+                format!("{}~", r.frontend)
+            } else {
+                r.frontend.to_string()
+            };
             q(out, &s)
         }
         "f" => q(out, &r.frontend),
@@ -129,7 +153,11 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
         "bc" => q(out, &r.beconn.to_string()),
         "sc" => q(out, &r.srvconn.to_string()),
         "rc" => {
-            let s = if r.redispatched { format!("+{}", r.retries) } else { r.retries.to_string() };
+            let s = if r.redispatched {
+                format!("+{}", r.retries)
+            } else {
+                r.retries.to_string()
+            };
             q(out, &s)
         }
         "sq" => q(out, &r.srv_queue.to_string()),
@@ -138,8 +166,20 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
         "r" => q(out, r.request.as_deref().unwrap_or("<BADREQ>")),
         "HM" => q(out, r.method.as_deref().unwrap_or("-")),
         "HU" => q(out, r.uri.as_deref().unwrap_or("-")),
-        "HP" => q(out, r.uri.as_deref().map(|u| u.split('?').next().unwrap_or(u)).unwrap_or("-")),
-        "HV" => q(out, r.request.as_deref().and_then(|l| l.rsplit(' ').next()).unwrap_or("-")),
+        "HP" => q(
+            out,
+            r.uri
+                .as_deref()
+                .map(|u| u.split('?').next().unwrap_or(u))
+                .unwrap_or("-"),
+        ),
+        "HV" => q(
+            out,
+            r.request
+                .as_deref()
+                .and_then(|l| l.rsplit(' ').next())
+                .unwrap_or("-"),
+        ),
         "pid" => q(out, &std::process::id().to_string()),
         "ID" => {}
         "H" => q(out, &hostname()),
@@ -167,6 +207,7 @@ fn escape(out: &mut String, s: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::log::record::Times;
@@ -175,11 +216,21 @@ mod tests {
 
     #[test]
     fn httplog_line_shape() {
-        let mut r = LogRecord::new(None, Arc::from("fe_main"), UNIX_EPOCH + Duration::from_millis(1_000_123));
+        let mut r = LogRecord::new(
+            None,
+            Arc::from("fe_main"),
+            UNIX_EPOCH + Duration::from_millis(1_000_123),
+        );
         r.client = Some("127.0.0.1:52926".parse().unwrap());
         r.backend = Arc::from("be_app");
         r.server = Arc::from("s1");
-        r.times = Times { tr: 0, tw: 0, tc: 0, tresp: 5, ta: 5 };
+        r.times = Times {
+            tr: 0,
+            tw: 0,
+            tc: 0,
+            tresp: 5,
+            ta: 5,
+        };
         r.status = 200;
         r.bytes = 156;
         r.actconn = 1;

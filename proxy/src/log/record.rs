@@ -18,7 +18,13 @@ pub(crate) struct Times {
 
 impl Default for Times {
     fn default() -> Self {
-        Times { tr: -1, tw: -1, tc: -1, tresp: -1, ta: 0 }
+        Times {
+            tr: -1,
+            tw: -1,
+            tc: -1,
+            tresp: -1,
+            ta: 0,
+        }
     }
 }
 
@@ -55,7 +61,11 @@ pub(crate) struct LogRecord {
 }
 
 impl LogRecord {
-    pub(crate) fn new(proxy: Option<Arc<Proxy>>, frontend: Arc<str>, date: SystemTime) -> LogRecord {
+    pub(crate) fn new(
+        proxy: Option<Arc<Proxy>>,
+        frontend: Arc<str>,
+        date: SystemTime,
+    ) -> LogRecord {
         LogRecord {
             proxy,
             level: LogLevel::Info,

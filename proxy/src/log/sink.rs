@@ -22,7 +22,12 @@ const DEPTH: usize = 16 * 1024;
 
 enum Msg {
     Record(Box<LogRecord>),
-    Text { targets: Arc<Vec<LogTarget>>, level: LogLevel, text: String, date: SystemTime },
+    Text {
+        targets: Arc<Vec<LogTarget>>,
+        level: LogLevel,
+        text: String,
+        date: SystemTime,
+    },
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -39,7 +44,9 @@ pub(crate) struct Logger {
 
 impl std::fmt::Debug for Logger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Logger").field("stats", &self.stats).finish()
+        f.debug_struct("Logger")
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
@@ -53,7 +60,10 @@ impl Logger {
         let spawned = std::thread::Builder::new()
             .name("switchyard-log".into())
             .spawn(move || run(rx, &tag, &st));
-        Logger { tx: spawned.ok().map(|_| tx), stats }
+        Logger {
+            tx: spawned.ok().map(|_| tx),
+            stats,
+        }
     }
 
     fn send(&self, m: Msg) {
@@ -69,7 +79,10 @@ impl Logger {
     /// Queue a request's log line.
     pub(crate) fn record(&self, r: LogRecord) {
         let Some(p) = &r.proxy else { return };
-        if p.logs.is_empty() || r.level == LogLevel::Silent || !(p.options.httplog || p.log_format.is_some()) {
+        if p.logs.is_empty()
+            || r.level == LogLevel::Silent
+            || !(p.options.httplog || p.log_format.is_some())
+        {
             return;
         }
         self.send(Msg::Record(Box::new(r)));
@@ -80,7 +93,12 @@ impl Logger {
         if targets.is_empty() {
             return;
         }
-        self.send(Msg::Text { targets, level, text, date: SystemTime::now() });
+        self.send(Msg::Text {
+            targets,
+            level,
+            text,
+            date: SystemTime::now(),
+        });
     }
 
     /// Wait until everything queued so far is written.
@@ -94,7 +112,10 @@ impl Logger {
     }
 
     pub(crate) fn stats(&self) -> LogStats {
-        LogStats { written: self.stats.written.load(Relaxed), dropped: self.stats.dropped.load(Relaxed) }
+        LogStats {
+            written: self.stats.written.load(Relaxed),
+            dropped: self.stats.dropped.load(Relaxed),
+        }
     }
 }
 
@@ -105,18 +126,35 @@ struct Outputs {
 }
 
 fn run(rx: Receiver<Msg>, tag: &str, stats: &Stats) {
-    let mut out = Outputs { udp4: None, udp6: None, unix: None };
+    let mut out = Outputs {
+        udp4: None,
+        udp6: None,
+        unix: None,
+    };
     let pid = std::process::id();
     while let Ok(m) = rx.recv() {
         match m {
             Msg::Record(r) => {
                 let Some(p) = r.proxy.clone() else { continue };
                 let text = render(p.log_format.as_deref().unwrap_or(HTTPLOG), &r);
-                if write_all(&mut out, &p.logs, r.level, &text, SystemTime::now(), tag, pid) {
+                if write_all(
+                    &mut out,
+                    &p.logs,
+                    r.level,
+                    &text,
+                    SystemTime::now(),
+                    tag,
+                    pid,
+                ) {
                     stats.written.fetch_add(1, Relaxed);
                 }
             }
-            Msg::Text { targets, level, text, date } => {
+            Msg::Text {
+                targets,
+                level,
+                text,
+                date,
+            } => {
                 if write_all(&mut out, &targets, level, &text, date, tag, pid) {
                     stats.written.fetch_add(1, Relaxed);
                 }
@@ -170,14 +208,26 @@ fn level_num(l: LogLevel) -> u32 {
 /// Syslog facility number by name (HAProxy's list).
 pub(crate) fn facility_num(name: &str) -> u32 {
     const NAMES: [&str; 24] = [
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
-        "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+        "local5", "local6", "local7",
     ];
-    NAMES.iter().position(|n| *n == name).map(|p| p as u32).unwrap_or(16)
+    NAMES
+        .iter()
+        .position(|n| *n == name)
+        .map(|p| p as u32)
+        .unwrap_or(16)
 }
 
 /// The line as sent to `t`, header included, newline-terminated.
-fn with_header(t: &LogTarget, level: LogLevel, text: &str, date: SystemTime, tag: &str, pid: u32) -> String {
+fn with_header(
+    t: &LogTarget,
+    level: LogLevel,
+    text: &str,
+    date: SystemTime,
+    tag: &str,
+    pid: u32,
+) -> String {
     let lvl = level_num(level);
     let pri = facility_num(&t.facility) * 8 + lvl;
     let local: DateTime<Local> = date.into();
@@ -185,10 +235,16 @@ fn with_header(t: &LogTarget, level: LogLevel, text: &str, date: SystemTime, tag
         LogFormatKind::Raw => format!("{text}\n"),
         LogFormatKind::Short => format!("<{lvl}>{text}\n"),
         LogFormatKind::Rfc3164 => {
-            format!("<{pri}>{} {tag}[{pid}]: {text}\n", local.format("%b %e %H:%M:%S"))
+            format!(
+                "<{pri}>{} {tag}[{pid}]: {text}\n",
+                local.format("%b %e %H:%M:%S")
+            )
         }
         LogFormatKind::Rfc5424 => {
-            format!("<{pri}>1 {} - {tag} {pid} - - {text}\n", local.format("%Y-%m-%dT%H:%M:%S%.6f%:z"))
+            format!(
+                "<{pri}>1 {} - {tag} {pid} - - {text}\n",
+                local.format("%Y-%m-%dT%H:%M:%S%.6f%:z")
+            )
         }
     }
 }
@@ -201,18 +257,31 @@ fn emit(out: &mut Outputs, dest: &LogDest, line: &[u8]) -> bool {
         }
         LogDest::Stderr => std::io::stderr().lock().write_all(line).is_ok(),
         LogDest::Udp(addr) => {
-            let slot = if addr.is_ipv4() { &mut out.udp4 } else { &mut out.udp6 };
+            let slot = if addr.is_ipv4() {
+                &mut out.udp4
+            } else {
+                &mut out.udp6
+            };
             if slot.is_none() {
-                let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let bind = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
                 *slot = UdpSocket::bind(bind).ok();
             }
-            slot.as_ref().map(|s| s.send_to(line, addr).is_ok()).unwrap_or(false)
+            slot.as_ref()
+                .map(|s| s.send_to(line, addr).is_ok())
+                .unwrap_or(false)
         }
         LogDest::Unix(path) => {
             if out.unix.is_none() {
                 out.unix = UnixDatagram::unbound().ok();
             }
-            out.unix.as_ref().map(|s| s.send_to(line, path).is_ok()).unwrap_or(false)
+            out.unix
+                .as_ref()
+                .map(|s| s.send_to(line, path).is_ok())
+                .unwrap_or(false)
         }
     }
 }
@@ -231,11 +300,44 @@ mod tests {
             min_level: None,
         };
         let d = SystemTime::now();
-        assert_eq!(with_header(&t(LogFormatKind::Raw), LogLevel::Info, "m", d, "haproxy", 7), "m\n");
-        assert_eq!(with_header(&t(LogFormatKind::Short), LogLevel::Info, "m", d, "haproxy", 7), "<6>m\n");
-        let l = with_header(&t(LogFormatKind::Rfc3164), LogLevel::Info, "m", d, "haproxy", 7);
-        assert!(l.starts_with("<134>") && l.ends_with(" haproxy[7]: m\n"), "{l}");
-        let l = with_header(&t(LogFormatKind::Rfc5424), LogLevel::Err, "m", d, "haproxy", 7);
-        assert!(l.starts_with("<131>1 ") && l.ends_with(" - haproxy 7 - - m\n"), "{l}");
+        assert_eq!(
+            with_header(&t(LogFormatKind::Raw), LogLevel::Info, "m", d, "haproxy", 7),
+            "m\n"
+        );
+        assert_eq!(
+            with_header(
+                &t(LogFormatKind::Short),
+                LogLevel::Info,
+                "m",
+                d,
+                "haproxy",
+                7
+            ),
+            "<6>m\n"
+        );
+        let l = with_header(
+            &t(LogFormatKind::Rfc3164),
+            LogLevel::Info,
+            "m",
+            d,
+            "haproxy",
+            7,
+        );
+        assert!(
+            l.starts_with("<134>") && l.ends_with(" haproxy[7]: m\n"),
+            "{l}"
+        );
+        let l = with_header(
+            &t(LogFormatKind::Rfc5424),
+            LogLevel::Err,
+            "m",
+            d,
+            "haproxy",
+            7,
+        );
+        assert!(
+            l.starts_with("<131>1 ") && l.ends_with(" - haproxy 7 - - m\n"),
+            "{l}"
+        );
     }
 }

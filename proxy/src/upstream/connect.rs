@@ -20,7 +20,10 @@ pub(crate) enum ConnectError {
 }
 
 /// Connect to `addr` within `timeout` and start the HTTP/1 client on it.
-pub(crate) async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Result<Sender, ConnectError> {
+pub(crate) async fn connect(
+    addr: SocketAddr,
+    timeout: Option<Duration>,
+) -> Result<Sender, ConnectError> {
     let fut = TcpStream::connect(addr);
     let stream = match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {

@@ -14,7 +14,6 @@ pub(crate) mod pool;
 
 pub(crate) use connect::{connect, ConnectError, Sender};
 
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 

@@ -30,7 +30,9 @@ pub(crate) struct Pool {
 
 impl Default for Pool {
     fn default() -> Self {
-        Pool { idle: ArrayQueue::new(CAPACITY) }
+        Pool {
+            idle: ArrayQueue::new(CAPACITY),
+        }
     }
 }
 
@@ -57,12 +59,22 @@ impl Pool {
         if sender.is_closed() {
             return;
         }
-        if self.idle.push(Idle { sender, addr, since: Instant::now() }).is_ok() {
+        if self
+            .idle
+            .push(Idle {
+                sender,
+                addr,
+                since: Instant::now(),
+            })
+            .is_ok()
+        {
             live.idle_conns.fetch_add(1, Relaxed);
         }
     }
 }
 
 fn dec(live: &ServerLive) {
-    let _ = live.idle_conns.fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
+    let _ = live
+        .idle_conns
+        .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
 }

@@ -17,14 +17,25 @@ use switchyard_state::{ProxyIdx, ServiceRequest, Services, SimpleResponse, Snaps
 pub struct TestServices;
 
 impl Services for TestServices {
-    fn stats_page(&self, _store: &Store, _snap: &Snapshot, _fe: ProxyIdx, req: &ServiceRequest<'_>) -> SimpleResponse {
+    fn stats_page(
+        &self,
+        _store: &Store,
+        _snap: &Snapshot,
+        _fe: ProxyIdx,
+        req: &ServiceRequest<'_>,
+    ) -> SimpleResponse {
         SimpleResponse {
             status: 200,
             headers: vec![("content-type".into(), "text/plain".into())],
             body: format!("stats for {} admin={}", req.uri, req.admin_allowed).into_bytes(),
         }
     }
-    fn use_service(&self, name: &str, _snap: &Snapshot, _req: &ServiceRequest<'_>) -> Option<SimpleResponse> {
+    fn use_service(
+        &self,
+        name: &str,
+        _snap: &Snapshot,
+        _req: &ServiceRequest<'_>,
+    ) -> Option<SimpleResponse> {
         (name == "prometheus-exporter").then(|| SimpleResponse {
             status: 200,
             headers: vec![("content-type".into(), "text/plain; version=0.0.4".into())],
@@ -42,8 +53,10 @@ pub fn resolve(host: &str) -> Option<IpAddr> {
 
 /// Build a snapshot from config text.
 pub fn snapshot(cfg: &str) -> Snapshot {
-    let config = switchyard_config::parse_str("test.cfg", cfg).unwrap_or_else(|e| panic!("config: {:?}", e.errors));
-    switchyard_state::build(Arc::new(config), None, &resolve).unwrap_or_else(|e| panic!("build: {e}"))
+    let config = switchyard_config::parse_str("test.cfg", cfg)
+        .unwrap_or_else(|e| panic!("config: {:?}", e.errors));
+    switchyard_state::build(Arc::new(config), None, &resolve)
+        .unwrap_or_else(|e| panic!("build: {e}"))
 }
 
 pub struct Harness {
@@ -74,7 +87,14 @@ impl Harness {
             let l = listeners.clone();
             rt.spawn(async move { p.serve(l).await })
         };
-        Harness { store, proxy, stop, listeners, rt: Some(rt), serve: Some(serve) }
+        Harness {
+            store,
+            proxy,
+            stop,
+            listeners,
+            rt: Some(rt),
+            serve: Some(serve),
+        }
     }
 
     /// The `n`th bound address (config order).
@@ -129,7 +149,8 @@ pub fn with_ports(cfg: &str) -> String {
 /// Send raw bytes and read until the peer closes or `wait` passes.
 pub fn raw(addr: SocketAddr, req: &[u8], wait: Duration) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
     s.write_all(req).expect("write");
     let deadline = Instant::now() + wait;
     let mut out = Vec::new();
@@ -138,7 +159,9 @@ pub fn raw(addr: SocketAddr, req: &[u8], wait: Duration) -> Vec<u8> {
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(_) => break,
         }
     }
@@ -156,7 +179,8 @@ pub fn read_one(s: &mut TcpStream) -> (String, Vec<u8>) {
                 .lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
                 })
                 .unwrap_or(0);
             let mut body = buf[i + 4..].to_vec();
@@ -168,7 +192,11 @@ pub fn read_one(s: &mut TcpStream) -> (String, Vec<u8>) {
             return (head, body);
         }
         let n = s.read(&mut b).expect("read head");
-        assert!(n > 0, "eof before head; got {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "eof before head; got {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&b[..n]);
     }
 }
