@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use switchyard_state::{OpState, ServerLive};
 
-pub use switchyard_state::{slowstart_step as slowstart_factor, SLOWSTART_SCALE};
+pub use switchyard_state::{slowstart_step, SLOWSTART_SCALE};
 
 /// The state a server enters when it comes (back) up: STARTING with a ramp
 /// beginning now when it has a slowstart, RUNNING otherwise.
@@ -39,7 +39,7 @@ mod tests {
         let mut throttles = Vec::new();
         for k in 0..6u64 {
             let now = begin + k * 2000;
-            match slowstart_factor(begin, now, ss) {
+            match slowstart_step(begin, now, ss) {
                 Some(w) => {
                     weights.push((100 * w).div_ceil(SLOWSTART_SCALE));
                     throttles.push((100 * w * 100 + SLOWSTART_SCALE - 1) / (SLOWSTART_SCALE * 100));
@@ -55,20 +55,20 @@ mod tests {
     fn whole_seconds_and_rounding() {
         // 5000 ms and 4500 ms both ramp over 5 whole seconds
         let b = 10_000;
-        assert_eq!(slowstart_factor(b, b, Duration::from_millis(4500)), Some(1));
+        assert_eq!(slowstart_step(b, b, Duration::from_millis(4500)), Some(1));
         assert_eq!(
-            slowstart_factor(b, b + 4999, Duration::from_millis(4500)),
+            slowstart_step(b, b + 4999, Duration::from_millis(4500)),
             Some(13)
         );
         assert_eq!(
-            slowstart_factor(b, b + 5000, Duration::from_millis(4500)),
+            slowstart_step(b, b + 5000, Duration::from_millis(4500)),
             None
         );
         // not ramping
-        assert_eq!(slowstart_factor(0, b, Duration::from_secs(5)), None);
-        assert_eq!(slowstart_factor(b, b, Duration::ZERO), None);
+        assert_eq!(slowstart_step(0, b, Duration::from_secs(5)), None);
+        assert_eq!(slowstart_step(b, b, Duration::ZERO), None);
         // clock went backwards
-        assert_eq!(slowstart_factor(b, b - 1000, Duration::from_secs(5)), None);
+        assert_eq!(slowstart_step(b, b - 1000, Duration::from_secs(5)), None);
     }
 
     #[test]

@@ -86,6 +86,7 @@ fn same_status_sequence_as_haproxy() {
         eprintln!("haproxy not installed; skipping");
         return;
     }
+    common::capture_logs();
     let mut up = FakeUpstream::start("df_green");
     let port = up.port();
     up.stop();

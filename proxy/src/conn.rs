@@ -96,7 +96,6 @@ pub(crate) async fn serve<R, W>(
         };
 
         // ---- wait for the first byte of a request
-        let start;
         if reader.buf.is_empty() {
             let idle_deadline = if first {
                 t_req.map(|t| TokioInstant::from_std(accepted.at) + t)
@@ -131,13 +130,15 @@ pub(crate) async fn serve<R, W>(
                     return;
                 }
             }
-            start = if first { accepted } else { Start::now() };
-        } else {
-            start = if first { accepted } else { Start::now() };
         }
+        // The request starts with its first byte (`%tr`, `TR` and `Ta` count
+        // from there); the first request's `timeout http-request` counts
+        // from the accept.
+        let start = Start::now();
+        let req_clock = if first { accepted } else { start };
 
         // ---- read the rest of the head
-        let head_deadline = t_req.map(|t| TokioInstant::from_std(start.at) + t);
+        let head_deadline = t_req.map(|t| TokioInstant::from_std(req_clock.at) + t);
         let (head, head_len) = loop {
             match parse_head(&reader.buf, head_max) {
                 Ok(Some(h)) => break h,
@@ -154,13 +155,13 @@ pub(crate) async fn serve<R, W>(
             match r {
                 Some(Ok(0)) | Some(Err(_)) => {
                     if !dontlognull || !reader.buf.is_empty() {
-                        early_log(&shared, &conn, &fe_cfg, start, 400, *b"CR");
+                        early_log(&shared, &conn, &fe_cfg, req_clock, 400, *b"CR");
                     }
                     return;
                 }
                 Some(Ok(_)) => {}
                 None => {
-                    request_timeout(&shared, &conn, &fe_cfg, &mut wr, start).await;
+                    request_timeout(&shared, &conn, &fe_cfg, &mut wr, req_clock).await;
                     return;
                 }
             }
@@ -210,6 +211,8 @@ pub(crate) async fn serve<R, W>(
                     }
                 }
             };
+            let mut reply = reply;
+            let upgrade = reply.upgrade.take();
             let stopping = shared.shutdown.is_stopping();
             let (w, reply_close, end, lease) = write_reply(
                 &mut wr,
@@ -221,21 +224,26 @@ pub(crate) async fn serve<R, W>(
                 t_client,
             )
             .await;
-            (w, reply_close, end, lease, sent_continue)
+            (w, reply_close, end, lease, sent_continue, upgrade)
         };
         let out = {
             let mut ex = pin!(exchange);
             let mut pu = pin!(pump.run(&mut reader, t_client));
             let mut pumped = false;
-            let out = loop {
+            let mut out = loop {
                 tokio::select! {
                     r = &mut ex => break r,
                     _ = &mut pu, if !pumped => pumped = true,
                 }
             };
             if !pumped {
-                // The body stream was handed off; the pump ends as soon as
-                // its receiver is gone, or the client finishes sending.
+                // The server answered before taking the whole body: that
+                // connection cannot be reused; closing it ends the body
+                // stream, and the pump then stops at once (or the client
+                // finishes sending).
+                if let Some(l) = out.3.take() {
+                    l.finish(false);
+                }
                 let grace = t_client
                     .unwrap_or(Duration::from_secs(5))
                     .min(Duration::from_secs(5));
@@ -243,7 +251,18 @@ pub(crate) async fn serve<R, W>(
             }
             out
         };
-        let (written, reply_close, end, lease, sent_continue) = out;
+        let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
+        if let Some(up) = upgrade.filter(|_| written.complete) {
+            // Switching protocols: relay raw bytes until either side ends.
+            let idle = lease.as_ref().and_then(|l| l.t_tunnel);
+            let moved = crate::tunnel::relay(&mut reader, &mut wr, up, idle).await;
+            written.bytes += moved.to_client;
+            if let Some(l) = lease {
+                l.finish(false);
+            }
+            end.finish(&shared, written.bytes, req_htx + moved.to_server, None);
+            return;
+        }
         if let Some(l) = lease {
             l.finish(written.complete);
         }
@@ -299,6 +318,7 @@ fn early_log(
     log.status = status;
     log.term = [term[0], term[1], b'-', b'-'];
     log.actconn = shared.limits.actconn();
+    log.feconn = fe_live(shared, conn).map(|l| l.fe.scur.load(Relaxed)).unwrap_or(0);
     log.level = LogLevel::Info;
     shared.logger.record(log);
 }
@@ -382,6 +402,8 @@ async fn write_reply<W: AsyncWrite + Unpin>(
         raw,
         close,
         lease,
+        htx_head: server_htx,
+        upgrade: _,
         end,
     } = reply;
     let closing = close || stopping || !client_keep_alive;
@@ -453,14 +475,16 @@ async fn write_reply<W: AsyncWrite + Unpin>(
             }
         }
     };
-    let closing = closing || framing == RespFraming::Close;
+    let closing = status != 101 && (closing || framing == RespFraming::Close);
     // What HAProxy counts (`%B`, bytes out) is the message as its HTX holds
     // it: the framing headers the H1 layer adds are not part of it.
-    let htx_head = htx_head_size(["HTTP/1.1", &status.to_string(), &reason], &headers);
+    let htx_head = server_htx.unwrap_or_else(|| htx_head_size(["HTTP/1.1", &status.to_string(), &reason], &headers));
     if add_te {
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
     }
-    if closing {
+    if status == 101 {
+        // The server's `connection: upgrade` stays as it is.
+    } else if closing {
         headers.insert(CONNECTION, HeaderValue::from_static("close"));
     } else if client_version == Version::HTTP_10 {
         headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));

@@ -40,6 +40,24 @@ pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
     }
 }
 
+/// The `Upgrade` value of an HTTP/1.1 protocol-upgrade request (a
+/// `Connection: upgrade` token and an `Upgrade` header), if it is one.
+pub(crate) fn upgrade_request(h: &HeaderMap, method: &http::Method, version: http::Version) -> Option<HeaderValue> {
+    if version != http::Version::HTTP_11 || method != http::Method::GET {
+        return None;
+    }
+    let tokened = h
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    if !tokened {
+        return None;
+    }
+    h.get(http::header::UPGRADE).cloned()
+}
+
 /// Apply `option forwardfor` from the frontend and/or backend: append a new
 /// header with the client address at the end (an existing one is kept),
 /// unless the client is in an `except` network or `if-none` finds one.

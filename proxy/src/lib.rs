@@ -43,6 +43,7 @@ mod retry;
 mod rules;
 mod shutdown;
 mod timing;
+mod tunnel;
 mod upstream;
 mod view;
 

@@ -70,6 +70,11 @@ pub(crate) struct Reply {
     pub(crate) close: bool,
     /// The upstream connection and server slot, released after the body.
     pub(crate) lease: Option<Lease>,
+    /// HAProxy's byte count for the head as the server sent it (what `%B`
+    /// and `bout` measure for forwarded responses); `None` for local ones.
+    pub(crate) htx_head: Option<u64>,
+    /// A `101 Switching Protocols` from the server: the upgraded connection.
+    pub(crate) upgrade: Option<hyper::upgrade::OnUpgrade>,
     pub(crate) end: TxnEnd,
 }
 
@@ -307,6 +312,8 @@ fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
         raw: Some(pages::htx_page(503)),
         close: true,
         lease: None,
+        htx_head: None,
+        upgrade: None,
         end: TxnEnd {
             log,
             no_log: true,
@@ -356,6 +363,8 @@ fn page(
         raw: Some(pages::htx_page(status)),
         close: unread_body,
         lease: None,
+        htx_head: None,
+        upgrade: None,
         end,
     }
 }
@@ -384,6 +393,8 @@ pub(crate) fn error(
                 raw: None,
                 close: true,
                 lease: None,
+                htx_head: None,
+        upgrade: None,
                 end,
             }
         }
@@ -499,6 +510,8 @@ fn local_reply(
         raw: None,
         close: unread_body,
         lease: None,
+        htx_head: None,
+        upgrade: None,
         end,
     }
 }
@@ -554,6 +567,8 @@ fn simple(
         raw: None,
         close: unread_body,
         lease: None,
+        htx_head: None,
+        upgrade: None,
         end,
     }
 }

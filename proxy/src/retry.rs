@@ -107,7 +107,13 @@ pub(crate) async fn forward(
 
     // Headers for the server.
     let mut headers = std::mem::take(&mut head.headers);
+    let upgrade = forward::upgrade_request(&headers, &head.method, head.version);
     forward::strip_hop_by_hop(&mut headers);
+    if let Some(u) = upgrade {
+        // A protocol upgrade (WebSocket) keeps its two hop-by-hop headers.
+        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
+        headers.insert(http::header::UPGRADE, u);
+    }
     headers.remove(EXPECT);
     forward::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
     let uri = head
@@ -189,8 +195,9 @@ pub(crate) async fn forward(
         let (idx, slot) = match assigned {
             Ok(x) => x,
             Err(cause) => {
-                if cause == Cause::QueueTimeout || cause == Cause::QueueFull {
-                    end.log.times.tw = queued_ms;
+                // Only a request that waited in a queue has a queue time.
+                if cause != Cause::QueueTimeout && retries == 0 {
+                    end.log.times.tw = -1;
                 }
                 return Forwarded::Failed {
                     cause,
@@ -228,10 +235,13 @@ pub(crate) async fn forward(
         } else {
             None
         };
-        let reused = pooled.is_some();
+        let mut reused = false;
         let sender = match pooled {
             Some(mut s) => match tokio::time::timeout(Duration::from_secs(1), s.ready()).await {
-                Ok(Ok(())) => Ok(s),
+                Ok(Ok(())) => {
+                    reused = true;
+                    Ok(s)
+                }
                 _ => connect(addr, t_connect).await,
             },
             None => {
@@ -436,6 +446,10 @@ pub(crate) async fn forward(
                     slot: Some(slot),
                     reusable: reuse,
                     t_server,
+                    t_tunnel: timeouts.tunnel.or(match (fe.cfg.timeouts.client, t_server) {
+                        (Some(c), Some(sv)) => Some(c.max(sv)),
+                        (c, sv) => c.or(sv),
+                    }),
                 };
                 return Forwarded::Response {
                     reply: Box::new(response(
@@ -581,7 +595,7 @@ async fn assign(
                     }
                     Err(PickError::Full) => {
                         // Wait in the backend queue for any server.
-                        end.log.be_queue = queue::backend_queue_len(&be.live) as u32;
+                        end.log.be_queue = 1;
                         be.live.be.queue_enter();
                         let retry = || {
                             let view = lb_view(head, headers, origin);
@@ -650,7 +664,7 @@ async fn assign(
                 return Err(Cause::QueueFull);
             }
         }
-        end.log.srv_queue = qlen;
+        end.log.srv_queue = 1;
         srv.live.counters.queue_enter();
         let retry = || queue::try_acquire(srv).then(|| srv.live.clone());
         let r = queue::wait(QueueKind::Server(&srv.live), t_queue, retry, owner).await;
@@ -783,6 +797,8 @@ fn response(
     sw: &mut Switches,
     direct: bool,
 ) -> Reply {
+    let mut resp = resp;
+    let on_upgrade = (resp.status() == http::StatusCode::SWITCHING_PROTOCOLS).then(|| hyper::upgrade::on(&mut resp));
     let (parts, body) = resp.into_parts();
     let status = parts.status.as_u16();
     let reason: Cow<'static, str> = match parts.extensions.get::<hyper::ext::ReasonPhrase>() {
@@ -790,6 +806,14 @@ fn response(
         None => Cow::Borrowed(parts.status.canonical_reason().unwrap_or("Unknown")),
     };
     let mut headers = parts.headers;
+    let htx_head = {
+        let hs: usize = headers
+            .iter()
+            .filter(|(n, _)| *n != CONNECTION && *n != http::header::TRANSFER_ENCODING)
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        (20 + 8 + 3 + reason.len() + hs + 1) as u64
+    };
     let server_close = headers.get_all(CONNECTION).iter().any(|v| {
         v.to_str()
             .map(|s| s.to_ascii_lowercase().contains("close"))
@@ -798,7 +822,13 @@ fn response(
     if server_close || parts.version == Version::HTTP_10 {
         lease.reusable = false;
     }
+    let upgrade_to = (status == 101).then(|| headers.get(http::header::UPGRADE).cloned()).flatten();
     forward::strip_hop_by_hop(&mut headers);
+    if let Some(u) = upgrade_to {
+        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
+        headers.insert(http::header::UPGRADE, u);
+        lease.reusable = false;
+    }
     if let Some(ck) = be.cfg.backend.as_ref().and_then(|b| b.cookie.as_ref()) {
         let flag = cookie::on_response(
             ck,
@@ -831,6 +861,8 @@ fn response(
         raw: None,
         close: false,
         lease: Some(lease),
+        htx_head: Some(htx_head),
+        upgrade: on_upgrade,
         end,
     }
 }

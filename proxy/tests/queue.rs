@@ -47,6 +47,11 @@ fn queue_timeout_gives_503() {
     assert_eq!(be.live.be.qmax.load(Relaxed), 2, "queued on the backend");
     assert_eq!(be.live.be.qcur.load(Relaxed), 0);
     let (p, s) = snap.find_server("be", "s1").expect("s1");
+    let live = snap.server(p, s).expect("s1").live.clone();
+    // The slot is released right after the response went out.
+    switchyard_testkit::eventually(Duration::from_secs(2), Duration::from_millis(10), || {
+        live.cur_conns.load(Relaxed) == 0
+    });
     assert_eq!(
         snap.server(p, s).expect("s1").live.cur_conns.load(Relaxed),
         0,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use switchyard_config::Resolvers;
 use switchyard_state::{Snapshot, Store};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, Instant};
 
@@ -30,7 +30,15 @@ struct ResKey {
 pub(crate) struct DnsManager {
     store: Arc<Store>,
     stop: watch::Receiver<bool>,
-    tasks: HashMap<ResKey, (Resolvers, JoinHandle<()>)>,
+    tasks: HashMap<ResKey, Running>,
+}
+
+struct Running {
+    cfg: Resolvers,
+    task: JoinHandle<()>,
+    /// Resolve again now (a new snapshot may have servers waiting for an
+    /// address again, e.g. after a reload).
+    wake: Arc<Notify>,
 }
 
 impl DnsManager {
@@ -46,6 +54,8 @@ impl DnsManager {
     /// restart those whose section changed).
     pub(crate) fn sync(&mut self, snap: &Snapshot) {
         let mut wanted: HashMap<ResKey, Resolvers> = HashMap::new();
+        // Keys with a server still waiting for an address.
+        let mut waiting: std::collections::HashSet<ResKey> = std::collections::HashSet::new();
         for px in &snap.proxies {
             let Some(be) = &px.backend else { continue };
             for sv in &be.servers {
@@ -66,13 +76,18 @@ impl DnsManager {
                     host: sv.cfg.addr.host.clone(),
                     family: Family::from_prefer(sv.cfg.resolve_prefer.as_deref()),
                 };
+                if sv.addr.is_none() {
+                    waiting.insert(key.clone());
+                }
                 wanted.insert(key, r.clone());
             }
         }
-        self.tasks.retain(|k, (cfg, task)| {
-            let keep = wanted.get(k) == Some(cfg) && !task.is_finished();
-            if !keep {
-                task.abort();
+        self.tasks.retain(|k, r| {
+            let keep = wanted.get(k) == Some(&r.cfg) && !r.task.is_finished();
+            if keep && waiting.contains(k) {
+                r.wake.notify_one();
+            } else if !keep {
+                r.task.abort();
             }
             keep
         });
@@ -80,19 +95,21 @@ impl DnsManager {
             if self.tasks.contains_key(&key) {
                 continue;
             }
+            let wake = Arc::new(Notify::new());
             let task = tokio::spawn(resolution_task(
                 self.store.clone(),
                 key.clone(),
                 cfg.clone(),
                 self.stop.clone(),
+                wake.clone(),
             ));
-            self.tasks.insert(key, (cfg, task));
+            self.tasks.insert(key, Running { cfg, task, wake });
         }
     }
 
     pub(crate) fn stop(&mut self) {
-        for (_, (_, t)) in self.tasks.drain() {
-            t.abort();
+        for (_, r) in self.tasks.drain() {
+            r.task.abort();
         }
     }
 }
@@ -106,6 +123,7 @@ async fn resolution_task(
     key: ResKey,
     cfg: Resolvers,
     mut stop: watch::Receiver<bool>,
+    wake: Arc<Notify>,
 ) {
     let servers = NameServers::new(&cfg);
     let valid = hold(&cfg, "valid", Duration::from_secs(10));
@@ -143,6 +161,7 @@ async fn resolution_task(
         apply::apply(&store, &key.section, &key.host, key.family, &verdict);
         tokio::select! {
             _ = sleep(wait) => {}
+            _ = wake.notified() => {}
             r = stop.changed() => if r.is_err() || *stop.borrow() { return },
         }
     }

@@ -41,7 +41,7 @@ pub(crate) async fn connect(
     // The connection task ends when the server closes or the sender (and any
     // in-flight exchange) is dropped.
     tokio::spawn(async move {
-        let _ = conn.await;
+        let _ = conn.with_upgrades().await;
     });
     Ok(sender)
 }

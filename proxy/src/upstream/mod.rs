@@ -32,6 +32,8 @@ pub(crate) struct Lease {
     pub(crate) reusable: bool,
     /// The backend's `timeout server`, for reading the response body.
     pub(crate) t_server: Option<std::time::Duration>,
+    /// Idle timeout of an upgraded (tunnelled) connection.
+    pub(crate) t_tunnel: Option<std::time::Duration>,
 }
 
 impl Lease {

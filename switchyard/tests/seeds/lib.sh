@@ -75,7 +75,8 @@ install_haproxy_shim() {
     if [[ $PROXY_BIN != /usr/sbin/haproxy ]]; then
         ln -sf "$PROXY_BIN" "$WORK/bin/haproxy"
     fi
-    cp "$SEEDS_DIR/bin/docker" "$WORK/bin/docker"
+    # Stand-ins for commands the seeds call that this machine lacks: docker, sudo, systemctl.
+    cp "$SEEDS_DIR"/bin/* "$WORK/bin/"
     export PATH="$WORK/bin:$PATH"
 }
 
@@ -88,6 +89,18 @@ start_testdns() {
     "$TESTDNS_BIN" --listen 127.0.0.53:53 "${records[@]}" >"$WORK/dns.log" 2>&1 &
     track $!
     wait_until 10 tcp_open 127.0.0.53 53 || { fail dns "test DNS server did not start"; exit 1; }
+}
+
+dns_queried() { grep -q '^query localhost\. ' "$WORK/dns.log"; }
+
+# The proxy must resolve the servers' `localhost` through `resolvers local` (ns1, our
+# DNS server), not through the system resolver.
+check_resolver_used() {
+    if wait_until 10 dns_queried; then
+        ok resolver-queried "$(grep -c '^query ' "$WORK/dns.log") queries to 127.0.0.53:53 so far"
+    else
+        fail resolver-queried "no query reached nameserver ns1 127.0.0.53:53 within 10 s"
+    fi
 }
 
 # status of server <name> in `show stat` on the TCP socket at 127.0.0.1:9000.
@@ -121,23 +134,24 @@ check_served() {
 
 hey_running() { kill -0 "$HEY_PID" 2>/dev/null; }
 
-# start_hey <args…>: hey in the background, its report in $WORK/hey.txt.
+# start_hey <args…>: hey in the background, its report in $WORK/${HEY_OUT:-hey.txt}.
 start_hey() {
     log "hey $*"
-    hey "$@" >"$WORK/hey.txt" 2>"$WORK/hey.err" &
+    hey "$@" >"$WORK/${HEY_OUT:-hey.txt}" 2>>"$WORK/hey.err" &
     HEY_PID=$!
     track "$HEY_PID"
     date +%s.%N >"$WORK/hey.start"
 }
 
-# finish_hey <max seconds>: lets hey finish its -n requests; after the limit it gets
-# SIGINT, on which hey stops sending and still prints its report.
+# finish_hey <max seconds> [step name]: lets hey finish its -n requests; after the limit
+# it gets SIGINT, on which hey stops sending and still prints its report. The step checks
+# that hey was still sending when called (its load covered everything before).
 finish_hey() {
-    local limit=$1
+    local limit=$1 step=${2:-hey-covered-deploy}
     if hey_running; then
-        ok hey-covered-deploy "hey was still sending when the deploy finished"
+        ok "$step" "hey was still sending when the steps finished"
     else
-        fail hey-covered-deploy "hey finished before the deploy did: raise HEY_N"
+        fail "$step" "hey finished before the steps did: raise HEY_N"
     fi
     if ! wait_until "$limit" bash -c "! kill -0 $HEY_PID"; then
         log "hey still running after ${limit}s more: SIGINT"

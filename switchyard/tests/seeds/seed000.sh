@@ -30,6 +30,7 @@ if ! wait_until 20 tcp_open 127.0.0.1 9000; then
     fail proxy-start "stats socket 127.0.0.1:9000 not listening"
     exit 1
 fi
+check_resolver_used
 if wait_until 30 is_up_9000 blue; then
     ok blue-up "blue resolved through resolvers local and passed its checks"
 else

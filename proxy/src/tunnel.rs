@@ -1,0 +1,76 @@
+//! Upgraded connections (`101 Switching Protocols`, e.g. WebSocket): after
+//! the 101 the two sides exchange raw bytes until either closes or the
+//! tunnel stays idle for `timeout tunnel`.
+
+use std::time::Duration;
+
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::h1::Reader;
+
+/// Bytes moved each way.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Moved {
+    pub(crate) to_client: u64,
+    pub(crate) to_server: u64,
+}
+
+/// Relay between the client connection and the upgraded server connection.
+pub(crate) async fn relay<R, W>(reader: &mut Reader<R>, wr: &mut W, up: OnUpgrade, idle: Option<Duration>) -> Moved
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut moved = Moved::default();
+    let Ok(upgraded) = up.await else { return moved };
+    let (mut ur, mut uw) = tokio::io::split(TokioIo::new(upgraded));
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        // Bytes the client already sent after its request head go first.
+        if !reader.buf.is_empty() {
+            let chunk = reader.buf.split();
+            if uw.write_all(&chunk).await.is_err() {
+                break;
+            }
+            moved.to_server += chunk.len() as u64;
+            continue;
+        }
+        let step = async {
+            tokio::select! {
+                r = reader.fill() => match r {
+                    Ok(0) | Err(_) => Step::Done,
+                    Ok(_) => Step::Again,
+                },
+                r = ur.read(&mut buf) => match r {
+                    Ok(0) | Err(_) => Step::Done,
+                    Ok(n) => Step::ToClient(n),
+                },
+            }
+        };
+        let s = match idle {
+            Some(t) => tokio::time::timeout(t, step).await.unwrap_or(Step::Done),
+            None => step.await,
+        };
+        match s {
+            Step::Done => break,
+            Step::Again => {}
+            Step::ToClient(n) => {
+                if wr.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+                moved.to_client += n as u64;
+            }
+        }
+    }
+    let _ = uw.shutdown().await;
+    let _ = wr.shutdown().await;
+    moved
+}
+
+enum Step {
+    Done,
+    Again,
+    ToClient(usize),
+}
