@@ -18,7 +18,12 @@ pub(crate) struct Moved {
 }
 
 /// Relay between the client connection and the upgraded server connection.
-pub(crate) async fn relay<R, W>(reader: &mut Reader<R>, wr: &mut W, up: OnUpgrade, idle: Option<Duration>) -> Moved
+pub(crate) async fn relay<R, W>(
+    reader: &mut Reader<R>,
+    wr: &mut W,
+    up: OnUpgrade,
+    idle: Option<Duration>,
+) -> Moved
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use switchyard_config::{Config, ConfigErrors, Diagnostic};
+use switchyard_config::{Config, ConfigErrors, Diagnostic, InitAddr};
 use switchyard_state::{BuildError, Snapshot};
 
 use crate::console;
@@ -35,6 +35,9 @@ pub struct LoadOptions {
     pub maxconn: Option<u32>,
     /// Warnings were already printed (by a daemon's foreground parent).
     pub silent_warnings: bool,
+    /// `-dr`: a server name that does not resolve starts in maintenance
+    /// instead of failing the load.
+    pub ignore_resolve_failures: bool,
 }
 
 /// Load every `-f` path, print warnings, build the snapshot (carrying live
@@ -59,10 +62,31 @@ pub fn load(opts: &LoadOptions, prev: Option<&Snapshot>) -> Result<Loaded, LoadE
     if let Some(n) = opts.maxconn {
         config.global.maxconn = Some(n);
     }
+    if opts.ignore_resolve_failures {
+        allow_unresolved_servers(&mut config);
+    }
     let config = Arc::new(config);
     let snapshot =
         switchyard_state::build(config.clone(), prev, &libc_resolve).map_err(LoadError::Build)?;
     Ok(Loaded { config, snapshot })
+}
+
+/// `-dr`: end every server's `init-addr` list with `none` (the default list
+/// is `last,libc`), so resolution failures leave it in maintenance.
+fn allow_unresolved_servers(config: &mut Config) {
+    let servers = config
+        .proxies
+        .iter_mut()
+        .filter_map(|p| p.backend.as_mut())
+        .flat_map(|b| b.servers.iter_mut());
+    for s in servers {
+        if s.init_addr.is_empty() {
+            s.init_addr = vec![InitAddr::Last, InitAddr::Libc];
+        }
+        if !s.init_addr.contains(&InitAddr::None) {
+            s.init_addr.push(InitAddr::None);
+        }
+    }
 }
 
 pub fn print_warnings(warnings: &[Diagnostic]) {

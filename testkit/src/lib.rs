@@ -9,7 +9,8 @@
 //! - [`Proxy`] / [`ProxyKind`]: HAProxy or switchyard on the same config text.
 //! - [`cli`] / [`socat`]: the Runtime API as the seeds' scripts drive it.
 //! - [`http_get`], [`KeepAliveClient`]: a blocking HTTP/1.1 client.
-//! - [`run_hey`]: the real `hey` and its parsed summary.
+//! - [`run_hey`]: the real `hey` and its parsed summary; [`BackgroundHey`]: hey as load
+//!   during a test's steps, interrupted (it still reports) when they are done.
 //! - [`dns::TestDns`] and the `switchyard-testdns` binary: a hickory-server DNS server
 //!   answering fixed A/AAAA records (seed 000's `resolvers` section).
 //! - [`netns::run_in_namespaces`]: a driver script as PID 1 of fresh net/mount/PID
@@ -22,6 +23,7 @@ pub mod dns;
 mod echo_bin;
 mod eventually;
 mod hey;
+mod hey_bg;
 pub mod http1;
 mod http_client;
 mod net;
@@ -42,6 +44,7 @@ pub use eventually::{
     eventually, eventually_async, eventually_async_named, eventually_named, Outcome,
 };
 pub use hey::{hey_available, parse_hey, run_hey, try_run_hey, HeySummary};
+pub use hey_bg::BackgroundHey;
 pub use http_client::{
     encode_request, http_get, http_request, parse_url, read_response, HttpResponse,
     KeepAliveClient, DEFAULT_TIMEOUT,

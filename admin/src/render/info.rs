@@ -122,7 +122,9 @@ pub fn info_values(ctx: &AdminCtx, snap: &Snapshot) -> Vec<Val> {
     set("Maxsock", u(u64::from(ctx.ulimit_n)));
     set("Maxconn", u(u64::from(maxconn)));
     set("Hard_maxconn", u(u64::from(ctx.hard_maxconn)));
-    set("CurrConns", u(cur + cli_active));
+    // CLI sessions run on "unlimited" listeners: they count in Jobs, not
+    // in CurrConns (HAProxy shows 0 with hatop attached).
+    set("CurrConns", u(cur));
     set("CumConns", u(cum_conns));
     set("CumReq", u(cum_req));
     set("ConnRate", u(conn_rate));

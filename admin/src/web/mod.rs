@@ -3,9 +3,12 @@
 //! [`switchyard_state::Services`].
 
 pub mod html;
+pub mod html_fmt;
+pub mod html_row;
 mod prom_table;
 pub mod prometheus;
 pub mod stats_page;
+mod stats_post;
 
 use std::sync::Arc;
 

@@ -80,6 +80,7 @@ impl Args {
             zero_warning: self.zero_warning,
             maxconn: self.maxconn,
             silent_warnings: false,
+            ignore_resolve_failures: self.ignore_resolve_failures,
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Serving: load → bind → drop privileges → daemonize → pidfile → run the
-//! proxy on a multi-thread runtime and the admin side on its own thread.
+//! Serving, in HAProxy's order: (re-exec into the background for `-D`) →
+//! load and build → runtime and signal handlers → bind every socket →
+//! signal old pids, write the pidfile → drop privileges → report ready →
+//! proxy on a multi-thread runtime, admin and health on their own thread.
 
 mod admin;
 mod control;

@@ -59,6 +59,19 @@ stop_service() {
     wait_until 10 bash -c "! kill -0 $PROXY_PID" || kill -KILL "$PROXY_PID"
     wait "$PROXY_PID" 2>/dev/null
 }
+stot() {
+    echo "show stat" | socat stdio unix-connect:/run/haproxy/admin.sock | awk -F, -v b="$1" '$1==b && $2=="BACKEND" {print $8}'
+}
+# traffic_on <backend> <other>: under hey's load, <backend>'s session count grows and
+# <other>'s does not (over 2 s).
+traffic_on() {
+    local b0 o0 b1 o1
+    b0=$(stot "$1"); o0=$(stot "$2")
+    sleep 2
+    b1=$(stot "$1"); o1=$(stot "$2")
+    echo "$1 stot $b0 -> $b1, $2 stot $o0 -> $o1"
+    [[ -n $b0 && -n $b1 && -n $o0 && $b1 -gt $b0 && $o1 == "$o0" ]]
+}
 release_is() { [[ $(curl -s -m 5 http://www.example.com/release) == "version=$1" ]]; }
 
 # The running production service before the release work.
@@ -98,12 +111,12 @@ grep -q '^Configuration file is valid$' <<<"$out" && ok step05 "Configuration fi
 sudo systemctl reload haproxy
 socket_answers() { echo "show map /etc/haproxy/maps/bluegreen.map" | socat stdio unix-connect:/run/haproxy/admin.sock | grep -q 'active backend_blue'; }
 reloaded=false
-if wait_until 20 socket_answers; then
+if wait_until 10 socket_answers; then
     reloaded=true
     ok step06 "reloaded: /run/haproxy/admin.sock answers"
     sleep 3 # load on the new worker
 else
-    fail step06 "after 'systemctl reload haproxy' (SIGUSR2 to the -Ws master) /run/haproxy/admin.sock never answered within 20 s"
+    fail step06 "after 'systemctl reload haproxy' (SIGUSR2 to the -Ws master) /run/haproxy/admin.sock never answered within 10 s"
 fi
 finish_hey 5 hey-covered-reload
 
@@ -154,6 +167,9 @@ grep -Eq '^0x[0-9a-f]+ active backend_green$' <<<"$(head -1 <<<"$out")" && ok st
 # 12. Smoke test the green path through the same public listener.
 out=$(curl http://www.example.com/release 2>/dev/null)
 [[ $out == version=green ]] && ok step12 "$out" || fail step12 "got '$out'"
+sleep 0.5 # requests sent before the switch finish
+out=$(traffic_on backend_green backend_blue)
+[[ $? -eq 0 ]] && ok step12-load "hey's traffic on green: $out" || fail step12-load "$out"
 
 # 13. Persist the green cutover on disk after the smoke test passes.
 echo "active backend_green" >/etc/haproxy/maps/bluegreen.map
@@ -166,6 +182,9 @@ out=$(echo "set map /etc/haproxy/maps/bluegreen.map active backend_blue" | sudo 
 # 15. Verify that rollback sends traffic back to blue.
 out=$(curl http://www.example.com/release 2>/dev/null)
 [[ $out == version=blue ]] && ok step15 "$out" || fail step15 "got '$out'"
+sleep 0.5
+out=$(traffic_on backend_blue backend_green)
+[[ $? -eq 0 ]] && ok step15-load "hey's traffic on blue: $out" || fail step15-load "$out"
 
 # 16. Persist the rollback on disk if blue remains the active release.
 echo "active backend_blue" >/etc/haproxy/maps/bluegreen.map

@@ -42,7 +42,11 @@ pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
 
 /// The `Upgrade` value of an HTTP/1.1 protocol-upgrade request (a
 /// `Connection: upgrade` token and an `Upgrade` header), if it is one.
-pub(crate) fn upgrade_request(h: &HeaderMap, method: &http::Method, version: http::Version) -> Option<HeaderValue> {
+pub(crate) fn upgrade_request(
+    h: &HeaderMap,
+    method: &http::Method,
+    version: http::Version,
+) -> Option<HeaderValue> {
     if version != http::Version::HTTP_11 || method != http::Method::GET {
         return None;
     }

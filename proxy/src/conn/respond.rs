@@ -1,0 +1,246 @@
+//! Writing a reply to the client: framing, connection header, body
+//! streaming with `timeout client`/`timeout server`, and HAProxy's byte counts.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::Version;
+use http_body_util::BodyExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::h1::{encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming};
+use crate::request::{self, Reply, RespBody};
+
+/// How a response transfer ended.
+pub(super) struct Written {
+    /// HAProxy's byte count of what was sent (`%B`, bytes out).
+    pub(super) bytes: u64,
+    /// The whole response reached the client.
+    pub(super) complete: bool,
+    /// Termination code when it did not.
+    pub(super) term: Option<[u8; 2]>,
+    /// The framing forces a close (close-delimited body).
+    pub(super) must_close: bool,
+}
+
+/// Insert `connection: close` at the end of a pre-encoded response head.
+fn with_close(raw: &Bytes) -> Bytes {
+    match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => {
+            let mut v = Vec::with_capacity(raw.len() + 19);
+            v.extend_from_slice(&raw[..i + 2]);
+            v.extend_from_slice(b"connection: close\r\n");
+            v.extend_from_slice(&raw[i + 2..]);
+            Bytes::from(v)
+        }
+        None => raw.clone(),
+    }
+}
+
+pub(super) type WriteOut = (
+    Written,
+    bool,
+    request::TxnEnd,
+    Option<crate::upstream::Lease>,
+);
+
+/// Write a reply to the client and account for it.
+pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    reply: Reply,
+    is_head: bool,
+    client_version: Version,
+    client_keep_alive: bool,
+    stopping: bool,
+    t_client: Option<Duration>,
+) -> WriteOut {
+    let Reply {
+        status,
+        reason,
+        mut headers,
+        body,
+        raw,
+        close,
+        lease,
+        htx_head: server_htx,
+        upgrade: _,
+        end,
+    } = reply;
+    let closing = close || stopping || !client_keep_alive;
+    let mut w = Written {
+        bytes: 0,
+        complete: true,
+        term: None,
+        must_close: false,
+    };
+
+    if let Some(raw) = raw {
+        let raw_htx = raw.clone();
+        let bytes = if closing && client_version == Version::HTTP_11 {
+            with_close(&raw)
+        } else {
+            raw
+        };
+        let htx = htx_size_raw(&raw_htx);
+        match timed(t_client, wr.write_all(&bytes)).await {
+            Ok(()) => w.bytes = htx,
+            Err(t) => {
+                w.complete = false;
+                w.term = Some(t);
+            }
+        }
+        let _ = wr.flush().await;
+        return (w, closing, end, lease);
+    }
+    if status == 0 {
+        // No response at all (the client is gone).
+        w.complete = false;
+        return (w, true, end, lease);
+    }
+
+    // Framing.
+    let no_body_status = (100..200).contains(&status) || status == 204;
+    if no_body_status {
+        headers.remove(CONTENT_LENGTH);
+    }
+    let mut add_te = false;
+    let framing = if no_body_status || is_head || status == 304 {
+        RespFraming::NoBody
+    } else {
+        match &body {
+            RespBody::Empty => {
+                if !headers.contains_key(CONTENT_LENGTH) {
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+                }
+                RespFraming::Length
+            }
+            RespBody::Full(b) => {
+                if !headers.contains_key(CONTENT_LENGTH) {
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
+                }
+                RespFraming::Length
+            }
+            RespBody::Upstream(_) => {
+                if headers.contains_key(CONTENT_LENGTH) {
+                    RespFraming::Length
+                } else if headers.contains_key(TRANSFER_ENCODING) {
+                    // A service asked for chunked itself.
+                    RespFraming::Chunked
+                } else if client_version == Version::HTTP_11 {
+                    add_te = true;
+                    RespFraming::Chunked
+                } else {
+                    RespFraming::Close
+                }
+            }
+        }
+    };
+    let closing = status != 101 && (closing || framing == RespFraming::Close);
+    // What HAProxy counts (`%B`, bytes out) is the message as its HTX holds
+    // it: the framing headers the H1 layer adds are not part of it.
+    let htx_head = server_htx
+        .unwrap_or_else(|| htx_head_size(["HTTP/1.1", &status.to_string(), &reason], &headers));
+    if add_te {
+        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    }
+    if status == 101 {
+        // The server's `connection: upgrade` stays as it is.
+    } else if closing {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    } else if client_version == Version::HTTP_10 {
+        headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+    }
+    let mut head = Vec::with_capacity(256);
+    encode_head(&mut head, status, &reason, &headers);
+    if let Err(t) = timed(t_client, wr.write_all(&head)).await {
+        w.complete = false;
+        w.term = Some(t);
+        return (w, true, end, lease);
+    }
+    w.bytes += htx_head;
+
+    match body {
+        RespBody::Empty => {}
+        RespBody::Full(b) => {
+            if framing != RespFraming::NoBody {
+                match timed(t_client, write_body_frame(wr, framing, &b)).await {
+                    Ok(_) => w.bytes += b.len() as u64,
+                    Err(t) => {
+                        w.complete = false;
+                        w.term = Some(t);
+                    }
+                }
+            }
+        }
+        RespBody::Upstream(mut inc) => {
+            let t_server = lease.as_ref().and_then(|l| l.t_server);
+            loop {
+                let frame = match t_server {
+                    Some(t) => match tokio::time::timeout(t, inc.frame()).await {
+                        Ok(f) => f,
+                        Err(_) => {
+                            w.complete = false;
+                            w.term = Some(*b"sD");
+                            break;
+                        }
+                    },
+                    None => inc.frame().await,
+                };
+                match frame {
+                    None => {
+                        if framing == RespFraming::Chunked {
+                            match timed(t_client, wr.write_all(b"0\r\n\r\n")).await {
+                                Ok(()) => {}
+                                Err(t) => {
+                                    w.complete = false;
+                                    w.term = Some(t);
+                                }
+                            }
+                        }
+                        break;
+                    }
+                    Some(Err(_)) => {
+                        w.complete = false;
+                        w.term = Some(*b"SD");
+                        break;
+                    }
+                    Some(Ok(f)) => {
+                        let Ok(data) = f.into_data() else { continue };
+                        match timed(t_client, write_body_frame(wr, framing, &data)).await {
+                            Ok(_) => w.bytes += data.len() as u64,
+                            Err(t) => {
+                                w.complete = false;
+                                w.term = Some(t);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if w.complete && wr.flush().await.is_err() {
+        w.complete = false;
+        w.term = Some(*b"CD");
+    }
+    w.must_close = framing == RespFraming::Close;
+    let close = closing || !w.complete;
+    (w, close, end, lease)
+}
+
+/// Run a client write with `timeout client`; on failure the termination
+/// code (`cD` timeout, `CD` client gone).
+async fn timed<T, E>(
+    t: Option<Duration>,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, [u8; 2]> {
+    match t {
+        Some(d) => match tokio::time::timeout(d, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(_)) => Err(*b"CD"),
+            Err(_) => Err(*b"cD"),
+        },
+        None => f.await.map_err(|_| *b"CD"),
+    }
+}

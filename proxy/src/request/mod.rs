@@ -1,0 +1,179 @@
+//! One request through the proxy, in HAProxy's fixed order: monitor-uri,
+//! the frontend's `http-request` rules, the stats page, `use_backend`
+//! switching, the backend's `http-request` rules, then forwarding (with
+//! retries and queueing, in [`crate::retry`]) and the response path.
+
+mod local;
+mod reply;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use switchyard_config::LogLevel;
+use switchyard_state::{ProxyIdx, Snapshot};
+
+use crate::error::Cause;
+use crate::h1::{ReqBody, ReqHead};
+use crate::log::{LogRecord, Times};
+use crate::proxy::Shared;
+use crate::retry::{self, Forwarded};
+use crate::rules::{self, Flow, Origin, Switches};
+use crate::timing::Start;
+use local::{internal, local_flow, stats};
+pub(crate) use reply::{count_status, error, page, BeSession, Reply, RespBody, TxnEnd};
+
+/// Facts about the client connection a request arrived on.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnInfo {
+    pub(crate) frontend: Arc<str>,
+    pub(crate) client: Option<SocketAddr>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) tls: bool,
+}
+
+impl ConnInfo {
+    pub(crate) fn src_ip(&self) -> IpAddr {
+        self.client
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+    pub(crate) fn dst_port(&self) -> u16 {
+        self.local.map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+/// Everything `process` needs besides the request itself.
+pub(crate) struct ReqCtx<'a> {
+    pub(crate) shared: &'a Arc<Shared>,
+    pub(crate) conn: &'a ConnInfo,
+    pub(crate) snap: Arc<Snapshot>,
+    pub(crate) fe_idx: ProxyIdx,
+    pub(crate) start: Start,
+    /// When the request head was complete.
+    pub(crate) head_done: Instant,
+    pub(crate) actconn: u32,
+}
+
+/// Handle one request and produce its response.
+pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) -> Reply {
+    let snap = cx.snap.clone();
+    let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
+        return internal(&cx, &head);
+    };
+    let origin = Origin {
+        src: cx.conn.src_ip(),
+        dst_port: cx.conn.dst_port(),
+        tls: cx.conn.tls,
+    };
+    let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), cx.start.date);
+    log.client = cx.conn.client;
+    log.frontend_addr = cx.conn.local;
+    log.tls = cx.conn.tls;
+    log.request = Some(head.request_line());
+    log.method = Some(head.method.to_string());
+    log.uri = Some(head.target.clone());
+    log.actconn = cx.actconn;
+    log.feconn = fe.live.fe.scur.load(Relaxed);
+    log.times = Times {
+        tr: cx.start.ms(cx.head_done),
+        tw: -1,
+        tc: -1,
+        tresp: -1,
+        ta: 0,
+    };
+    let fe_c = &fe.live.fe;
+    fe_c.req_tot.fetch_add(1, Relaxed);
+    fe_c.req_rate.add(1);
+
+    let mut end = TxnEnd {
+        log,
+        no_log: false,
+        start: cx.start,
+        fe_live: fe.live.clone(),
+        be: None,
+        srv_live: None,
+        time_stats: false,
+    };
+    let mut sw = Switches::default();
+    let unread_body = !matches!(body, ReqBody::Empty);
+
+    // 1. monitor-uri: answered first, never logged.
+    if let Some(f) = fe.cfg.frontend.as_ref() {
+        if let Some(m) = &f.monitor_uri {
+            let hit = if m.starts_with('/') {
+                head.uri.path() == m
+            } else {
+                head.target == *m
+            };
+            if hit {
+                let failed = fe
+                    .frontend
+                    .as_ref()
+                    .and_then(|f| f.monitor_fail.as_ref())
+                    .map(|c| snap.eval_cond(c, &rules::view(&head, &origin)))
+                    .unwrap_or(false);
+                fe_c.intercepted.fetch_add(1, Relaxed);
+                end.no_log = true;
+                let status = if failed { 503 } else { 200 };
+                return page(&fe, None, status, end, *b"LR");
+            }
+        }
+    }
+
+    // 2. frontend http-request rules.
+    let fe_rules = fe
+        .frontend
+        .as_ref()
+        .map(|f| f.http_request.as_slice())
+        .unwrap_or(&[]);
+    match rules::run_request(&snap, fe_rules, &mut head, &origin, &mut sw) {
+        Flow::Continue => {}
+        flow => return local_flow(&cx, &fe, None, flow, head, body, end, sw, unread_body).await,
+    }
+
+    // 3. the stats page, when enabled on this frontend.
+    if let Some(st) = fe.cfg.frontend.as_ref().and_then(|f| f.stats.as_ref()) {
+        if head.target.starts_with(st.uri.as_str()) {
+            return stats(&cx, &fe, head, body, end, sw).await;
+        }
+    }
+
+    // 4. use_backend / default_backend.
+    let Some(be_idx) = snap.route(cx.fe_idx, &rules::view(&head, &origin)) else {
+        end.log.times.tr = -1;
+        end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
+        return error(&fe, None, Cause::NoBackend, end);
+    };
+    let Some(be) = snap.proxy(be_idx).cloned() else {
+        return error(&fe, None, Cause::NoBackend, end);
+    };
+    end.log.backend = be.name.clone();
+    end.be = Some(BeSession::start(be.live.clone()));
+    be.live.be.req_tot.fetch_add(1, Relaxed);
+
+    // 5. the backend's own http-request rules.
+    if be_idx != cx.fe_idx {
+        let be_rules = be
+            .backend
+            .as_ref()
+            .map(|b| b.http_request.as_slice())
+            .unwrap_or(&[]);
+        match rules::run_request(&snap, be_rules, &mut head, &origin, &mut sw) {
+            Flow::Continue => {}
+            flow => {
+                return local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body)
+                    .await
+            }
+        }
+    }
+    end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
+
+    // 6. forward.
+    let fw = retry::forward(&cx, &fe, &be, head, body, &origin, end, sw).await;
+    match fw {
+        Forwarded::Response { reply } => *reply,
+        Forwarded::Failed { cause, end } => error(&fe, Some(&be), cause, *end),
+    }
+}

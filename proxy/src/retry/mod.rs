@@ -1,0 +1,473 @@
+//! Forwarding a request to its backend: server assignment (persistence or
+//! balancing), queueing, connection attempts with `retries` and `option
+//! redispatch`, L7 retries (`retry-on`), and the response head. Counters
+//! follow HAProxy's `assign_server_and_queue`, `back_handle_st_cer` and
+//! `do_l7_retry`.
+
+mod assign;
+mod exchange;
+mod redispatch;
+mod response;
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::header::{CONNECTION, EXPECT};
+use http::{HeaderMap, Method, Request, Uri, Version};
+use switchyard_config::{HttpConnMode, HttpReuse, RetryOn};
+use switchyard_state::{ProxyRt, ServerIdx, ServerLive};
+
+use crate::balance::{self};
+use crate::cookie;
+use crate::error::Cause;
+use crate::h1::{ReqBody, ReqHead};
+use crate::headers;
+use crate::queue::{self, SlotOwner};
+use crate::request::{Reply, ReqCtx, TxnEnd};
+use crate::rules::{Origin, Switches};
+use crate::upstream::{connect, ConnectError, Lease};
+use assign::assign;
+use exchange::{exchange, Attempt};
+use redispatch::{choose_redispatch, l7_retry};
+use response::response;
+
+/// The result of forwarding.
+pub(crate) enum Forwarded {
+    Response { reply: Box<Reply> },
+    Failed { cause: Cause, end: Box<TxnEnd> },
+}
+
+/// The request as sent upstream, kept so attempts can rebuild it.
+struct Outgoing {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+}
+
+impl Outgoing {
+    fn build(&self, body: ReqBody) -> Request<ReqBody> {
+        let mut r = Request::new(body);
+        *r.method_mut() = self.method.clone();
+        *r.uri_mut() = self.uri.clone();
+        *r.version_mut() = self.version;
+        *r.headers_mut() = self.headers.clone();
+        r
+    }
+}
+
+pub(super) fn bump(c: &std::sync::atomic::AtomicU64) {
+    c.fetch_add(1, Relaxed);
+}
+
+/// Forward the request to backend `be` and wait for the response head.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn forward(
+    cx: &ReqCtx<'_>,
+    fe: &Arc<ProxyRt>,
+    be: &Arc<ProxyRt>,
+    head: ReqHead,
+    body: ReqBody,
+    origin: &Origin,
+    mut end: TxnEnd,
+    mut sw: Switches,
+) -> Forwarded {
+    let Some(backend) = be.backend.as_ref() else {
+        return Forwarded::Failed {
+            cause: Cause::NoServer,
+            end: Box::new(end),
+        };
+    };
+    let Some(bcfg) = be.cfg.backend.as_ref() else {
+        return Forwarded::Failed {
+            cause: Cause::NoServer,
+            end: Box::new(end),
+        };
+    };
+    let mut head = head;
+
+    // Persistence cookie.
+    let mut direct: Option<ServerIdx> = None;
+    if let Some(ck) = &bcfg.cookie {
+        let c = cookie::on_request(ck, backend, &mut head.headers, be.cfg.options.persist);
+        end.log.term[2] = c.flag;
+        direct = c.server;
+    }
+
+    // Headers for the server.
+    let mut headers = std::mem::take(&mut head.headers);
+    let upgrade = headers::upgrade_request(&headers, &head.method, head.version);
+    headers::strip_hop_by_hop(&mut headers);
+    if let Some(u) = upgrade {
+        // A protocol upgrade (WebSocket) keeps its two hop-by-hop headers.
+        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
+        headers.insert(http::header::UPGRADE, u);
+    }
+    headers.remove(EXPECT);
+    headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
+    let uri = head
+        .uri
+        .path_and_query()
+        .and_then(|pq| pq.as_str().parse::<Uri>().ok())
+        .unwrap_or_else(|| head.uri.clone());
+    let out = Outgoing {
+        method: head.method.clone(),
+        uri,
+        version: head.version,
+        headers,
+    };
+    // From here on the balancer's view of the headers is what goes out.
+    head.headers = HeaderMap::new();
+
+    // L7 retries need the whole request in hand (HAProxy: received and
+    // within tune.bufsize); otherwise they are silently off.
+    let retry_on = bcfg.retry_on;
+    let mut body = Some(body);
+    let mut l7 = retry_on.any_l7() && !sw.no_l7_retry;
+    if l7 {
+        let b = body.take().unwrap_or(ReqBody::Empty);
+        match b.buffer_up_to(cx.snap.config.global.bufsize).await {
+            Ok(b) => {
+                l7 = b.replay().is_some();
+                body = Some(b);
+            }
+            Err(_) => {
+                return client_aborted(fe, be, end);
+            }
+        }
+    }
+
+    let timeouts = be.cfg.timeouts;
+    let t_connect = timeouts.connect;
+    let t_queue = timeouts.queue.or(timeouts.connect);
+    let t_server = timeouts.server;
+    let max_retries = bcfg.retries;
+    let mut retries: u32 = 0;
+    let mut target: Option<ServerIdx> = direct;
+    let mut prev: Option<ServerIdx> = None;
+    let mut queued_ms: i64 = 0;
+    let mut first_connect: Option<Instant> = None;
+    // `option httpclose`/`http-server-close` on either side close the
+    // server connection after each response.
+    let reuse = bcfg.http_reuse != HttpReuse::Never
+        && be.cfg.options.conn_mode == HttpConnMode::KeepAlive
+        && fe.cfg.options.conn_mode == HttpConnMode::KeepAlive;
+    let owner = |live: &Arc<ServerLive>| SlotOwner {
+        store: cx.shared.store.clone(),
+        be_live: be.live.clone(),
+        be_name: be.name.clone(),
+        srv_name: backend
+            .servers
+            .iter()
+            .find(|s| Arc::ptr_eq(&s.live, live))
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| Arc::from("")),
+    };
+    let mut hard = Box::pin(cx.shared.shutdown.hard_requested());
+
+    loop {
+        // ---- assign a server and get a slot on it
+        let t_assign = Instant::now();
+        let assigned = assign(
+            be,
+            backend,
+            &head,
+            &out.headers,
+            origin,
+            &mut target,
+            &mut direct,
+            prev,
+            &mut end,
+            &owner,
+            t_queue,
+        )
+        .await;
+        queued_ms += t_assign.elapsed().as_millis() as i64;
+        end.log.times.tw = queued_ms;
+        let (idx, slot) = match assigned {
+            Ok(x) => x,
+            Err(cause) => {
+                // Only a request that waited in a queue has a queue time.
+                if cause != Cause::QueueTimeout && retries == 0 {
+                    end.log.times.tw = -1;
+                }
+                return Forwarded::Failed {
+                    cause,
+                    end: Box::new(end),
+                };
+            }
+        };
+        prev = None;
+        let Some(srv) = backend.servers.get(idx.get()) else {
+            return Forwarded::Failed {
+                cause: Cause::NoServer,
+                end: Box::new(end),
+            };
+        };
+        end.log.server = srv.name.clone();
+        end.srv_live = Some(srv.live.clone());
+        let Some(mut addr) = srv.addr else {
+            return Forwarded::Failed {
+                cause: Cause::NoServer,
+                end: Box::new(end),
+            };
+        };
+        if addr.port() == 0 {
+            addr.set_port(cx.conn.dst_port());
+        }
+
+        // ---- connect (or reuse an idle connection)
+        let t0 = Instant::now();
+        first_connect.get_or_insert(t0);
+        let pooled = if reuse {
+            queue::server_ext(&srv.live).and_then(|e| e.pool.take(addr, &srv.live))
+        } else {
+            None
+        };
+        let mut reused = false;
+        let sender = match pooled {
+            Some(mut s) => match tokio::time::timeout(Duration::from_secs(1), s.ready()).await {
+                Ok(Ok(())) => {
+                    reused = true;
+                    Ok(s)
+                }
+                _ => connect(addr, t_connect).await,
+            },
+            None => {
+                tokio::select! {
+                    r = connect(addr, t_connect) => r,
+                    _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                }
+            }
+        };
+        let sender = match sender {
+            Ok(s) => {
+                if !reused {
+                    bump(&srv.live.counters.connect);
+                    bump(&be.live.be.connect);
+                } else {
+                    bump(&srv.live.counters.reuse);
+                    bump(&be.live.be.reuse);
+                }
+                s
+            }
+            Err(e) => {
+                drop(slot);
+                let cause = match e {
+                    ConnectError::Timeout => Cause::ConnectTimeout,
+                    ConnectError::Failed => Cause::ConnectFailed,
+                };
+                if retries >= max_retries || !retry_on.has(RetryOn::CONN_FAILURE) {
+                    bump(&srv.live.counters.econ);
+                    bump(&be.live.be.econ);
+                    end.log.retries = retries;
+                    return Forwarded::Failed {
+                        cause,
+                        end: Box::new(end),
+                    };
+                }
+                retries += 1;
+                end.log.retries = retries;
+                let redisp =
+                    choose_redispatch(be, backend, srv, retries, max_retries, direct.is_some());
+                if redisp {
+                    prev = Some(idx);
+                    target = None;
+                    direct = None;
+                } else {
+                    bump(&srv.live.counters.wretr);
+                    bump(&be.live.be.wretr);
+                    target = Some(idx);
+                }
+                let rr_many =
+                    balance::is_rr_kind(&bcfg.balance) && balance::active_count(backend) > 1;
+                if (!redisp || !rr_many) && !reused {
+                    let delay = t_connect
+                        .map(|c| c.min(Duration::from_secs(1)))
+                        .unwrap_or(Duration::from_secs(1));
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                    }
+                }
+                continue;
+            }
+        };
+        let connected = Instant::now();
+        end.log.times.tc = queued_ms
+            + first_connect
+                .map(|f| connected.duration_since(f).as_millis() as i64)
+                .unwrap_or(0);
+        let _ = t0;
+
+        // ---- send the request and wait for the response head
+        let this_body = match body.as_ref().and_then(ReqBody::replay) {
+            Some(b) => b,
+            None => body.take().unwrap_or(ReqBody::Empty),
+        };
+        let attempt = tokio::select! {
+            a = exchange(sender, out.build(this_body), t_server) => a,
+            _ = &mut hard => Attempt::Failed(Cause::Killed),
+        };
+        let after = Instant::now();
+        match attempt {
+            Attempt::NotSent(b) if reused => {
+                // A pooled connection the server had closed: try again on a
+                // fresh one, without counting a retry.
+                if body.is_none() {
+                    body = Some(b);
+                }
+                target = Some(idx);
+                drop(slot);
+                continue;
+            }
+            Attempt::NotSent(_) => {
+                drop(slot);
+                bump(&srv.live.counters.eresp);
+                bump(&be.live.be.eresp);
+                return Forwarded::Failed {
+                    cause: Cause::UpstreamClosed,
+                    end: Box::new(end),
+                };
+            }
+            Attempt::Failed(cause) => {
+                if cause == Cause::ClientAborted {
+                    drop(slot);
+                    return client_aborted(fe, be, end);
+                }
+                if cause == Cause::ClientTimeout {
+                    drop(slot);
+                    bump(&fe.live.fe.cli_abrt);
+                    bump(&be.live.be.cli_abrt);
+                    return Forwarded::Failed {
+                        cause,
+                        end: Box::new(end),
+                    };
+                }
+                let bit = match cause {
+                    Cause::UpstreamTimeout => RetryOn::RESPONSE_TIMEOUT,
+                    Cause::UpstreamInvalid => RetryOn::JUNK_RESPONSE,
+                    _ => RetryOn::EMPTY_RESPONSE,
+                };
+                let replayable = body.as_ref().map(|b| b.replay().is_some()).unwrap_or(false);
+                if cause == Cause::UpstreamClosed && reused && replayable && !l7 {
+                    // Lost race with the server closing an idle connection.
+                    target = Some(idx);
+                    drop(slot);
+                    continue;
+                }
+                if cause != Cause::Killed
+                    && l7
+                    && retry_on.has(bit)
+                    && retries < max_retries
+                    && replayable
+                {
+                    drop(slot);
+                    retries += 1;
+                    end.log.retries = retries;
+                    l7_retry(
+                        be,
+                        backend,
+                        srv,
+                        idx,
+                        retries,
+                        max_retries,
+                        &mut target,
+                        &mut direct,
+                        &mut prev,
+                    );
+                    continue;
+                }
+                drop(slot);
+                if cause != Cause::Killed {
+                    bump(&srv.live.counters.eresp);
+                    bump(&be.live.be.eresp);
+                    if cause == Cause::UpstreamClosed {
+                        bump(&srv.live.counters.srv_abrt);
+                        bump(&be.live.be.srv_abrt);
+                    }
+                }
+                if cause == Cause::UpstreamTimeout {
+                    end.log.times.tresp = -1;
+                }
+                end.log.retries = retries;
+                return Forwarded::Failed {
+                    cause,
+                    end: Box::new(end),
+                };
+            }
+            Attempt::Ok(resp, sender) => {
+                let status = resp.status().as_u16();
+                let replayable = body.as_ref().map(|b| b.replay().is_some()).unwrap_or(false);
+                let retry_status = RetryOn::status_bit(status)
+                    .map(|b| retry_on.has(b))
+                    .unwrap_or(false);
+                if l7 && retry_status && retries < max_retries && replayable {
+                    // The retried response is not counted in hrsp_*.
+                    drop(resp);
+                    drop(sender);
+                    drop(slot);
+                    retries += 1;
+                    end.log.retries = retries;
+                    l7_retry(
+                        be,
+                        backend,
+                        srv,
+                        idx,
+                        retries,
+                        max_retries,
+                        &mut target,
+                        &mut direct,
+                        &mut prev,
+                    );
+                    continue;
+                }
+                end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
+                end.log.retries = retries;
+                let lease = Lease {
+                    sender: Some(sender),
+                    addr,
+                    live: srv.live.clone(),
+                    slot: Some(slot),
+                    reusable: reuse,
+                    t_server,
+                    t_tunnel: timeouts
+                        .tunnel
+                        .or(match (fe.cfg.timeouts.client, t_server) {
+                            (Some(c), Some(sv)) => Some(c.max(sv)),
+                            (c, sv) => c.or(sv),
+                        }),
+                };
+                return Forwarded::Response {
+                    reply: Box::new(response(
+                        &cx.snap,
+                        fe,
+                        be,
+                        backend,
+                        srv,
+                        &head,
+                        origin,
+                        resp,
+                        lease,
+                        end,
+                        &mut sw,
+                        direct.is_some(),
+                    )),
+                };
+            }
+        }
+    }
+}
+
+fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
+    bump(&fe.live.fe.cli_abrt);
+    bump(&be.live.be.cli_abrt);
+    if let Some(s) = &end.srv_live {
+        bump(&s.counters.cli_abrt);
+    }
+    Forwarded::Failed {
+        cause: Cause::ClientAborted,
+        end: Box::new(end),
+    }
+}

@@ -1,0 +1,106 @@
+//! The response path from the server to the client.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering::Relaxed;
+
+use http::header::CONNECTION;
+use http::Version;
+use hyper::body::Incoming;
+use switchyard_state::{BackendRt, ProxyRt, ServerRt};
+
+use crate::cookie;
+use crate::h1::ReqHead;
+use crate::headers;
+use crate::request::{count_status, Reply, RespBody, TxnEnd};
+use crate::rules::{self, Origin, Switches};
+use crate::upstream::Lease;
+
+/// The response path: hop-by-hop removal, cookies, `http-response` rules
+/// (backend's, then frontend's), counters.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn response(
+    snap: &switchyard_state::Snapshot,
+    fe: &ProxyRt,
+    be: &ProxyRt,
+    backend: &BackendRt,
+    srv: &ServerRt,
+    head: &ReqHead,
+    origin: &Origin,
+    resp: http::Response<Incoming>,
+    mut lease: Lease,
+    mut end: TxnEnd,
+    sw: &mut Switches,
+    direct: bool,
+) -> Reply {
+    let mut resp = resp;
+    let on_upgrade = (resp.status() == http::StatusCode::SWITCHING_PROTOCOLS)
+        .then(|| hyper::upgrade::on(&mut resp));
+    let (parts, body) = resp.into_parts();
+    let status = parts.status.as_u16();
+    let reason: Cow<'static, str> = match parts.extensions.get::<hyper::ext::ReasonPhrase>() {
+        Some(r) => Cow::Owned(String::from_utf8_lossy(r.as_bytes()).into_owned()),
+        None => Cow::Borrowed(parts.status.canonical_reason().unwrap_or("Unknown")),
+    };
+    let mut headers = parts.headers;
+    let htx_head = {
+        let hs: usize = headers
+            .iter()
+            .filter(|(n, _)| *n != CONNECTION && *n != http::header::TRANSFER_ENCODING)
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        (20 + 8 + 3 + reason.len() + hs + 1) as u64
+    };
+    let server_close = headers.get_all(CONNECTION).iter().any(|v| {
+        v.to_str()
+            .map(|s| s.to_ascii_lowercase().contains("close"))
+            .unwrap_or(false)
+    });
+    if server_close || parts.version == Version::HTTP_10 {
+        lease.reusable = false;
+    }
+    let upgrade_to = (status == 101)
+        .then(|| headers.get(http::header::UPGRADE).cloned())
+        .flatten();
+    headers::strip_hop_by_hop(&mut headers);
+    if let Some(u) = upgrade_to {
+        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
+        headers.insert(http::header::UPGRADE, u);
+        lease.reusable = false;
+    }
+    if let Some(ck) = be.cfg.backend.as_ref().and_then(|b| b.cookie.as_ref()) {
+        let flag = cookie::on_response(
+            ck,
+            srv.cfg.cookie.as_deref(),
+            direct,
+            &head.method,
+            status,
+            &mut headers,
+        );
+        end.log.term[3] = flag;
+    }
+    rules::run_response(snap, &backend.http_response, head, origin, &mut headers, sw);
+    if let Some(f) = fe.frontend.as_ref() {
+        if !std::ptr::eq(fe, be) {
+            rules::run_response(snap, &f.http_response, head, origin, &mut headers, sw);
+        }
+    }
+    if let Some(l) = sw.log_level {
+        end.log.level = l;
+    }
+    count_status(fe, Some(be), Some(&srv.live), status);
+    srv.live.counters.req_tot.fetch_add(1, Relaxed);
+    end.log.status = i32::from(status);
+    end.time_stats = true;
+    Reply {
+        status,
+        reason,
+        headers,
+        body: RespBody::Upstream(body),
+        raw: None,
+        close: false,
+        lease: Some(lease),
+        htx_head: Some(htx_head),
+        upgrade: on_upgrade,
+        end,
+    }
+}
