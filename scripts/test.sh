@@ -12,6 +12,6 @@ ensure_cargo
 ensure_packages build-essential=cc haproxy=/usr/sbin/haproxy socat=socat hey=hey nginx=/usr/sbin/nginx \
     hatop=hatop tmux=tmux wrk=wrk curl=curl
 
-cargo build --release --workspace --bins
+cargo build --workspace --bins
 # --no-fail-fast: report every failing test binary, still exit non-zero.
 cargo test --workspace --no-fail-fast "$@"
