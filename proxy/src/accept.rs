@@ -21,6 +21,9 @@ use crate::timing::Start;
 #[derive(Debug, Default)]
 pub(crate) struct Limits {
     active: AtomicU32,
+    /// Accept loops waiting for a slot; a closing connection wakes them
+    /// only when there are some.
+    waiting: AtomicU32,
     freed: Notify,
 }
 
@@ -50,7 +53,9 @@ impl Drop for ConnCount {
     fn drop(&mut self) {
         self.fe.fe.session_end();
         self.shared.limits.active.fetch_sub(1, Ordering::AcqRel);
-        self.shared.limits.freed.notify_waiters();
+        if self.shared.limits.waiting.load(Ordering::Acquire) > 0 {
+            self.shared.limits.freed.notify_waiters();
+        }
     }
 }
 
@@ -113,7 +118,9 @@ async fn admit(shared: &Shared, frontend: &str) -> Option<Arc<ProxyLive>> {
             return Some(live);
         }
         // Re-check on a freed connection, or periodically for `enable frontend`.
+        shared.limits.waiting.fetch_add(1, Ordering::AcqRel);
         let _ = tokio::time::timeout(Duration::from_millis(100), freed).await;
+        shared.limits.waiting.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -14,17 +14,28 @@
 //! tokio::spawn({ let p = proxy.clone(); let l = listeners.clone(); async move { p.serve(l).await } });
 //! // After a reload published a new snapshot:
 //! let removed = listeners.update(&store.load())?;   // keep unchanged, bind new
-//! proxy.set_listeners(listeners.clone());            // stop accepting on removed ones
-//! drop(removed);
-//! // SIGUSR1 / old worker: stop accepting, finish in-flight requests.
+//! proxy.set_listeners(listeners.clone());            // accept loops follow
+//! drop(removed);                                     // closes the old sockets
+//! // SIGUSR1 / old worker: stop accepting, finish in-flight requests, then
+//! // drop (or hand over) the binary's own `Listeners` so the sockets close.
 //! stop.soft_stop().await;
 //! // hard-stop-after expired:
 //! stop.hard_stop();
 //! ```
 //!
-//! Everything a request needs comes from one `store.load()` per request; the
-//! guard is dropped before any `.await`. Live counters go to the
-//! `ServerLive`/`ProxyLive` atomics; no lock is taken on the request path.
+//! Design notes:
+//! - Everything a request needs comes from one `store.load_full()` after its
+//!   head is read; no guard is held across an `.await` and no lock is taken
+//!   on the request path (atomics, `ArcSwap`, lock-free queues).
+//! - The client side speaks HTTP/1 through our own small codec (module `h1`):
+//!   HAProxy's exact 400/408 pages, its request and keep-alive timeouts and
+//!   its byte counts need control hyper's server does not give. The upstream
+//!   side is hyper's client connection API with a per-server pool
+//!   (module `upstream`). Connection serving is generic over the I/O halves so TLS
+//!   and HTTP/2 can be added beside it.
+//! - One deliberate difference from HAProxy 2.6: hop-by-hop request headers
+//!   (RFC 9110 §7.6.1) are removed before forwarding; HAProxy forwards most
+//!   of them.
 
 mod accept;
 mod balance;

@@ -4,7 +4,7 @@
 //! stop also cuts the connections that are still open.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{watch, Notify};
@@ -17,6 +17,8 @@ const HARD: u8 = 2;
 #[derive(Debug)]
 pub(crate) struct ShutdownState {
     phase: watch::Sender<u8>,
+    /// The same phase as an atomic, for checks on the request path.
+    fast: AtomicU8,
     /// Open client connections.
     conns: AtomicUsize,
     /// Signalled whenever `conns` drops to zero.
@@ -28,6 +30,7 @@ impl ShutdownState {
         let (tx, _) = watch::channel(RUNNING);
         Arc::new(ShutdownState {
             phase: tx,
+            fast: AtomicU8::new(RUNNING),
             conns: AtomicUsize::new(0),
             idle: Notify::new(),
         })
@@ -38,10 +41,11 @@ impl ShutdownState {
     }
 
     pub(crate) fn is_stopping(&self) -> bool {
-        *self.phase.borrow() != RUNNING
+        self.fast.load(Ordering::Acquire) != RUNNING
     }
 
     fn raise(&self, to: u8) {
+        self.fast.fetch_max(to, Ordering::AcqRel);
         self.phase.send_if_modified(|p| {
             if *p < to {
                 *p = to;

@@ -45,6 +45,15 @@ fn expect_100_continue_and_chunked_upload() {
     let (head, _) = read_one(&mut s);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(up.last_request().expect("seen").body_len, 7);
+
+    // Transfer-Encoding wins over a Content-Length sent with it.
+    s.write_all(b"POST /both HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        .expect("w");
+    let (head, _) = read_one(&mut s);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let seen = up.last_request().expect("seen");
+    assert_eq!(seen.body_len, 3);
+    assert!(seen.header("content-length").is_none());
 }
 
 /// An upstream answering every request with a chunked body.

@@ -48,7 +48,11 @@ fn seed_000(target: Target) {
         "done-readyToDown",
         "hey-covered-deploy",
     ] {
-        assert!(run.run.step_ok(step), "{}: step {step} not passed", run.label);
+        assert!(
+            run.run.step_ok(step),
+            "{}: step {step} not passed",
+            run.label
+        );
     }
 }
 

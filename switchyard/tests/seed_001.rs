@@ -38,7 +38,11 @@ fn seed_001(target: Target) {
         "after-deploy",
         "hey-covered-deploy",
     ] {
-        assert!(run.run.step_ok(step), "{}: step {step} not passed", run.label);
+        assert!(
+            run.run.step_ok(step),
+            "{}: step {step} not passed",
+            run.label
+        );
     }
 }
 

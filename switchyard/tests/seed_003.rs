@@ -112,7 +112,13 @@ impl Lab {
     }
 }
 
-fn echo(name: &str, version: &str, port: u16, disabled_status: u16, start_disabled: bool) -> EchoProcess {
+fn echo(
+    name: &str,
+    version: &str,
+    port: u16,
+    disabled_status: u16,
+    start_disabled: bool,
+) -> EchoProcess {
     let mut opts = EchoOptions::new(name)
         .version(version)
         .port(port)
@@ -126,7 +132,11 @@ fn echo(name: &str, version: &str, port: u16, disabled_status: u16, start_disabl
 
 /// The app's own health switch (the article's servlet: POST /health/enable|disable).
 fn set_health(app: &EchoProcess, enabled: bool) {
-    let path = if enabled { "/health/enable" } else { "/health/disable" };
+    let path = if enabled {
+        "/health/enable"
+    } else {
+        "/health/disable"
+    };
     let resp = tk::http_request("POST", &app.url(path), &[], b"")
         .unwrap_or_else(|e| panic!("POST {path} to {}: {e}", app.name));
     assert_eq!(resp.status, 200, "{resp:?}");
@@ -175,7 +185,11 @@ fn soft_stop_release(target: Target) {
     // A user starts a session on the current version.
     let cookie = lab.expect(None, "blue");
     assert_set_cookie(label, cookie, "blue");
-    assert_eq!(lab.expect(Some("blue"), "blue"), None, "{label}: indirect: no new cookie");
+    assert_eq!(
+        lab.expect(Some("blue"), "blue"),
+        None,
+        "{label}: indirect: no new cookie"
+    );
 
     // Load through the whole release: new users, and users with a blue session.
     let url = lab.url();
@@ -214,7 +228,11 @@ fn soft_stop_release(target: Target) {
     // After the switch: new users go to green (with a green cookie), blue sessions stay.
     for _ in 0..5 {
         assert_set_cookie(label, lab.expect(None, "green"), "green");
-        assert_eq!(lab.expect(Some("blue"), "blue"), None, "{label}: blue session kept, no new cookie");
+        assert_eq!(
+            lab.expect(Some("blue"), "blue"),
+            None,
+            "{label}: blue session kept, no new cookie"
+        );
         assert_eq!(lab.expect(Some("green"), "green"), None);
     }
     // The same under load, counted by the apps themselves.
@@ -228,7 +246,15 @@ fn soft_stop_release(target: Target) {
         g1 - g0,
         b1 - b0
     );
-    let hey = tk::run_hey(&["-n", "2000", "-c", "20", "-H", "Cookie: SERVERID=blue", &url]);
+    let hey = tk::run_hey(&[
+        "-n",
+        "2000",
+        "-c",
+        "20",
+        "-H",
+        "Cookie: SERVERID=blue",
+        &url,
+    ]);
     assert_all_200(label, "blue sessions after the switch", &hey, 2000);
     let (b2, g2) = (served(&blue), served(&green));
     assert!(
@@ -265,7 +291,15 @@ fn hard_stop_release(target: Target) {
     for _ in 0..4 {
         assert_set_cookie(label, lab.expect(None, "green"), "green");
     }
-    let hey = tk::run_hey(&["-n", "2000", "-c", "20", "-H", "Cookie: SERVERID=blue", &lab.url()]);
+    let hey = tk::run_hey(&[
+        "-n",
+        "2000",
+        "-c",
+        "20",
+        "-H",
+        "Cookie: SERVERID=blue",
+        &lab.url(),
+    ]);
     assert_all_200(label, "blue sessions after blue went DOWN", &hey, 2000);
 }
 

@@ -42,7 +42,12 @@ fn seed_004(target: Target) {
         let step = format!("step{n:02}");
         assert!(run.run.step_ok(&step), "{}: {step} not passed", run.label);
     }
-    for step in ["step12-load", "step15-load", "hey-covered-reload", "hey-covered-cutover"] {
+    for step in [
+        "step12-load",
+        "step15-load",
+        "hey-covered-reload",
+        "hey-covered-cutover",
+    ] {
         assert!(run.run.step_ok(step), "{}: {step} not passed", run.label);
     }
 }

@@ -59,7 +59,10 @@ fn indented_block(text: &str, marker: &str, indent: usize, end: &str) -> String 
 fn unglue(text: &str, glued: &[(&str, &str)]) -> String {
     let mut out = text.to_owned();
     for (from, to) in glued {
-        assert!(out.contains(from), "expected glued text {from:?} in the article");
+        assert!(
+            out.contains(from),
+            "expected glued text {from:?} in the article"
+        );
         out = out.replace(from, to);
     }
     out
@@ -72,7 +75,11 @@ fn assert_same(name: &str, article: &str, fixture: &str) {
     for (i, (x, y)) in a.iter().zip(f.iter()).enumerate() {
         assert_eq!(x, y, "{name}: line {} differs from the article", i + 1);
     }
-    assert_eq!(a.len(), f.len(), "{name}: line count differs from the article");
+    assert_eq!(
+        a.len(),
+        f.len(),
+        "{name}: line count differs from the article"
+    );
 }
 
 #[test]
@@ -85,10 +92,19 @@ fn fixtures_are_the_articles_text() {
     let cfg = unglue(
         &cfg,
         &[
-            ("stats timeout 2mresolvers local", "stats timeout 2m\nresolvers local"),
+            (
+                "stats timeout 2mresolvers local",
+                "stats timeout 2m\nresolvers local",
+            ),
             ("timeout resolve 1sdefaults", "timeout resolve 1s\ndefaults"),
-            ("timeout server 5sfrontend igw", "timeout server 5s\nfrontend igw"),
-            ("option forwardfor    use_backend", "option forwardfor\n    use_backend"),
+            (
+                "timeout server 5sfrontend igw",
+                "timeout server 5s\nfrontend igw",
+            ),
+            (
+                "option forwardfor    use_backend",
+                "option forwardfor\n    use_backend",
+            ),
             ("hosts.map)]backend blue", "hosts.map)]\nbackend blue"),
             ("init-addr nonebackend", "init-addr none\nbackend"),
         ],

@@ -232,8 +232,7 @@ impl TestDns {
                         catalog: match catalog(&records) {
                             Ok(c) => c,
                             Err(e) => {
-                                let _ =
-                                    ready_tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                                let _ = ready_tx.send(Err(io::Error::new(e.kind(), e.to_string())));
                                 return Err(e);
                             }
                         },

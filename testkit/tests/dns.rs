@@ -41,9 +41,11 @@ fn tcp_query(server: SocketAddr, name: &str, rtype: RecordType) -> Message {
     s.write_all(&len).unwrap_or_else(|e| panic!("write: {e}"));
     s.write_all(&msg).unwrap_or_else(|e| panic!("write: {e}"));
     let mut len = [0u8; 2];
-    s.read_exact(&mut len).unwrap_or_else(|e| panic!("read: {e}"));
+    s.read_exact(&mut len)
+        .unwrap_or_else(|e| panic!("read: {e}"));
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut buf).unwrap_or_else(|e| panic!("read: {e}"));
+    s.read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("read: {e}"));
     Message::from_vec(&buf).unwrap_or_else(|e| panic!("decode: {e}"))
 }
 
@@ -63,8 +65,11 @@ fn server() -> TestDns {
         DnsRecord::new("localhost", IpAddr::V4(Ipv4Addr::LOCALHOST)),
         DnsRecord::parse("app.switchyard.test=::1").unwrap_or_else(|e| panic!("{e}")),
     ];
-    TestDns::start("127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()), &records)
-        .unwrap_or_else(|e| panic!("start: {e}"))
+    TestDns::start(
+        "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+        &records,
+    )
+    .unwrap_or_else(|e| panic!("start: {e}"))
 }
 
 #[test]

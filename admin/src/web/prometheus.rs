@@ -3,8 +3,9 @@
 //! as `show stat` / `show info` (empty fields are `NaN`, as in HAProxy).
 
 use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
-use switchyard_state::{CheckStatus, OpState, Snapshot};
+use switchyard_state::{CheckStatus, OpState, ServerRt, Snapshot};
 
 use super::prom_table::METRICS;
 use crate::ctx::AdminCtx;
@@ -138,6 +139,10 @@ enum Src {
     Status,
     Codes,
     CheckStatus,
+    /// The last check's L5-7 code (0 below L7), while checks run.
+    CheckCode,
+    /// The last check's duration, once a check has completed.
+    CheckDuration,
     AggServerStatus,
     AggCheckStatus,
 }
@@ -174,8 +179,8 @@ fn proxy_src(scope: &str, m: &str) -> Option<Src> {
         (_, "limit_session_rate") => Field(34),
         (_, "max_session_rate") => Field(35),
         (_, "check_status") => CheckStatus,
-        (_, "check_code") => Field(37),
-        (_, "check_duration_seconds") => Secs(38),
+        (_, "check_code") => CheckCode,
+        (_, "check_duration_seconds") => CheckDuration,
         (_, "http_responses_total") => Codes,
         (_, "http_requests_rate_max") => Field(47),
         (_, "http_requests_total") => Field(48),
@@ -238,6 +243,10 @@ fn secs(v: &Val) -> String {
     }
 }
 
+const CODES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+/// `HCHK_STATUS_L57DATA`: statuses from here on carry an L5-7 code.
+const L57DATA: u8 = 14;
+
 const SRV_STATES: [&str; 5] = ["DOWN", "UP", "MAINT", "DRAIN", "NOLB"];
 const CHECK_STATES: [CheckStatus; 16] = [
     CheckStatus::Hana,
@@ -258,11 +267,16 @@ const CHECK_STATES: [CheckStatus; 16] = [
     CheckStatus::ProcOk,
 ];
 
-/// The promex state of a server: MAINT, DRAIN, else from its op state.
+/// The promex state of a server row.
 fn srv_state(snap: &Snapshot, r: &Row) -> &'static str {
-    let Some(sv) = r.server.and_then(|s| snap.server(r.px, s)) else {
-        return "DOWN";
-    };
+    match r.server.and_then(|s| snap.server(r.px, s)) {
+        Some(sv) => sv_state(sv),
+        None => "DOWN",
+    }
+}
+
+/// The promex state of a server: MAINT, DRAIN, else from its op state.
+fn sv_state(sv: &ServerRt) -> &'static str {
     if sv.admin.is_maint() {
         "MAINT"
     } else if sv.admin.is_drain() {
@@ -274,6 +288,31 @@ fn srv_state(snap: &Snapshot, r: &Row) -> &'static str {
             OpState::Stopping => "NOLB",
         }
     }
+}
+
+/// Every configured server of a backend row's proxy.
+fn all_servers<'a>(snap: &'a Snapshot, r: &Row) -> Vec<&'a ServerRt> {
+    snap.proxy(r.px)
+        .and_then(|p| p.backend.as_ref())
+        .map(|b| b.servers.iter().collect())
+        .unwrap_or_default()
+}
+
+/// One `http_responses_total` line; nothing for rows without HTTP counters.
+fn code_line(out: &mut String, name: &str, r: &Row, k: usize, code: &str) {
+    if !r.fields[39].is_set() {
+        return;
+    }
+    let px = r.text(0);
+    let labels = match r.kind {
+        RowKind::Server => format!("proxy=\"{px}\",server=\"{}\"", r.text(1)),
+        _ => format!("proxy=\"{px}\""),
+    };
+    let _ = writeln!(
+        out,
+        "{name}{{{labels},code=\"{code}\"}} {}",
+        num(&r.fields[39 + k].val)
+    );
 }
 
 /// The current check status of a server whose checks run (None otherwise).
@@ -327,8 +366,18 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, query: &str) -> String {
                 let Some(src) = proxy_src(scope, metric).filter(|_| want) else {
                     continue;
                 };
-                for r in rows.iter().filter(|r| r.kind == kind) {
-                    metric_lines(&mut body, name, snap, &rows, r, src);
+                if let Src::Codes = src {
+                    // HAProxy walks the codes outside and the proxies
+                    // (and servers) inside.
+                    for (k, code) in CODES.iter().enumerate() {
+                        for r in rows.iter().filter(|r| r.kind == kind) {
+                            code_line(&mut body, name, r, k, code);
+                        }
+                    }
+                } else {
+                    for r in rows.iter().filter(|r| r.kind == kind) {
+                        metric_lines(&mut body, name, snap, r, src);
+                    }
                 }
             }
             _ => {}
@@ -343,7 +392,7 @@ pub fn render(ctx: &AdminCtx, snap: &Snapshot, query: &str) -> String {
     out
 }
 
-fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, rows: &[Row], r: &Row, src: Src) {
+fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, r: &Row, src: Src) {
     let px = r.text(0);
     let labels = match r.kind {
         RowKind::Server => format!("proxy=\"{px}\",server=\"{}\"", r.text(1)),
@@ -354,25 +403,37 @@ fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, rows: &[Row], r: 
             let _ = writeln!(out, "{name}{{{labels}}} {}", num(&r.fields[i].val));
         }
         Src::Secs(i) => {
-            if r.kind == RowKind::Server && i == 38 && srv_check(snap, r).is_none() {
-                return;
-            }
             let _ = writeln!(out, "{name}{{{labels}}} {}", secs(&r.fields[i].val));
         }
         Src::Codes => {
-            if !r.fields[39].is_set() {
+            for (k, code) in CODES.iter().enumerate() {
+                code_line(out, name, r, k, code);
+            }
+        }
+        Src::CheckCode => {
+            let Some(sv) = r.server.and_then(|s| snap.server(r.px, s)) else {
+                return;
+            };
+            if srv_check(snap, r).is_none() {
                 return;
             }
-            for (k, code) in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"]
-                .iter()
-                .enumerate()
-            {
-                let _ = writeln!(
-                    out,
-                    "{name}{{{labels},code=\"{code}\"}} {}",
-                    num(&r.fields[39 + k].val)
-                );
+            let st = sv.live.check_status() as u8;
+            let code = if st < L57DATA {
+                0
+            } else {
+                sv.live.check_code.load(Relaxed)
+            };
+            let _ = writeln!(out, "{name}{{{labels}}} {code}");
+        }
+        Src::CheckDuration => {
+            let Some(sv) = r.server.and_then(|s| snap.server(r.px, s)) else {
+                return;
+            };
+            if (sv.live.check_status() as u8) < CheckStatus::Checked as u8 {
+                return;
             }
+            let ms = sv.live.check_duration_ms.load(Relaxed).max(0);
+            let _ = writeln!(out, "{name}{{{labels}}} {:.6}", ms as f64 / 1000.0);
         }
         Src::Status => match r.kind {
             RowKind::Server => {
@@ -404,25 +465,29 @@ fn metric_lines(out: &mut String, name: &str, snap: &Snapshot, rows: &[Row], r: 
                 );
             }
         }
+        // Both aggregates cover every server of the backend (`no-maint`
+        // included) and are absent for a backend without servers.
         Src::AggServerStatus => {
-            let servers: Vec<&Row> = rows
-                .iter()
-                .filter(|x| x.kind == RowKind::Server && x.px == r.px)
-                .collect();
+            let servers = all_servers(snap, r);
+            if servers.is_empty() {
+                return;
+            }
             for s in SRV_STATES {
-                let n = servers.iter().filter(|x| srv_state(snap, x) == s).count();
+                let n = servers.iter().filter(|sv| sv_state(sv) == s).count();
                 let _ = writeln!(out, "{name}{{{labels},state=\"{s}\"}} {n}");
             }
         }
         Src::AggCheckStatus => {
-            let servers: Vec<&Row> = rows
-                .iter()
-                .filter(|x| x.kind == RowKind::Server && x.px == r.px)
-                .collect();
+            // 2.6.12 counts the last check status of every server, even
+            // when its checks are paused (MAINT) or disabled.
+            let servers = all_servers(snap, r);
+            if servers.is_empty() {
+                return;
+            }
             for s in CHECK_STATES {
                 let n = servers
                     .iter()
-                    .filter(|x| srv_check(snap, x) == Some(s))
+                    .filter(|sv| sv.live.check_status() == s)
                     .count();
                 let _ = writeln!(out, "{name}{{{labels},state=\"{}\"}} {n}", s.name());
             }

@@ -87,7 +87,7 @@ pub(crate) async fn serve<R, W>(
             } else {
                 t_ka.map(|t| TokioInstant::now() + t)
             };
-            if *stop.borrow_and_update() != 0 && !first {
+            if shared.shutdown.is_stopping() && !first {
                 return;
             }
             let got = tokio::select! {

@@ -13,6 +13,6 @@ mod reader;
 mod write;
 
 pub(crate) use body::{BodyError, BodyPump, ReqBody};
-pub(crate) use head::{parse_head, HeadError, ReqHead};
+pub(crate) use head::{parse_head, Framing, HeadError, ReqHead};
 pub(crate) use reader::Reader;
 pub(crate) use write::{encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming};

@@ -102,8 +102,10 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     // 1. monitor-uri: answered first, never logged.
     if let Some(f) = fe.cfg.frontend.as_ref() {
         if let Some(m) = &f.monitor_uri {
+            // HAProxy compares a `/...` monitor URI with the request's path
+            // (query included, so `/mon?x` does not match), else the URI.
             let hit = if m.starts_with('/') {
-                head.uri.path() == m
+                origin_form(&head) == m
             } else {
                 head.target == *m
             };
@@ -135,7 +137,16 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
 
     // 3. the stats page, when enabled on this frontend.
     if let Some(st) = fe.cfg.frontend.as_ref().and_then(|f| f.stats.as_ref()) {
-        if head.target.starts_with(st.uri.as_str()) {
+        let target = if st.uri.starts_with('/') {
+            origin_form(&head)
+        } else {
+            &head.target
+        };
+        let method_ok = matches!(
+            head.method,
+            http::Method::GET | http::Method::HEAD | http::Method::POST
+        );
+        if method_ok && target.starts_with(st.uri.as_str()) {
             return stats(&cx, &fe, head, body, end, sw).await;
         }
     }
@@ -176,4 +187,9 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
         Forwarded::Response { reply } => *reply,
         Forwarded::Failed { cause, end } => error(&fe, Some(&be), cause, *end),
     }
+}
+
+/// The path and query of the request (HAProxy's `http_parse_path`).
+fn origin_form(head: &ReqHead) -> &str {
+    head.uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
 }

@@ -119,6 +119,8 @@ impl TxnEnd {
         if let Some(s) = &self.srv_live {
             self.log.srvconn = s.cur_conns.load(Relaxed);
         }
+        self.log.actconn = shared.limits.actconn();
+        self.log.feconn = self.fe_live.fe.scur.load(Relaxed);
         if !self.no_log {
             shared.logger.record(self.log);
         }

@@ -105,6 +105,11 @@ pub(crate) async fn forward(
         headers.insert(http::header::UPGRADE, u);
     }
     headers.remove(EXPECT);
+    if head.framing == crate::h1::Framing::Chunked {
+        // Transfer-Encoding won over Content-Length (RFC 9112 §6.3): the
+        // length must not travel on with a re-chunked body.
+        headers.remove(http::header::CONTENT_LENGTH);
+    }
     headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
     let uri = head
         .uri

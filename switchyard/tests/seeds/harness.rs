@@ -91,7 +91,10 @@ impl SeedRun {
             let text = self.file(name);
             let lines: Vec<&str> = text.lines().collect();
             let from = lines.len().saturating_sub(n);
-            format!("--- {name} (last {n} lines) ---\n{}", lines[from..].join("\n"))
+            format!(
+                "--- {name} (last {n} lines) ---\n{}",
+                lines[from..].join("\n")
+            )
         };
         let mut out = format!(
             "=== {} driver ({:?}, {:.1}s) ===\n{}\n",

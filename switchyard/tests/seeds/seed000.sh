@@ -20,7 +20,7 @@ cp "$SEEDS_DIR/seed000/haproxy.cfg" "$SEEDS_DIR/seed000/deploy" .
 echo "SIMPLE_SERVICE blue" >hosts.map
 
 start_testdns
-ok dns "127.0.0.53:53 answers localhost A 127.0.0.1"
+ok dns "127.0.0.53:53 answers ${TESTDNS_RECORDS:-localhost=127.0.0.1}"
 
 # "Start haproxy process, blue container, stop green container."
 docker compose up -d blue >/dev/null || { fail blue "cannot start blue"; exit 1; }
@@ -31,10 +31,10 @@ if ! wait_until 20 tcp_open 127.0.0.1 9000; then
     exit 1
 fi
 check_resolver_used
-if wait_until 30 is_up_9000 blue; then
+if wait_until 20 is_up_9000 blue; then
     ok blue-up "blue resolved through resolvers local and passed its checks"
 else
-    fail blue-up "blue is '$(status_9000 blue)' after 30 s"
+    fail blue-up "blue is '$(status_9000 blue)' after 20 s"
     exit 1
 fi
 check_served initial http://localhost:8785/ "blue v1"

@@ -40,10 +40,10 @@ if ! wait_until 20 tcp_open 127.0.0.1 9000; then
 fi
 check_resolver_used
 for colour in blue green; do
-    if wait_until 30 is_up_9000 $colour; then
+    if wait_until 20 is_up_9000 $colour; then
         ok $colour-up "$colour passed its checks"
     else
-        fail $colour-up "$colour is '$(status_9000 $colour)' after 30 s"
+        fail $colour-up "$colour is '$(status_9000 $colour)' after 20 s"
         exit 1
     fi
 done
