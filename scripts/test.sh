@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 ensure_cargo
 ensure_packages build-essential=cc haproxy=/usr/sbin/haproxy socat=socat hey=hey nginx=/usr/sbin/nginx \
-    hatop=hatop tmux=tmux wrk=wrk curl=curl
+    hatop=hatop tmux=tmux wrk=wrk curl=curl iproute2=ip bsdextrautils=column util-linux=unshare \
+    chromium=/usr/bin/chromium
 
 cargo build --workspace --bins
 # --no-fail-fast: report every failing test binary, still exit non-zero.
