@@ -20,7 +20,8 @@ impl AdminState {
     /// fqdn set via CLI.
     pub const HMAINT: u8 = 0x40;
 
-    pub const MAINT_MASK: u8 = Self::FMAINT | Self::IMAINT | Self::CMAINT | Self::RMAINT | Self::HMAINT;
+    pub const MAINT_MASK: u8 =
+        Self::FMAINT | Self::IMAINT | Self::CMAINT | Self::RMAINT | Self::HMAINT;
     pub const DRAIN_MASK: u8 = Self::FDRAIN | Self::IDRAIN;
 
     pub fn is_maint(self) -> bool {

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use regex::Regex;
 use switchyard_config::{
-    AclMatch, AclRef, AclTest, BackendTarget, Condition, Config, Converter, FmtPart, HttpRequestAction,
-    HttpResponseAction, InitAddr, LogFormat, Proxy, RedirectKind, SampleExpr, Server,
+    AclMatch, AclRef, AclTest, BackendTarget, Condition, Config, Converter, FmtPart,
+    HttpRequestAction, HttpResponseAction, InitAddr, LogFormat, Proxy, RedirectKind, SampleExpr,
+    Server,
 };
 
 use crate::admin_state::AdminState;
@@ -31,9 +32,17 @@ pub enum BuildError {
     #[error("map '{0}' was not loaded")]
     UnknownMap(String),
     #[error("parsing [{location}] : '{pattern}' is not a valid regex: {reason}")]
-    BadRegex { pattern: String, reason: String, location: String },
+    BadRegex {
+        pattern: String,
+        reason: String,
+        location: String,
+    },
     #[error("parsing [{location}] : '{server}' : could not resolve address '{host}'")]
-    Unresolvable { server: String, host: String, location: String },
+    Unresolvable {
+        server: String,
+        host: String,
+        location: String,
+    },
     #[error("map '{map}': {reason}")]
     BadMap { map: String, reason: String },
 }
@@ -69,40 +78,71 @@ pub fn build(
     let haproxy_ids = crate::map_ids::haproxy_map_ids(&config);
     for (i, (name, mf)) in config.maps.iter().enumerate() {
         let uid = prev
-            .and_then(|p| p.map_idx(name).and_then(|m| p.maps.get(m.get())).map(|m| m.uid))
+            .and_then(|p| {
+                p.map_idx(name)
+                    .and_then(|m| p.maps.get(m.get()))
+                    .map(|m| m.uid)
+            })
             .or_else(|| haproxy_ids.get(name).copied())
             .unwrap_or(i as u32 + 1);
-        let m = MapRt::new(name, mf.path.clone(), uid, mf.kind, mf.first_use.clone(), &mf.entries, &resolve_be)
-            .map_err(|e| BuildError::BadMap { map: name.clone(), reason: e.to_string() })?;
+        let m = MapRt::new(
+            name,
+            mf.path.clone(),
+            uid,
+            mf.kind,
+            mf.first_use.clone(),
+            &mf.entries,
+            &resolve_be,
+        )
+        .map_err(|e| BuildError::BadMap {
+            map: name.clone(),
+            reason: e.to_string(),
+        })?;
         map_names.insert(Arc::from(name.as_str()), MapIdx(i as u32));
         maps.push(Arc::new(m));
     }
 
-    let ctx = Ctx { backends: &backends, maps: &map_names };
+    let ctx = Ctx {
+        backends: &backends,
+        maps: &map_names,
+    };
     let fullconn = default_fullconn(&config, &ctx);
     let global_maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
 
     let mut proxies = Vec::with_capacity(config.proxies.len());
     for (i, p) in config.proxies.iter().enumerate() {
         let prev_px = prev.and_then(|s| s.proxy_idx(&p.name).and_then(|i| s.proxy(i)));
-        let live = prev_px.map(|x| x.live.clone()).unwrap_or_else(|| Arc::new(ProxyLive::default()));
+        let live = prev_px
+            .map(|x| x.live.clone())
+            .unwrap_or_else(|| Arc::new(ProxyLive::default()));
         let frontend = match &p.frontend {
             Some(f) if p.kind.has_frontend() => {
                 let mut use_backends = Vec::new();
                 for ub in &f.use_backends {
                     let target = match &ub.target {
-                        BackendTarget::Static(n) => CTarget::Static(backends.get(n.as_str()).copied().ok_or_else(|| {
-                            BuildError::UnknownBackend { name: n.clone(), location: ub.location.to_string() }
-                        })?),
+                        BackendTarget::Static(n) => {
+                            CTarget::Static(backends.get(n.as_str()).copied().ok_or_else(|| {
+                                BuildError::UnknownBackend {
+                                    name: n.clone(),
+                                    location: ub.location.to_string(),
+                                }
+                            })?)
+                        }
                         BackendTarget::Dynamic(fmt) => CTarget::Dynamic(compile_format(fmt, &ctx)?),
                     };
-                    let cond = ub.cond.as_ref().map(|c| compile_cond(c, p, &ctx)).transpose()?;
+                    let cond = ub
+                        .cond
+                        .as_ref()
+                        .map(|c| compile_cond(c, p, &ctx))
+                        .transpose()?;
                     use_backends.push(CUseBackend { target, cond });
                 }
                 let default_backend = match &f.default_backend {
-                    Some(n) => Some(backends.get(n.as_str()).copied().ok_or_else(|| BuildError::UnknownBackend {
-                        name: n.clone(),
-                        location: p.location.to_string(),
+                    Some(n) => Some(backends.get(n.as_str()).copied().ok_or_else(|| {
+                        BuildError::UnknownBackend {
+                            name: n.clone(),
+                            location: p.location.to_string(),
+                        }
                     })?),
                     // A listen section is its own default backend.
                     None if p.kind.has_backend() => Some(ProxyIdx(i as u32)),
@@ -113,7 +153,11 @@ pub fn build(
                     default_backend,
                     http_request: compile_req_rules(p, &ctx)?,
                     http_response: compile_res_rules(p, &ctx)?,
-                    monitor_fail: f.monitor_fail.as_ref().map(|c| compile_cond(c, p, &ctx)).transpose()?,
+                    monitor_fail: f
+                        .monitor_fail
+                        .as_ref()
+                        .map(|c| compile_cond(c, p, &ctx))
+                        .transpose()?,
                     stats_admin: f
                         .stats
                         .as_ref()
@@ -144,7 +188,9 @@ pub fn build(
                     servers,
                     http_request,
                     http_response,
-                    fullconn: b.fullconn.unwrap_or_else(|| fullconn.get(&ProxyIdx(i as u32)).copied().unwrap_or(1)),
+                    fullconn: b
+                        .fullconn
+                        .unwrap_or_else(|| fullconn.get(&ProxyIdx(i as u32)).copied().unwrap_or(1)),
                     lb: Ext::default(),
                 })
             }
@@ -188,7 +234,11 @@ fn default_fullconn(config: &Config, ctx: &Ctx<'_>) -> HashMap<ProxyIdx, u32> {
         }
         let fmax = u64::from(f.maxconn.unwrap_or(gmax));
         let mut targets: Vec<ProxyIdx> = Vec::new();
-        if let Some(d) = f.default_backend.as_deref().and_then(|n| ctx.backends.get(n)) {
+        if let Some(d) = f
+            .default_backend
+            .as_deref()
+            .and_then(|n| ctx.backends.get(n))
+        {
             targets.push(*d);
         } else if p.kind.has_backend() {
             targets.push(ProxyIdx(i as u32));
@@ -206,7 +256,9 @@ fn default_fullconn(config: &Config, ctx: &Ctx<'_>) -> HashMap<ProxyIdx, u32> {
             *sum.entry(t).or_default() += fmax;
         }
     }
-    sum.into_iter().map(|(k, v)| (k, v.div_ceil(10).max(1) as u32)).collect()
+    sum.into_iter()
+        .map(|(k, v)| (k, v.div_ceil(10).max(1) as u32))
+        .collect()
 }
 
 fn build_server(
@@ -222,7 +274,11 @@ fn build_server(
     let addr = match s.addr.ip {
         Some(ip) => Some(SocketAddr::new(ip, port)),
         None => {
-            let methods: &[InitAddr] = if s.init_addr.is_empty() { &[InitAddr::Last, InitAddr::Libc] } else { &s.init_addr };
+            let methods: &[InitAddr] = if s.init_addr.is_empty() {
+                &[InitAddr::Last, InitAddr::Libc]
+            } else {
+                &s.init_addr
+            };
             let mut found = None;
             let mut allow_none = false;
             for m in methods {
@@ -252,7 +308,9 @@ fn build_server(
             }
         }
     };
-    let live = prev.map(|p| p.live.clone()).unwrap_or_else(|| Arc::new(ServerLive::new(s.check, s.rise)));
+    let live = prev
+        .map(|p| p.live.clone())
+        .unwrap_or_else(|| Arc::new(ServerLive::new(s.check, s.rise)));
     Ok(ServerRt {
         name: Arc::from(s.name.as_str()),
         id: s.id,
@@ -273,12 +331,19 @@ fn compile_sample(s: &SampleExpr, ctx: &Ctx<'_>) -> Result<CSample, BuildError> 
             Converter::Lower => CConv::Lower,
             Converter::Upper => CConv::Upper,
             Converter::Map { file, default, .. } => CConv::Map {
-                map: ctx.maps.get(file.as_str()).copied().ok_or_else(|| BuildError::UnknownMap(file.clone()))?,
+                map: ctx
+                    .maps
+                    .get(file.as_str())
+                    .copied()
+                    .ok_or_else(|| BuildError::UnknownMap(file.clone()))?,
                 default: default.as_deref().map(Arc::from),
             },
         });
     }
-    Ok(CSample { fetch: s.fetch.clone(), convs })
+    Ok(CSample {
+        fetch: s.fetch.clone(),
+        convs,
+    })
 }
 
 fn compile_format(f: &LogFormat, ctx: &Ctx<'_>) -> Result<CFormat, BuildError> {
@@ -300,7 +365,11 @@ fn compile_test(t: &AclTest, location: &str) -> Result<CAclTest, BuildError> {
     match t.match_kind {
         AclMatch::Reg => {
             for p in &patterns {
-                let src = if t.ignore_case { format!("(?i){p}") } else { p.clone() };
+                let src = if t.ignore_case {
+                    format!("(?i){p}")
+                } else {
+                    p.clone()
+                };
                 regexes.push(Regex::new(&src).map_err(|e| BuildError::BadRegex {
                     pattern: p.clone(),
                     reason: e.to_string(),
@@ -311,7 +380,14 @@ fn compile_test(t: &AclTest, location: &str) -> Result<CAclTest, BuildError> {
         AclMatch::Ip => nets.extend(patterns.iter().filter_map(|p| matching::parse_net(p))),
         _ => {}
     }
-    Ok(CAclTest { fetch: t.fetch.clone(), kind: t.match_kind, icase: t.ignore_case, patterns, regexes, nets })
+    Ok(CAclTest {
+        fetch: t.fetch.clone(),
+        kind: t.match_kind,
+        icase: t.ignore_case,
+        patterns,
+        regexes,
+        nets,
+    })
 }
 
 fn compile_cond(c: &Condition, p: &Proxy, _ctx: &Ctx<'_>) -> Result<CCondition, BuildError> {
@@ -323,22 +399,41 @@ fn compile_cond(c: &Condition, p: &Proxy, _ctx: &Ctx<'_>) -> Result<CCondition, 
             let tests = match &t.acl {
                 AclRef::Inline(test) => vec![compile_test(test, &loc)?],
                 AclRef::Named(name) => {
-                    let found: Vec<&AclTest> = p.acls.iter().filter(|a| a.name == *name).map(|a| &a.test).collect();
+                    let found: Vec<&AclTest> = p
+                        .acls
+                        .iter()
+                        .filter(|a| a.name == *name)
+                        .map(|a| &a.test)
+                        .collect();
                     if found.is_empty() {
                         match builtin_acl(name) {
                             Some(t) => vec![t],
-                            None => return Err(BuildError::UnknownAcl { name: name.clone(), location: loc }),
+                            None => {
+                                return Err(BuildError::UnknownAcl {
+                                    name: name.clone(),
+                                    location: loc,
+                                })
+                            }
                         }
                     } else {
-                        found.into_iter().map(|t| compile_test(t, &loc)).collect::<Result<_, _>>()?
+                        found
+                            .into_iter()
+                            .map(|t| compile_test(t, &loc))
+                            .collect::<Result<_, _>>()?
                     }
                 }
             };
-            terms.push(CTerm { negate: t.negate, tests });
+            terms.push(CTerm {
+                negate: t.negate,
+                tests,
+            });
         }
         any_of.push(terms);
     }
-    Ok(CCondition { unless: c.unless, any_of })
+    Ok(CCondition {
+        unless: c.unless,
+        any_of,
+    })
 }
 
 /// HAProxy's predefined ACLs that a condition may name without an `acl` line.
@@ -374,7 +469,12 @@ fn compile_req_rules(p: &Proxy, ctx: &Ctx<'_>) -> Result<Vec<CReqRule>, BuildErr
     let mut out = Vec::with_capacity(p.http_request.len());
     for r in &p.http_request {
         let action = match &r.action {
-            HttpRequestAction::Return { status, content_type, body, headers } => CReqAction::Return {
+            HttpRequestAction::Return {
+                status,
+                content_type,
+                body,
+                headers,
+            } => CReqAction::Return {
                 status: *status,
                 content_type: content_type.clone(),
                 body: body.clone(),
@@ -385,17 +485,27 @@ fn compile_req_rules(p: &Proxy, ctx: &Ctx<'_>) -> Result<Vec<CReqRule>, BuildErr
             },
             HttpRequestAction::Deny { status } => CReqAction::Deny { status: *status },
             HttpRequestAction::Allow => CReqAction::Allow,
-            HttpRequestAction::SetHeader { name, value } => {
-                CReqAction::SetHeader { name: HeaderNameText::new(name), value: compile_format(value, ctx)? }
-            }
-            HttpRequestAction::AddHeader { name, value } => {
-                CReqAction::AddHeader { name: HeaderNameText::new(name), value: compile_format(value, ctx)? }
-            }
-            HttpRequestAction::DelHeader { name } => CReqAction::DelHeader { name: HeaderNameText::new(name) },
+            HttpRequestAction::SetHeader { name, value } => CReqAction::SetHeader {
+                name: HeaderNameText::new(name),
+                value: compile_format(value, ctx)?,
+            },
+            HttpRequestAction::AddHeader { name, value } => CReqAction::AddHeader {
+                name: HeaderNameText::new(name),
+                value: compile_format(value, ctx)?,
+            },
+            HttpRequestAction::DelHeader { name } => CReqAction::DelHeader {
+                name: HeaderNameText::new(name),
+            },
             HttpRequestAction::SetLogLevel(l) => CReqAction::SetLogLevel(*l),
-            HttpRequestAction::Redirect { kind, code, drop_query } => {
+            HttpRequestAction::Redirect {
+                kind,
+                code,
+                drop_query,
+            } => {
                 let fmt = match kind {
-                    RedirectKind::Location(f) | RedirectKind::Prefix(f) | RedirectKind::Scheme(f) => f,
+                    RedirectKind::Location(f)
+                    | RedirectKind::Prefix(f)
+                    | RedirectKind::Scheme(f) => f,
                 };
                 CReqAction::Redirect {
                     kind: CRedirect::kind_of(kind)(compile_format(fmt, ctx)?),
@@ -406,7 +516,11 @@ fn compile_req_rules(p: &Proxy, ctx: &Ctx<'_>) -> Result<Vec<CReqRule>, BuildErr
             HttpRequestAction::UseService(s) => CReqAction::UseService(s.clone()),
             HttpRequestAction::DisableL7Retry => CReqAction::DisableL7Retry,
         };
-        let cond = r.cond.as_ref().map(|c| compile_cond(c, p, ctx)).transpose()?;
+        let cond = r
+            .cond
+            .as_ref()
+            .map(|c| compile_cond(c, p, ctx))
+            .transpose()?;
         out.push(CReqRule { action, cond });
     }
     Ok(out)
@@ -416,16 +530,24 @@ fn compile_res_rules(p: &Proxy, ctx: &Ctx<'_>) -> Result<Vec<CResRule>, BuildErr
     let mut out = Vec::with_capacity(p.http_response.len());
     for r in &p.http_response {
         let action = match &r.action {
-            HttpResponseAction::SetHeader { name, value } => {
-                CResAction::SetHeader { name: HeaderNameText::new(name), value: compile_format(value, ctx)? }
-            }
-            HttpResponseAction::AddHeader { name, value } => {
-                CResAction::AddHeader { name: HeaderNameText::new(name), value: compile_format(value, ctx)? }
-            }
-            HttpResponseAction::DelHeader { name } => CResAction::DelHeader { name: HeaderNameText::new(name) },
+            HttpResponseAction::SetHeader { name, value } => CResAction::SetHeader {
+                name: HeaderNameText::new(name),
+                value: compile_format(value, ctx)?,
+            },
+            HttpResponseAction::AddHeader { name, value } => CResAction::AddHeader {
+                name: HeaderNameText::new(name),
+                value: compile_format(value, ctx)?,
+            },
+            HttpResponseAction::DelHeader { name } => CResAction::DelHeader {
+                name: HeaderNameText::new(name),
+            },
             HttpResponseAction::SetLogLevel(l) => CResAction::SetLogLevel(*l),
         };
-        let cond = r.cond.as_ref().map(|c| compile_cond(c, p, ctx)).transpose()?;
+        let cond = r
+            .cond
+            .as_ref()
+            .map(|c| compile_cond(c, p, ctx))
+            .transpose()?;
         out.push(CResRule { action, cond });
     }
     Ok(out)

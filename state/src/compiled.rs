@@ -13,7 +13,10 @@ use crate::ids::{MapIdx, ProxyIdx};
 pub enum CConv {
     Lower,
     Upper,
-    Map { map: MapIdx, default: Option<Arc<str>> },
+    Map {
+        map: MapIdx,
+        default: Option<Arc<str>>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -130,9 +133,17 @@ pub struct CReqRule {
 
 #[derive(Debug, Clone)]
 pub enum CResAction {
-    SetHeader { name: http_name::HeaderNameText, value: CFormat },
-    AddHeader { name: http_name::HeaderNameText, value: CFormat },
-    DelHeader { name: http_name::HeaderNameText },
+    SetHeader {
+        name: http_name::HeaderNameText,
+        value: CFormat,
+    },
+    AddHeader {
+        name: http_name::HeaderNameText,
+        value: CFormat,
+    },
+    DelHeader {
+        name: http_name::HeaderNameText,
+    },
     SetLogLevel(LogLevel),
 }
 

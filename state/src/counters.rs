@@ -30,7 +30,11 @@ impl RateCounter {
             } else {
                 ((sec << 32) | u64::from(n), Some(0))
             };
-            if self.curr.compare_exchange_weak(cur, next, Relaxed, Relaxed).is_ok() {
+            if self
+                .curr
+                .compare_exchange_weak(cur, next, Relaxed, Relaxed)
+                .is_ok()
+            {
                 if let Some(p) = prev {
                     self.prev.store(p, Relaxed);
                 }
@@ -94,7 +98,7 @@ impl SwRate {
         let n = Self::SAMPLES;
         let _ = self
             .sum
-            .fetch_update(Relaxed, Relaxed, |s| Some(s - (s + n - 1) / n + v));
+            .fetch_update(Relaxed, Relaxed, |s| Some(s - s.div_ceil(n) + v));
         self.max.fetch_max(v, Relaxed);
     }
 
@@ -106,9 +110,9 @@ impl SwRate {
         let w = count.clamp(1, n);
         // With fewer samples than the window, the sum has not decayed yet.
         if count < n {
-            (s + w - 1) / w
+            s.div_ceil(w)
         } else {
-            (s + n - 1) / n
+            s.div_ceil(n)
         }
     }
 
@@ -214,9 +218,27 @@ impl Counters {
     /// (in-flight) gauges `scur` and `qcur`.
     pub fn reset_all(&self) {
         for c in [
-            &self.stot, &self.bin, &self.bout, &self.dreq, &self.dresp, &self.ereq, &self.econ, &self.eresp,
-            &self.wretr, &self.wredis, &self.wrew, &self.eint, &self.req_tot, &self.cli_abrt, &self.srv_abrt,
-            &self.lbtot, &self.connect, &self.reuse, &self.intercepted, &self.conn_tot, &self.last_sess,
+            &self.stot,
+            &self.bin,
+            &self.bout,
+            &self.dreq,
+            &self.dresp,
+            &self.ereq,
+            &self.econ,
+            &self.eresp,
+            &self.wretr,
+            &self.wredis,
+            &self.wrew,
+            &self.eint,
+            &self.req_tot,
+            &self.cli_abrt,
+            &self.srv_abrt,
+            &self.lbtot,
+            &self.connect,
+            &self.reuse,
+            &self.intercepted,
+            &self.conn_tot,
+            &self.last_sess,
         ] {
             c.store(0, Relaxed);
         }

@@ -52,7 +52,9 @@ fn header_occ<'r>(req: &'r dyn RequestView, name: &str, occ: Option<i32>) -> Opt
         Some(n) if n > 0 => vals.get(n as usize - 1).copied(),
         Some(n) if n < 0 => {
             let back = (-n) as usize;
-            vals.len().checked_sub(back).and_then(|i| vals.get(i).copied())
+            vals.len()
+                .checked_sub(back)
+                .and_then(|i| vals.get(i).copied())
         }
         Some(_) => vals.last().copied(),
     }
@@ -60,7 +62,10 @@ fn header_occ<'r>(req: &'r dyn RequestView, name: &str, occ: Option<i32>) -> Opt
 
 fn norm_ip(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     }
 }
@@ -108,7 +113,11 @@ pub(crate) fn fetch<'r>(f: &'r Fetch, req: &'r dyn RequestView) -> Option<Cow<'r
 impl Snapshot {
     /// Evaluate a sample expression. `None` when the fetch fails (e.g. an
     /// absent header) or a converter fails (a map miss with no default).
-    pub fn eval_sample<'a>(&'a self, s: &'a CSample, req: &'a dyn RequestView) -> Option<SampleOut<'a>> {
+    pub fn eval_sample<'a>(
+        &'a self,
+        s: &'a CSample,
+        req: &'a dyn RequestView,
+    ) -> Option<SampleOut<'a>> {
         let mut out = SampleOut::Text(fetch(&s.fetch, req)?);
         for c in &s.convs {
             out = match c {
@@ -158,7 +167,11 @@ impl Snapshot {
     fn eval_acl(&self, a: &CAclTest, req: &dyn RequestView) -> bool {
         // ACLs on headers test every occurrence.
         let values: Vec<Cow<'_, str>> = match &a.fetch {
-            Fetch::ReqHdr { name, occ: None } => req.header_values(name).into_iter().map(Cow::Borrowed).collect(),
+            Fetch::ReqHdr { name, occ: None } => req
+                .header_values(name)
+                .into_iter()
+                .map(Cow::Borrowed)
+                .collect(),
             f => fetch(f, req).into_iter().collect(),
         };
         match a.kind {

@@ -41,7 +41,12 @@ pub fn emit(level: LogLevel, msg: &str) {
 /// `backend 'b' has no server available!` is logged without the quotes.
 pub fn emit_split(stderr_level: LogLevel, stderr_msg: &str, log_level: LogLevel, log_msg: &str) {
     if !QUIET.get().copied().unwrap_or(false) {
-        eprintln!("{} ({}) : {}", tag(stderr_level), std::process::id(), stderr_msg);
+        eprintln!(
+            "{} ({}) : {}",
+            tag(stderr_level),
+            std::process::id(),
+            stderr_msg
+        );
     }
     if let Some(s) = SINK.get() {
         s(log_level, log_msg);

@@ -23,17 +23,19 @@ mod store;
 pub use admin_state::AdminState;
 pub use build::{build, BuildError, DEFAULT_MAXCONN};
 pub use compiled::{
-    CAclTest, CConv, CCondition, CFormat, CPart, CReqAction, CReqRule, CResAction, CResRule,
-    CRedirect, CSample, CTarget, CTerm, CUseBackend,
+    CAclTest, CCondition, CConv, CFormat, CPart, CRedirect, CReqAction, CReqRule, CResAction,
+    CResRule, CSample, CTarget, CTerm, CUseBackend,
 };
 pub use counters::{Counters, RateCounter, SwRate};
 pub use eval::{RequestView, SampleOut};
 pub use ext::Ext;
 pub use ids::{MapIdx, ProxyIdx, ServerIdx};
 pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
-pub use observe::ObserveEvent;
-pub use map_ids::haproxy_map_ids;
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
-pub use snapshot::{slowstart_step, BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot, SLOWSTART_SCALE};
-pub use store::Store;
+pub use map_ids::haproxy_map_ids;
+pub use observe::ObserveEvent;
 pub use service::{ServiceRequest, Services, SimpleResponse};
+pub use snapshot::{
+    slowstart_step, BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot, SLOWSTART_SCALE,
+};
+pub use store::Store;

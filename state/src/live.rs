@@ -2,7 +2,9 @@
 //! object (carried over by identity), written by the proxy (traffic) and the
 //! health checker (health), read by the admin thread.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed,
+};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
@@ -206,7 +208,11 @@ impl ServerLive {
             idle_conns: AtomicU32::new(0),
             op_state: AtomicU8::new(OpState::Running as u8),
             health: AtomicU32::new(rise),
-            check_status: AtomicU8::new(if check { CheckStatus::Ini } else { CheckStatus::Unk } as u8),
+            check_status: AtomicU8::new(if check {
+                CheckStatus::Ini
+            } else {
+                CheckStatus::Unk
+            } as u8),
             check_code: AtomicU16::new(0),
             check_duration_ms: AtomicI64::new(-1),
             check_running: AtomicBool::new(false),

@@ -145,9 +145,16 @@ impl MapRt {
         Ok(m)
     }
 
-    fn make_entry(&mut self, key: &str, value: &str, resolve: ResolveBackend<'_>) -> Result<MapEntryRt, MapError> {
+    fn make_entry(
+        &mut self,
+        key: &str,
+        value: &str,
+        resolve: ResolveBackend<'_>,
+    ) -> Result<MapEntryRt, MapError> {
         let regex = if self.kind == MapMatch::Reg {
-            Some(Arc::new(Regex::new(key).map_err(|e| MapError::BadRegex(e.to_string()))?))
+            Some(Arc::new(
+                Regex::new(key).map_err(|e| MapError::BadRegex(e.to_string()))?,
+            ))
         } else {
             None
         };
@@ -206,7 +213,12 @@ impl MapRt {
     }
 
     /// `set map <map> <key> <value>`: every entry with that key.
-    pub fn set(&mut self, key: &str, value: &str, resolve: ResolveBackend<'_>) -> Result<(), MapError> {
+    pub fn set(
+        &mut self,
+        key: &str,
+        value: &str,
+        resolve: ResolveBackend<'_>,
+    ) -> Result<(), MapError> {
         let seqs: Vec<u64> = self
             .current
             .index
@@ -230,8 +242,18 @@ impl MapRt {
     }
 
     /// `set map <map> #<ref> <value>`.
-    pub fn set_ref(&mut self, seq: u64, value: &str, resolve: ResolveBackend<'_>) -> Result<(), MapError> {
-        let mut e = self.current.entries.get(&seq).cloned().ok_or(MapError::NotFound)?;
+    pub fn set_ref(
+        &mut self,
+        seq: u64,
+        value: &str,
+        resolve: ResolveBackend<'_>,
+    ) -> Result<(), MapError> {
+        let mut e = self
+            .current
+            .entries
+            .get(&seq)
+            .cloned()
+            .ok_or(MapError::NotFound)?;
         e.value = Arc::from(value);
         e.backend = resolve(value);
         self.current.entries.insert(seq, e);
@@ -239,7 +261,13 @@ impl MapRt {
     }
 
     /// `add map [@ver] <map> <key> <value>`: duplicates are allowed.
-    pub fn add(&mut self, ver: Option<u32>, key: &str, value: &str, resolve: ResolveBackend<'_>) -> Result<(), MapError> {
+    pub fn add(
+        &mut self,
+        ver: Option<u32>,
+        key: &str,
+        value: &str,
+        resolve: ResolveBackend<'_>,
+    ) -> Result<(), MapError> {
         // Check the version before consuming a sequence number.
         self.version_mut(ver)?;
         let e = self.make_entry(key, value, resolve)?;
@@ -262,7 +290,10 @@ impl MapRt {
     }
 
     pub fn del_ref(&mut self, seq: u64) -> Result<(), MapError> {
-        self.current.remove_seq(seq).map(|_| ()).ok_or(MapError::NotFound)
+        self.current
+            .remove_seq(seq)
+            .map(|_| ())
+            .ok_or(MapError::NotFound)
     }
 
     pub fn clear(&mut self, ver: Option<u32>) -> Result<(), MapError> {
@@ -313,9 +344,21 @@ mod tests {
     fn map(kind: MapMatch, pairs: &[(&str, &str)]) -> MapRt {
         let entries: Vec<MapEntry> = pairs
             .iter()
-            .map(|(k, v)| MapEntry { key: k.to_string(), value: v.to_string() })
+            .map(|(k, v)| MapEntry {
+                key: k.to_string(),
+                value: v.to_string(),
+            })
             .collect();
-        MapRt::new("t.map", "t.map".into(), 2, kind, Location::default(), &entries, &none).expect("map")
+        MapRt::new(
+            "t.map",
+            "t.map".into(),
+            2,
+            kind,
+            Location::default(),
+            &entries,
+            &none,
+        )
+        .expect("map")
     }
 
     #[test]
@@ -323,7 +366,11 @@ mod tests {
         let mut m = map(MapMatch::Str, &[("a", "1"), ("a", "2"), ("b", "3")]);
         assert_eq!(&*m.lookup("a").expect("a").value, "1");
         m.set("a", "9", &none).expect("set");
-        assert!(m.current().iter().filter(|e| &*e.key == "a").all(|e| &*e.value == "9"));
+        assert!(m
+            .current()
+            .iter()
+            .filter(|e| &*e.key == "a")
+            .all(|e| &*e.value == "9"));
         assert_eq!(m.set("zz", "1", &none), Err(MapError::NotFound));
         m.del("a").expect("del");
         assert!(m.lookup("a").is_none());

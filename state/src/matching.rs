@@ -18,7 +18,9 @@ pub fn exact(input: &str, pat: &str, icase: bool) -> bool {
 }
 
 pub fn beg(input: &str, pat: &str, icase: bool) -> bool {
-    input.len() >= pat.len() && input.is_char_boundary(pat.len()) && eq(&input[..pat.len()], pat, icase)
+    input.len() >= pat.len()
+        && input.is_char_boundary(pat.len())
+        && eq(&input[..pat.len()], pat, icase)
 }
 
 pub fn end(input: &str, pat: &str, icase: bool) -> bool {
@@ -29,7 +31,9 @@ pub fn end(input: &str, pat: &str, icase: bool) -> bool {
 
 pub fn sub(input: &str, pat: &str, icase: bool) -> bool {
     if icase {
-        input.to_ascii_lowercase().contains(&pat.to_ascii_lowercase())
+        input
+            .to_ascii_lowercase()
+            .contains(&pat.to_ascii_lowercase())
     } else {
         input.contains(pat)
     }
@@ -66,7 +70,10 @@ pub fn dom(input: &str, pat: &str, icase: bool) -> bool {
 }
 
 pub fn ip(input: &str, net: &IpNet) -> bool {
-    input.parse::<IpAddr>().map(|a| net.contains(a)).unwrap_or(false)
+    input
+        .parse::<IpAddr>()
+        .map(|a| net.contains(a))
+        .unwrap_or(false)
 }
 
 /// Integer match: `N` or a range `A:B` (either side may be empty).
@@ -76,8 +83,16 @@ pub fn int(input: &str, pat: &str) -> bool {
     };
     match pat.split_once(':') {
         Some((a, b)) => {
-            let lo = if a.is_empty() { i64::MIN } else { a.parse().unwrap_or(i64::MAX) };
-            let hi = if b.is_empty() { i64::MAX } else { b.parse().unwrap_or(i64::MIN) };
+            let lo = if a.is_empty() {
+                i64::MIN
+            } else {
+                a.parse().unwrap_or(i64::MAX)
+            };
+            let hi = if b.is_empty() {
+                i64::MAX
+            } else {
+                b.parse().unwrap_or(i64::MIN)
+            };
             v >= lo && v <= hi
         }
         None => pat.parse::<i64>().map(|p| p == v).unwrap_or(false),

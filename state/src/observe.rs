@@ -104,7 +104,9 @@ impl ServerLive {
                 self.observe_errors.fetch_add(1, Relaxed);
             }
             // Only write when needed: the usual case is a streak of 0.
-            Some(false) if self.observe_errors.load(Relaxed) != 0 => self.observe_errors.store(0, Relaxed),
+            Some(false) if self.observe_errors.load(Relaxed) != 0 => {
+                self.observe_errors.store(0, Relaxed)
+            }
             Some(false) | None => {}
         }
     }
@@ -125,7 +127,14 @@ mod tests {
         assert_eq!(L4Err.is_error(l7), Some(true));
         assert_eq!(L4Ok.is_error(l7), None);
         assert_eq!(HttpOk.is_error(l7), Some(false));
-        for e in [HttpSts, HttpHdrRsp, HttpRsp, HttpReadError, HttpReadTimeout, HttpBrokenPipe] {
+        for e in [
+            HttpSts,
+            HttpHdrRsp,
+            HttpRsp,
+            HttpReadError,
+            HttpReadTimeout,
+            HttpBrokenPipe,
+        ] {
             assert_eq!(e.is_error(l7), Some(true), "{e:?}");
             assert_eq!(ObserveEvent::from_u8(e as u8), Some(e));
         }

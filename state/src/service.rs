@@ -35,8 +35,19 @@ pub struct ServiceRequest<'a> {
 pub trait Services: Send + Sync {
     /// The stats page of frontend `fe` (its `stats uri` matched). `store`
     /// lets admin actions (drain/maint/ready from the page) publish.
-    fn stats_page(&self, store: &Store, snap: &Snapshot, fe: ProxyIdx, req: &ServiceRequest<'_>) -> SimpleResponse;
+    fn stats_page(
+        &self,
+        store: &Store,
+        snap: &Snapshot,
+        fe: ProxyIdx,
+        req: &ServiceRequest<'_>,
+    ) -> SimpleResponse;
 
     /// `http-request use-service <name>`; `None` if the service is unknown.
-    fn use_service(&self, name: &str, snap: &Snapshot, req: &ServiceRequest<'_>) -> Option<SimpleResponse>;
+    fn use_service(
+        &self,
+        name: &str,
+        snap: &Snapshot,
+        req: &ServiceRequest<'_>,
+    ) -> Option<SimpleResponse>;
 }

@@ -106,7 +106,11 @@ impl ServerRt {
         if self.live.op_state() != OpState::Starting {
             return None;
         }
-        slowstart_step(self.live.slowstart_begin_ms.load(Relaxed), now_ms, self.cfg.slowstart?)
+        slowstart_step(
+            self.live.slowstart_begin_ms.load(Relaxed),
+            now_ms,
+            self.cfg.slowstart?,
+        )
     }
 
     /// The slowstart throttle in percent while ramping (`throttle` column),
@@ -175,7 +179,12 @@ impl Snapshot {
     }
 
     pub fn server(&self, p: ProxyIdx, s: ServerIdx) -> Option<&ServerRt> {
-        self.proxies.get(p.get())?.backend.as_ref()?.servers.get(s.get())
+        self.proxies
+            .get(p.get())?
+            .backend
+            .as_ref()?
+            .servers
+            .get(s.get())
     }
 
     /// Mutable access to a server for an edit; copies only its proxy.
@@ -194,7 +203,11 @@ impl Snapshot {
     }
 
     /// Edit a map, with backend names resolved against this snapshot.
-    pub fn edit_map<T>(&mut self, m: MapIdx, f: impl FnOnce(&mut MapRt, crate::map::ResolveBackend<'_>) -> T) -> Option<T> {
+    pub fn edit_map<T>(
+        &mut self,
+        m: MapIdx,
+        f: impl FnOnce(&mut MapRt, crate::map::ResolveBackend<'_>) -> T,
+    ) -> Option<T> {
         let names = self.backend_names.clone();
         let resolve = move |n: &str| names.get(n).copied();
         let map = self.map_mut(m)?;

@@ -45,7 +45,10 @@ impl Store {
 
     /// Replace the snapshot wholesale (a reload). `build` receives the
     /// current one so it can carry live state over.
-    pub fn replace<E>(&self, build: impl FnOnce(&Snapshot) -> Result<Snapshot, E>) -> Result<(), E> {
+    pub fn replace<E>(
+        &self,
+        build: impl FnOnce(&Snapshot) -> Result<Snapshot, E>,
+    ) -> Result<(), E> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let cur = self.current.load_full();
         let mut next = build(&cur)?;
