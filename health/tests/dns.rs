@@ -1,15 +1,18 @@
 //! DNS re-resolution against a test nameserver on loopback (never any
 //! other address): first address for an `init-addr none` server, address
 //! changes, and NXDOMAIN after `hold nx`; compared with real HAProxy.
+//! `localhost` is asked to the nameservers like any name, the nameservers
+//! in order, AAAA first unless `resolve-prefer ipv4`.
 
 mod common;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, UdpSocket};
 use std::time::Duration;
 
 use common::dns_server::TestDns;
 use common::servers::closed_port;
 use common::{capture_logs, logs_with, status, store_from, wait_until, with_server, Checker};
+use hickory_proto::rr::RecordType;
 use switchyard_state::AdminState;
 use switchyard_testkit::{haproxy_available, FakeUpstream, Proxy};
 
@@ -203,4 +206,130 @@ fn same_dns_lines_as_haproxy() {
         norm(&theirs),
         "ours: {ours:#?}\ntheirs: {theirs:#?}"
     );
+}
+
+/// A loopback UDP port nothing listens on (queries to it get ICMP port
+/// unreachable, i.e. no answer).
+fn closed_udp_addr() -> std::net::SocketAddr {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+    s.local_addr().expect("addr")
+}
+
+/// A section with the given loopback nameservers and one backend per
+/// `(name, host:port, options)`, each server waiting for DNS.
+fn resolvers_config(
+    nameservers: &[std::net::SocketAddr],
+    servers: &[(&str, String, &str)],
+) -> String {
+    let mut text = String::from("resolvers local\n");
+    for (i, ns) in nameservers.iter().enumerate() {
+        assert!(ns.ip().is_loopback());
+        text += &format!("    nameserver ns{} {ns}\n", i + 1);
+    }
+    text += "    hold valid 1s\n    timeout resolve 1s\n    timeout retry 200ms\n    resolve_retries 2\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n";
+    for (name, addr, opts) in servers {
+        text += &format!(
+            "backend {name}\n    server {name} {addr} resolvers local init-addr none{opts}\n"
+        );
+    }
+    text
+}
+
+fn ip_of(store: &switchyard_state::Store, name: &str) -> Option<IpAddr> {
+    with_server(store, name, name, |s| s.addr.map(|a| a.ip()))
+}
+
+/// Regression: `localhost` was answered by the resolver library itself
+/// (::1 first) without asking anyone. HAProxy asks its nameservers: AAAA,
+/// then A when there is no AAAA, and uses 127.0.0.1 from the A answer.
+#[test]
+fn localhost_is_asked_to_the_nameservers() {
+    capture_logs();
+    let dns = TestDns::start();
+    dns.set("localhost", &[v4("127.0.0.1")]);
+    let up = FakeUpstream::start("dnslocalhost");
+    let store = store_from(&resolvers_config(
+        &[dns.addr],
+        &[(
+            "dn4",
+            format!("localhost:{}", up.port()),
+            " check inter 300 fall 2 rise 2",
+        )],
+    ));
+    assert_eq!(status(&store, "dn4", "dn4"), "MAINT (resolution)");
+    let _checker = Checker::start(store.clone());
+    wait_until("UP", T, || status(&store, "dn4", "dn4") == "UP");
+    with_server(&store, "dn4", "dn4", |s| {
+        assert_eq!(
+            s.addr,
+            Some(format!("127.0.0.1:{}", up.port()).parse().expect("addr"))
+        )
+    });
+    assert_eq!(
+        logs_with("dn4/dn4 changed its IP"),
+        ["dn4/dn4 changed its IP from (none) to 127.0.0.1 by local/ns1."]
+    );
+    let asked = dns.asked();
+    assert_eq!(
+        asked[..2],
+        [
+            ("localhost".to_string(), RecordType::AAAA),
+            ("localhost".to_string(), RecordType::A)
+        ],
+        "{asked:?}"
+    );
+}
+
+/// ns1 does not answer: ns2 does, and is named in the log; ns3 is never
+/// asked while ns2 answers.
+#[test]
+fn nameservers_are_asked_in_order() {
+    capture_logs();
+    let dead = closed_udp_addr();
+    let (ns2, ns3) = (TestDns::start(), TestDns::start());
+    ns2.set("dn5.test", &[v4("127.0.0.1")]);
+    ns3.set("dn5.test", &[v4("127.0.0.3")]);
+    let store = store_from(&resolvers_config(
+        &[dead, ns2.addr, ns3.addr],
+        &[("dn5", "dn5.test:80".to_string(), " resolve-prefer ipv4")],
+    ));
+    let _checker = Checker::start(store.clone());
+    wait_until("resolved", T, || ip_of(&store, "dn5").is_some());
+    assert_eq!(ip_of(&store, "dn5"), Some(v4("127.0.0.1")));
+    assert_eq!(
+        logs_with("dn5/dn5 changed its IP"),
+        ["dn5/dn5 changed its IP from (none) to 127.0.0.1 by local/ns2."]
+    );
+    assert!(ns2.queries() > 0);
+    assert_eq!(ns3.queries(), 0, "{:?}", ns3.asked());
+}
+
+/// Both families known: AAAA wins by default, A with `resolve-prefer ipv4`.
+#[test]
+fn resolve_prefer_picks_the_family() {
+    capture_logs();
+    let dns = TestDns::start();
+    dns.set("dn6.test", &[v4("127.0.0.1"), v4("::1")]);
+    let store = store_from(&resolvers_config(
+        &[dns.addr],
+        &[
+            ("dn6a", "dn6.test:80".to_string(), ""),
+            ("dn6b", "dn6.test:80".to_string(), " resolve-prefer ipv4"),
+            ("dn6c", "dn6.test:80".to_string(), " resolve-prefer ipv6"),
+        ],
+    ));
+    let _checker = Checker::start(store.clone());
+    wait_until("all resolved", T, || {
+        ["dn6a", "dn6b", "dn6c"]
+            .iter()
+            .all(|n| ip_of(&store, n).is_some())
+    });
+    assert_eq!(ip_of(&store, "dn6a"), Some(v4("::1")));
+    assert_eq!(ip_of(&store, "dn6b"), Some(v4("127.0.0.1")));
+    assert_eq!(ip_of(&store, "dn6c"), Some(v4("::1")));
+    // each resolution asked its own preferred type
+    let asked = dns.asked();
+    assert!(asked.contains(&("dn6.test".to_string(), RecordType::A)));
+    assert!(asked.contains(&("dn6.test".to_string(), RecordType::AAAA)));
 }

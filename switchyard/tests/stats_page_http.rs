@@ -34,7 +34,11 @@ fn headers_sans_framing(r: &HttpResponse) -> Vec<(String, String)> {
 
 /// All headers but `connection` (see [`headers_sans_framing`]).
 fn headers_sans_connection(r: &HttpResponse) -> Vec<(String, String)> {
-    r.headers.iter().filter(|(n, _)| n != "connection").cloned().collect()
+    r.headers
+        .iter()
+        .filter(|(n, _)| n != "connection")
+        .cloned()
+        .collect()
 }
 
 /// The HTML with every number replaced by `N` (and HAProxy's digit
@@ -61,15 +65,21 @@ fn html_shape(html: &str) -> String {
     for t in ["NdNh", "NhNm", "NmNs", "Nd", "Nh", "Nm", "Ns"] {
         out = out.replace(t, "T");
     }
-    // The last session age is "?" until a server got one.
-    out.replace(">?<", ">T<")
+    // The last session age is "?" until a server got one; "* " marks a
+    // check running at that instant.
+    out.replace(">?<", ">T<").replace("<u> * ", "<u> ")
 }
 
 /// `(pxname, svname, status, weight, act, bck, check_status, addr)` of each row.
 fn csv_facts(rows: &[Vec<String>]) -> Vec<Vec<String>> {
     rows.iter()
         .skip(1)
-        .map(|r| [0, 1, 17, 18, 19, 20, 36, 73].iter().map(|&i| r[i].clone()).collect())
+        .map(|r| {
+            [0, 1, 17, 18, 19, 20, 36, 73]
+                .iter()
+                .map(|&i| r[i].trim_start_matches("* ").to_string())
+                .collect()
+        })
         .collect()
 }
 
@@ -87,7 +97,10 @@ fn check_page(lab: &Lab) {
                 ("content-length".to_string(), "112".to_string()),
                 ("cache-control".into(), "no-cache".into()),
                 ("content-type".into(), "text/html".into()),
-                ("www-authenticate".into(), "Basic realm=\"HAProxy Statistics\"".into()),
+                (
+                    "www-authenticate".into(),
+                    "Basic realm=\"HAProxy Statistics\"".into()
+                ),
             ],
             "{who}: 401 headers"
         );
@@ -107,7 +120,10 @@ fn check_page(lab: &Lab) {
     );
     let html = page.text();
     for (px, sv, st) in SETTLED {
-        assert!(html.contains(&format!("href=\"#{px}/{sv}\">{sv}</a>")), "{who}: row {px}/{sv}");
+        assert!(
+            html.contains(&format!("href=\"#{px}/{sv}\">{sv}</a>")),
+            "{who}: row {px}/{sv}"
+        );
         assert!(html.contains(&format!(" {st}</td>")), "{who}: status {st}");
     }
     assert!(html.contains("<tr class=\"maintain\">"), "{who}");
@@ -136,18 +152,35 @@ fn check_page(lab: &Lab) {
 
     // `;up`: DOWN and MAINT servers hidden, `UP (n/m)` on backends.
     let up = csv_rows(&lab.get("/admin;csv;up", true).text());
-    let names: Vec<String> = up.iter().skip(1).map(|r| format!("{}/{}", r[0], r[1])).collect();
-    assert!(!names.iter().any(|n| n.starts_with("green/green")), "{who}: {names:?}");
+    let names: Vec<String> = up
+        .iter()
+        .skip(1)
+        .map(|r| format!("{}/{}", r[0], r[1]))
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("green/green")),
+        "{who}: {names:?}"
+    );
     let be: Vec<&str> = up
         .iter()
         .filter(|r| r[1] == "BACKEND")
         .map(|r| r[17].as_str())
         .collect();
-    assert_eq!(be, ["UP (2/2)", "DOWN (0/2)", "UP (0/0)"], "{who}: ;up backend status");
+    assert_eq!(
+        be,
+        ["UP (2/2)", "DOWN (0/2)", "UP (0/0)"],
+        "{who}: ;up backend status"
+    );
 
     let json = lab.get("/admin;json", true);
-    assert_eq!(json.header("content-type"), Some("application/json"), "{who}");
-    let v = json.json().unwrap_or_else(|e| panic!("{who}: ;json is not JSON: {e}"));
+    assert_eq!(
+        json.header("content-type"),
+        Some("application/json"),
+        "{who}"
+    );
+    let v = json
+        .json()
+        .unwrap_or_else(|e| panic!("{who}: ;json is not JSON: {e}"));
     let objs = v.as_array().map(Vec::len).unwrap_or(0);
     assert_eq!(objs, cli.len() - 1, "{who}: one JSON object per row");
 }
@@ -161,12 +194,26 @@ fn stats_page_matches_haproxy() {
     for lab in [&ours, &hap] {
         lab.traffic();
     }
-    for path in ["/admin", "/admin;up", "/admin;norefresh", "/admin;st=DONE;up", "/admin?scope=gre"] {
+    for path in [
+        "/admin",
+        "/admin;up",
+        "/admin;norefresh",
+        "/admin;st=DONE;up",
+        "/admin?scope=gre",
+    ] {
         let (s, h) = (ours.get(path, true), hap.get(path, true));
-        assert_eq!(headers_sans_framing(&s), headers_sans_framing(&h), "{path}: headers");
+        assert_eq!(
+            headers_sans_framing(&s),
+            headers_sans_framing(&h),
+            "{path}: headers"
+        );
         let (ss, hs) = (html_shape(&s.text()), html_shape(&h.text()));
         if ss != hs {
-            let at = ss.bytes().zip(hs.bytes()).position(|(a, b)| a != b).unwrap_or(0);
+            let at = ss
+                .bytes()
+                .zip(hs.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             panic!(
                 "{path}: page differs from HAProxy's at byte {at}:\nswitchyard: {}\nhaproxy:    {}",
                 &ss[at.saturating_sub(200)..(at + 200).min(ss.len())],
@@ -180,12 +227,27 @@ fn stats_page_matches_haproxy() {
     let h = tk::http_get(&url(&hap), &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(headers_sans_framing(&s), headers_sans_framing(&h));
     assert!(!s.text().contains("<form method=\"post\">"));
-    assert_eq!(html_shape(&s.text()), html_shape(&h.text()), "read-only page");
-    for (a, b) in [("/admin;csv", "csv"), ("/admin;json", "json"), ("/admin;typed", "typed")] {
+    assert_eq!(
+        html_shape(&s.text()),
+        html_shape(&h.text()),
+        "read-only page"
+    );
+    for (a, b) in [
+        ("/admin;csv", "csv"),
+        ("/admin;json", "json"),
+        ("/admin;typed", "typed"),
+    ] {
         let (s, h) = (ours.get(a, true), hap.get(a, true));
-        assert_eq!(headers_sans_framing(&s), headers_sans_framing(&h), "{b}: headers");
+        assert_eq!(
+            headers_sans_framing(&s),
+            headers_sans_framing(&h),
+            "{b}: headers"
+        );
     }
-    let (s, h) = (ours.get("/admin;json-schema", true), hap.get("/admin;json-schema", true));
+    let (s, h) = (
+        ours.get("/admin;json-schema", true),
+        hap.get("/admin;json-schema", true),
+    );
     assert_eq!(s.text(), h.text(), ";json-schema");
 }
 
@@ -217,20 +279,52 @@ fn admin_form_actions_match_haproxy() {
     }
     // The page's form posts `s=<server>...&action=<a>&b=#<iid>`.
     let html = ours.get("/admin", true).text();
-    let blue_iid = ours.show_stat().iter().find(|r| r[0] == "blue").map(|r| r[27].clone());
+    let blue_iid = ours
+        .show_stat()
+        .iter()
+        .find(|r| r[0] == "blue")
+        .map(|r| r[27].clone());
     let blue_iid = blue_iid.unwrap_or_default();
-    assert!(html.contains(&format!("<input type=\"hidden\" name=\"b\" value=\"#{blue_iid}\">")));
-    assert!(html.contains("<input class='blue-checkbox' type=\"checkbox\" name=\"s\" value=\"blue2\">"));
+    assert!(html.contains(&format!(
+        "<input type=\"hidden\" name=\"b\" value=\"#{blue_iid}\">"
+    )));
+    assert!(
+        html.contains("<input class='blue-checkbox' type=\"checkbox\" name=\"s\" value=\"blue2\">")
+    );
     assert!(html.contains("<option value=\"drain\">Set state to DRAIN</option>"));
 
     let fe = |l: &Lab| l.fe;
     let steps: [(&str, String, &str); 8] = [
-        ("/admin", format!("s=blue2&action=ready&b=%23{blue_iid}"), "/admin;st=DONE"),
-        ("/admin", "s=blue1&action=drain&b=blue".into(), "/admin;st=DONE"),
-        ("/admin", "s=green2&action=maint&b=green".into(), "/admin;st=DONE"),
-        ("/admin", "s=nosuch&action=drain&b=blue".into(), "/admin;st=ERRP"),
-        ("/admin", "s=blue1&action=bogus&b=blue".into(), "/admin;st=ERRP"),
-        ("/admin", "s=blue1&action=drain&b=nosuch".into(), "/admin;st=ERRP"),
+        (
+            "/admin",
+            format!("s=blue2&action=ready&b=%23{blue_iid}"),
+            "/admin;st=DONE",
+        ),
+        (
+            "/admin",
+            "s=blue1&action=drain&b=blue".into(),
+            "/admin;st=DONE",
+        ),
+        (
+            "/admin",
+            "s=green2&action=maint&b=green".into(),
+            "/admin;st=DONE",
+        ),
+        (
+            "/admin",
+            "s=nosuch&action=drain&b=blue".into(),
+            "/admin;st=ERRP",
+        ),
+        (
+            "/admin",
+            "s=blue1&action=bogus&b=blue".into(),
+            "/admin;st=ERRP",
+        ),
+        (
+            "/admin",
+            "s=blue1&action=drain&b=nosuch".into(),
+            "/admin;st=ERRP",
+        ),
         ("/admin", "action=drain&b=blue".into(), "/admin;st=NONE"),
         (
             "/admin;up;norefresh",
@@ -249,18 +343,38 @@ fn admin_form_actions_match_haproxy() {
             ("green", "green2", "MAINT"),
         ]);
         let page = lab.get("/admin;st=DONE", true).text();
-        assert!(page.contains("Action processed successfully.</div>"), "{}", lab.label);
+        assert!(
+            page.contains("Action processed successfully.</div>"),
+            "{}",
+            lab.label
+        );
         let page = lab.get("/admin;st=ERRP", true).text();
-        assert!(page.contains("Action not processed because of invalid parameters."), "{}", lab.label);
+        assert!(
+            page.contains("Action not processed because of invalid parameters."),
+            "{}",
+            lab.label
+        );
     }
     // Leaving MAINT from the page: UP at once with health = rise.
-    post_both(&all, "/admin", "s=green1&action=ready&b=green", "/admin;st=DONE", fe);
+    post_both(
+        &all,
+        "/admin",
+        "s=green1&action=ready&b=green",
+        "/admin;st=DONE",
+        fe,
+    );
     for lab in &all {
         let (st, _) = lab.status("green", "green1").unwrap_or_default();
         assert!(st.starts_with("UP"), "{}: green1 {st}", lab.label);
     }
     // A page without `stats admin` refuses the form.
-    post_both(&all, "/stats", "s=blue1&action=maint&b=blue", "/stats;st=DENY", |l| l.ro);
+    post_both(
+        &all,
+        "/stats",
+        "s=blue1&action=maint&b=blue",
+        "/stats;st=DENY",
+        |l| l.ro,
+    );
     for lab in &all {
         let (st, _) = lab.status("blue", "blue1").unwrap_or_default();
         assert_eq!(st, "UP", "{}: DENY changed nothing", lab.label);
@@ -276,7 +390,9 @@ fn prom_shape(text: &str) -> Vec<String> {
             } else if l.starts_with("haproxy_process_build_info") {
                 "haproxy_process_build_info{version}".to_string()
             } else {
-                l.rsplit_once(' ').map(|(k, _)| k.to_string()).unwrap_or_default()
+                l.rsplit_once(' ')
+                    .map(|(k, _)| k.to_string())
+                    .unwrap_or_default()
             }
         })
         .collect()
@@ -287,10 +403,16 @@ fn monitor_uri_and_prometheus_match_haproxy() {
     let (_up, ours, hap) = labs("monitor_uri_and_prometheus_match_haproxy");
     let mon = ours.get("/haproxy-status", false);
     assert_eq!(mon.status, 200);
-    assert_eq!(mon.text(), "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n");
+    assert_eq!(
+        mon.text(),
+        "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n"
+    );
     let prom = ours.get("/metrics", false);
     assert_eq!(prom.status, 200);
-    assert_eq!(prom.header("content-type"), Some("text/plain; version=0.0.4"));
+    assert_eq!(
+        prom.header("content-type"),
+        Some("text/plain; version=0.0.4")
+    );
     // Every metric family of HAProxy 2.6.12's full dump, in its order.
     let capture = include_str!("../../admin/tests/data/prometheus-metrics.txt");
     let families = |t: &str| -> Vec<String> {
@@ -304,18 +426,35 @@ fn monitor_uri_and_prometheus_match_haproxy() {
     for lab in [&ours, &hap] {
         lab.traffic();
     }
-    let (s, h) = (ours.get("/haproxy-status", false), hap.get("/haproxy-status", false));
+    let (s, h) = (
+        ours.get("/haproxy-status", false),
+        hap.get("/haproxy-status", false),
+    );
     assert_eq!(
         (s.status, headers_sans_connection(&s), &s.body),
         (h.status, headers_sans_connection(&h), &h.body),
         "monitor-uri"
     );
     // With a query string the URI no longer matches: both forward it.
-    let (s, h) = (ours.get("/haproxy-status?x=1", false), hap.get("/haproxy-status?x=1", false));
-    assert_eq!((s.status, s.header("x-served-by")), (h.status, h.header("x-served-by")));
-    for path in ["/metrics", "/metrics?scope=backend&scope=server", "/metrics?no-maint"] {
+    let (s, h) = (
+        ours.get("/haproxy-status?x=1", false),
+        hap.get("/haproxy-status?x=1", false),
+    );
+    assert_eq!(
+        (s.status, s.header("x-served-by")),
+        (h.status, h.header("x-served-by"))
+    );
+    for path in [
+        "/metrics",
+        "/metrics?scope=backend&scope=server",
+        "/metrics?no-maint",
+    ] {
         let (s, h) = (ours.get(path, false), hap.get(path, false));
-        assert_eq!(headers_sans_framing(&s), headers_sans_framing(&h), "{path}: headers");
+        assert_eq!(
+            headers_sans_framing(&s),
+            headers_sans_framing(&h),
+            "{path}: headers"
+        );
         let (ss, hs) = (prom_shape(&s.text()), prom_shape(&h.text()));
         if let Some(i) = (0..ss.len().max(hs.len())).find(|&i| ss.get(i) != hs.get(i)) {
             panic!(

@@ -62,13 +62,18 @@ impl PageOpts<'_> {
     }
     /// `STAT_SCOPE_PATTERN` + the scope, or nothing.
     pub fn scope_suffix(&self) -> String {
-        self.scope.map(|s| format!("?scope={s}")).unwrap_or_default()
+        self.scope
+            .map(|s| format!("?scope={s}"))
+            .unwrap_or_default()
     }
 }
 
 /// Whether a proxy name matches the page's scope (`strnistr`).
 fn in_scope(name: &str, scope: Option<&str>) -> bool {
-    scope.map_or(true, |s| name.to_ascii_lowercase().contains(&s.to_ascii_lowercase()))
+    match scope {
+        None => true,
+        Some(s) => name.to_ascii_lowercase().contains(&s.to_ascii_lowercase()),
+    }
 }
 
 /// Render the whole page.
@@ -191,7 +196,11 @@ fn display_options(out: &mut String, o: &PageOpts<'_>) {
     }
     if o.refresh_configured {
         if o.no_refresh {
-            let _ = writeln!(out, "<li><a href=\"{u}{}{sc}\">Enable refresh</a><br>", o.up());
+            let _ = writeln!(
+                out,
+                "<li><a href=\"{u}{}{sc}\">Enable refresh</a><br>",
+                o.up()
+            );
         } else {
             let _ = writeln!(
                 out,

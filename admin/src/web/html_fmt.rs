@@ -10,17 +10,21 @@ use crate::render::field::{Field, Val};
 /// letter-spacing draws the thousands gap.
 pub fn u2h(n: u64) -> String {
     let digits = n.to_string();
-    let len = digits.len();
-    let mut out = String::with_capacity(len + 26 * (len / 3));
-    for (i, c) in digits.chars().enumerate() {
-        let pos = len - i; // 1-based position from the right
-        if pos >= 4 && (pos - 4) % 3 == 0 {
-            out.push_str("<span class=\"rls\">");
-            out.push(c);
-            out.push_str("</span>");
+    let mut out = String::with_capacity(digits.len() * 9);
+    // Walk from the right like HAProxy: positions 4, 7, 10... are wrapped.
+    let mut group = Vec::with_capacity(digits.len());
+    let mut count = 0;
+    for c in digits.chars().rev() {
+        count += 1;
+        if count == 4 {
+            group.push(format!("<span class=\"rls\">{c}</span>"));
+            count = 1;
         } else {
-            out.push(c);
+            group.push(c.to_string());
         }
+    }
+    for g in group.iter().rev() {
+        out.push_str(g);
     }
     out
 }

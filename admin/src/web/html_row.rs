@@ -105,11 +105,7 @@ const UWEIGHT: usize = 99;
 
 /// `100 * a / b` as HAProxy's `(int)` percentages, 0 when `b` is 0.
 fn pct(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        0
-    } else {
-        a.saturating_mul(100) / b
-    }
+    a.saturating_mul(100).checked_div(b).unwrap_or(0)
 }
 
 /// The CSS class of a server row (`maintain`, `active_up`,
@@ -489,9 +485,25 @@ fn server(out: &mut String, f: Fields<'_>, admin: bool, legends: bool) {
         }
     }
     if status.starts_with("DOWN") && f.set(AGENT_STATUS) && f.u(AGENT_HEALTH) == 0 {
-        last_check(out, f, AGENT_STATUS, AGENT_CODE, AGENT_DURATION, AGENT_DESC, LAST_AGT);
+        last_check(
+            out,
+            f,
+            AGENT_STATUS,
+            AGENT_CODE,
+            AGENT_DURATION,
+            AGENT_DESC,
+            LAST_AGT,
+        );
     } else if f.set(CHECK_STATUS) {
-        last_check(out, f, CHECK_STATUS, CHECK_CODE, CHECK_DURATION, CHECK_DESC, LAST_CHK);
+        last_check(
+            out,
+            f,
+            CHECK_STATUS,
+            CHECK_CODE,
+            CHECK_DURATION,
+            CHECK_DESC,
+            LAST_CHK,
+        );
     } else {
         out.push_str("</td><td>");
     }

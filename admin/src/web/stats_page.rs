@@ -22,7 +22,9 @@ const UNAUTHORIZED_BODY: &str =
 const SCHEMA: &str = include_str!("../render/schema.json.txt");
 
 /// Result codes of admin actions (`stat_status_codes`), all 4 letters.
-const ST_CODES: [&str; 8] = ["DENY", "DONE", "ERRP", "EXCD", "NONE", "PART", "UNKN", "IVAL"];
+const ST_CODES: [&str; 8] = [
+    "DENY", "DONE", "ERRP", "EXCD", "NONE", "PART", "UNKN", "IVAL",
+];
 
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
 enum Output {
@@ -69,7 +71,13 @@ fn uri_opts(rest: &str, refresh_configured: bool) -> UriOpts {
     if let Some(i) = rest.find(";st=") {
         let code = rest.get(i + 4..i + 8).unwrap_or("");
         if code.len() == 4 {
-            o.status = Some(ST_CODES.iter().find(|c| **c == code).copied().unwrap_or("UNKN"));
+            o.status = Some(
+                ST_CODES
+                    .iter()
+                    .find(|c| **c == code)
+                    .copied()
+                    .unwrap_or("UNKN"),
+            );
         }
     }
     if let Some(i) = rest.find("scope=") {
@@ -231,7 +239,9 @@ pub fn stats_page(
         ),
         Output::JsonSchema => (
             "application/json",
-            SCHEMA.strip_suffix("\n\n").map_or(SCHEMA.to_string(), |s| format!("{s}\n")),
+            SCHEMA
+                .strip_suffix("\n\n")
+                .map_or(SCHEMA.to_string(), |s| format!("{s}\n")),
         ),
         Output::Html => {
             let o = PageOpts {

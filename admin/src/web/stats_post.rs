@@ -189,8 +189,7 @@ fn apply_one(store: &Store, snap: &Snapshot, p: ProxyIdx, s: ServerIdx, act: Act
             admin.has(AdminState::FDRAIN) && set_admin(store, p, s, 0, AdminState::FDRAIN)
         }
         Action::DisableHealth | Action::EnableHealth => {
-            sv.cfg.check
-                && set_checks_enabled(snap, p, s, act == Action::EnableHealth).is_ok()
+            sv.cfg.check && set_checks_enabled(snap, p, s, act == Action::EnableHealth).is_ok()
         }
         Action::HealthUp => !tracking && force_health(snap, p, s, Forced::Up).is_ok(),
         Action::HealthNolb => !tracking && force_health(snap, p, s, Forced::Stopping).is_ok(),
@@ -231,12 +230,19 @@ mod tests {
 
     #[test]
     fn form_parsing() {
-        let f = parse("s=a&s=b%20c&action=drain&b=%233").ok().unwrap_or_else(|| panic!("parses"));
+        let f = parse("s=a&s=b%20c&action=drain&b=%233")
+            .ok()
+            .unwrap_or_else(|| panic!("parses"));
         assert_eq!(f.backend.as_deref(), Some("#3"));
         assert_eq!(f.action, Some(Action::Drain));
         assert_eq!(f.servers, vec!["b c".to_string(), "a".to_string()]);
         // The last action wins; an unknown last action is an error.
-        assert_eq!(parse("action=bogus&action=ready").ok().and_then(|f| f.action), Some(Action::Ready));
+        assert_eq!(
+            parse("action=bogus&action=ready")
+                .ok()
+                .and_then(|f| f.action),
+            Some(Action::Ready)
+        );
         assert!(matches!(parse("action=ready&action=bogus"), Err("ERRP")));
         assert_eq!(url_decode("a+b%2Fc"), Some("a b/c".into()));
         assert_eq!(url_decode("%zz"), None);

@@ -1,7 +1,7 @@
 //! A minimal authoritative DNS server on 127.0.0.1:<free port> for tests,
 //! built on hickory-proto (a maintained DNS library: no home-made
 //! encoding). It answers A/AAAA for names the test sets, NXDOMAIN for the
-//! others, and counts queries. Tests point a `resolvers` section at it and
+//! others, and counts and records queries. Tests point a `resolvers` section at it and
 //! at nothing else.
 
 use std::collections::HashMap;
@@ -18,6 +18,8 @@ use hickory_proto::rr::{RData, Record, RecordType};
 struct Shared {
     names: Mutex<HashMap<String, Vec<IpAddr>>>,
     queries: AtomicU64,
+    /// (name without the final dot, type) of each query, in order.
+    asked: Mutex<Vec<(String, RecordType)>>,
     stop: AtomicBool,
 }
 
@@ -41,6 +43,7 @@ impl TestDns {
         let shared = Arc::new(Shared {
             names: Mutex::new(HashMap::new()),
             queries: AtomicU64::new(0),
+            asked: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
         let sh = shared.clone();
@@ -83,6 +86,16 @@ impl TestDns {
     pub fn queries(&self) -> u64 {
         self.shared.queries.load(SeqCst)
     }
+
+    /// The queries received so far: (lowercase name without the final dot,
+    /// record type).
+    pub fn asked(&self) -> Vec<(String, RecordType)> {
+        self.shared
+            .asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 impl Drop for TestDns {
@@ -107,6 +120,10 @@ fn answer(sh: &Shared, packet: &[u8]) -> Option<Vec<u8>> {
     let names = sh.names.lock().unwrap_or_else(|p| p.into_inner());
     let mut code = ResponseCode::NoError;
     for q in req.queries() {
+        sh.asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((key(&q.name().to_ascii()), q.query_type()));
         resp.add_query(q.clone());
         let Some(ips) = names.get(&key(&q.name().to_ascii())) else {
             code = ResponseCode::NXDomain;

@@ -112,7 +112,10 @@ pub fn have_haproxy(test: &str) -> bool {
     if tk::haproxy_available() {
         return true;
     }
-    eprintln!("{test}: {} not installed; differential part skipped", tk::HAPROXY_PATH);
+    eprintln!(
+        "{test}: {} not installed; differential part skipped",
+        tk::HAPROXY_PATH
+    );
     false
 }
 
@@ -175,7 +178,10 @@ impl Lab {
     pub fn status(&self, px: &str, sv: &str) -> Option<(String, String)> {
         self.show_stat()
             .into_iter()
-            .find(|r| r.first().map(String::as_str) == Some(px) && r.get(1).map(String::as_str) == Some(sv))
+            .find(|r| {
+                r.first().map(String::as_str) == Some(px)
+                    && r.get(1).map(String::as_str) == Some(sv)
+            })
             .map(|r| (r[17].clone(), r[36].clone()))
     }
 
@@ -188,7 +194,10 @@ impl Lab {
             Duration::from_secs(20),
             Duration::from_millis(50),
             || {
-                let rows = self.show_stat();
+                // The CLI may still be binding right after the frontend.
+                let rows = csv_rows(
+                    &tk::try_cli(&self.cli, "show stat").map_err(|e| vec![e.to_string()])?,
+                );
                 let mut missing = Vec::new();
                 for (px, sv, st) in want {
                     let ok = rows.iter().any(|r| {
