@@ -71,8 +71,11 @@ pub(crate) enum Cause {
     ClientAborted,
     /// Client body stalled past `timeout client` (`cD--`).
     ClientTimeout,
-    /// The process is hard-stopping (`KH--`).
+    /// The process is hard-stopping, or `shutdown sessions server` (`KH--`).
     Killed,
+    /// The server was marked DOWN with `on-marked-down shutdown-sessions`
+    /// (`DH--`).
+    Down,
 }
 
 impl Cause {
@@ -92,6 +95,7 @@ impl Cause {
             Cause::ClientAborted => None,
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
+            Cause::Down => Some(502),
         }
     }
 
@@ -110,6 +114,19 @@ impl Cause {
             Cause::ClientAborted => *b"CH",
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",
+            Cause::Down => *b"DH",
+        }
+    }
+
+    /// The stream was killed (hard stop, shutdown sessions, server down).
+    pub(crate) fn is_kill(self) -> bool {
+        matches!(self, Cause::Killed | Cause::Down)
+    }
+
+    pub(crate) fn killed_by(r: crate::kill::KillReason) -> Cause {
+        match r {
+            crate::kill::KillReason::Admin => Cause::Killed,
+            crate::kill::KillReason::Down => Cause::Down,
         }
     }
 }

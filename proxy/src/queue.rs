@@ -18,6 +18,7 @@ use crossbeam_queue::SegQueue;
 use switchyard_state::{ProxyLive, ServerLive, ServerRt, Store};
 use tokio::sync::Notify;
 
+use crate::kill::KillState;
 use crate::upstream::pool::Pool;
 
 const WAITING: u8 = 0;
@@ -99,10 +100,11 @@ impl WaitQueue {
 
 /// The proxy's per-server structures, kept in `ServerLive.ext` so they
 /// survive snapshots (a reload or `set map` keeps queues and idle pools).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ServerExt {
     pub(crate) queue: WaitQueue,
     pub(crate) pool: Pool,
+    pub(crate) kill: KillState,
 }
 
 /// The proxy's per-backend structures, kept in `ProxyLive.ext`.
@@ -112,7 +114,16 @@ pub(crate) struct BackendExt {
 }
 
 pub(crate) fn server_ext(live: &ServerLive) -> Option<&ServerExt> {
-    live.ext.get_or_init(ServerExt::default)
+    live.ext.get_or_init(|| ServerExt {
+        queue: WaitQueue::default(),
+        pool: Pool::default(),
+        kill: KillState::new(live),
+    })
+}
+
+/// The per-server structures if traffic created them already.
+pub(crate) fn server_ext_if_any(live: &ServerLive) -> Option<&ServerExt> {
+    live.ext.get::<ServerExt>()
 }
 
 pub(crate) fn backend_ext(live: &ProxyLive) -> Option<&BackendExt> {

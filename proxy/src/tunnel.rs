@@ -9,12 +9,15 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::Reader;
+use crate::kill::{killed, KillWatch};
 
-/// Bytes moved each way.
+/// Bytes moved each way, and the termination code when the tunnel was
+/// killed (`shutdown sessions server`, server marked down).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Moved {
     pub(crate) to_client: u64,
     pub(crate) to_server: u64,
+    pub(crate) term: Option<[u8; 2]>,
 }
 
 /// Relay between the client connection and the upgraded server connection.
@@ -23,6 +26,7 @@ pub(crate) async fn relay<R, W>(
     wr: &mut W,
     up: OnUpgrade,
     idle: Option<Duration>,
+    kill: Option<&KillWatch>,
 ) -> Moved
 where
     R: AsyncRead + Unpin,
@@ -54,9 +58,18 @@ where
                 },
             }
         };
-        let s = match idle {
-            Some(t) => tokio::time::timeout(t, step).await.unwrap_or(Step::Done),
-            None => step.await,
+        let timed = async {
+            match idle {
+                Some(t) => tokio::time::timeout(t, step).await.unwrap_or(Step::Done),
+                None => step.await,
+            }
+        };
+        let s = tokio::select! {
+            s = timed => s,
+            k = killed(kill) => {
+                moved.term = Some([k.code(), b'D']);
+                Step::Done
+            }
         };
         match s {
             Step::Done => break,

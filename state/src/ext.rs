@@ -15,6 +15,11 @@ impl Ext {
             .get_or_init(|| Arc::new(init()) as Arc<dyn Any + Send + Sync>)
             .downcast_ref::<T>()
     }
+
+    /// The derived value if it was computed already (never computes it).
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.get()?.downcast_ref::<T>()
+    }
 }
 
 impl Clone for Ext {

@@ -10,7 +10,7 @@ mod schedule;
 use std::sync::atomic::Ordering::Relaxed;
 
 use rand::Rng;
-use switchyard_config::Balance;
+use switchyard_config::{Balance, Mode};
 use switchyard_state::{BackendRt, ProxyRt, RequestView, ServerIdx, ServerRt};
 
 use crate::queue;
@@ -71,6 +71,27 @@ fn lb_data(be: &BackendRt) -> Option<&LbData> {
             by_id_backup: by_id(true),
         }
     })
+}
+
+/// The algorithm in effect for backend `be`. The layer-7 hashes need HTTP:
+/// a TCP backend falls back to round robin, as HAProxy does ("Layer 7 hash
+/// not possible ... Falling back to round robin").
+pub(crate) fn effective(be: &ProxyRt) -> Balance {
+    let algo = be
+        .cfg
+        .backend
+        .as_ref()
+        .map(|b| b.balance.clone())
+        .unwrap_or_default();
+    let l7 = matches!(
+        algo,
+        Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr(_)
+    );
+    if l7 && be.cfg.mode == Mode::Tcp {
+        Balance::RoundRobin
+    } else {
+        algo
+    }
 }
 
 /// Whether the algorithm is of HAProxy's round-robin kind (`BE_LB_KIND_RR`):

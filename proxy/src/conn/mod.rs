@@ -243,16 +243,26 @@ pub(crate) async fn serve<R, W>(
         if let Some(up) = upgrade.filter(|_| written.complete) {
             // Switching protocols: relay raw bytes until either side ends.
             let idle = lease.as_ref().and_then(|l| l.t_tunnel);
-            let moved = crate::tunnel::relay(&mut reader, &mut wr, up, idle).await;
+            let kill = lease.as_ref().and_then(|l| l.kill.as_ref());
+            let moved = crate::tunnel::relay(&mut reader, &mut wr, up, idle, kill).await;
             written.bytes += moved.to_client;
             if let Some(l) = lease {
                 l.finish(false);
             }
-            end.finish(&shared, written.bytes, req_htx + moved.to_server, None);
+            end.finish(&shared, written.bytes, req_htx + moved.to_server, moved.term);
             return;
         }
         if let Some(l) = lease {
             l.finish(written.complete);
+        }
+        // A stream killed by `shutdown sessions server` or its server going
+        // down ends its client connection too, as HAProxy's does.
+        let killed = matches!(end.log.term[0], b'K' | b'D')
+            || matches!(written.term, Some([b'K' | b'D', _]));
+        if killed {
+            end.finish(&shared, written.bytes, req_htx + pump.decoded, written.term);
+            let _ = wr.shutdown().await;
+            return;
         }
         let mut body_done = pump.is_done();
         if !body_done && written.complete && !reply_close && (!expect || sent_continue) {

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::Version;
 use http_body_util::BodyExt;
+use switchyard_state::ObserveEvent;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming};
@@ -175,17 +176,34 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         }
         RespBody::Upstream(mut inc) => {
             let t_server = lease.as_ref().and_then(|l| l.t_server);
+            let kill = lease.as_ref().and_then(|l| l.kill.clone());
+            let observe = |ev| {
+                if let Some(l) = &lease {
+                    l.observe(ev);
+                }
+            };
             loop {
-                let frame = match t_server {
-                    Some(t) => match tokio::time::timeout(t, inc.frame()).await {
-                        Ok(f) => f,
-                        Err(_) => {
+                let next = async {
+                    match t_server {
+                        Some(t) => tokio::time::timeout(t, inc.frame()).await.ok(),
+                        None => Some(inc.frame().await),
+                    }
+                };
+                let frame = tokio::select! {
+                    f = next => match f {
+                        Some(f) => f,
+                        None => {
+                            observe(ObserveEvent::HttpReadTimeout);
                             w.complete = false;
                             w.term = Some(*b"sD");
                             break;
                         }
                     },
-                    None => inc.frame().await,
+                    k = crate::kill::killed(kill.as_ref()) => {
+                        w.complete = false;
+                        w.term = Some([k.code(), b'D']);
+                        break;
+                    }
                 };
                 match frame {
                     None => {
@@ -201,6 +219,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
                         break;
                     }
                     Some(Err(_)) => {
+                        observe(ObserveEvent::HttpReadError);
                         w.complete = false;
                         w.term = Some(*b"SD");
                         break;

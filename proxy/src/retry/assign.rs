@@ -4,37 +4,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use switchyard_state::{now_ms, BackendRt, ProxyRt, ServerIdx, ServerLive};
+use switchyard_state::{now_ms, BackendRt, ProxyRt, RequestView, ServerIdx, ServerLive};
 
 use super::bump;
 use crate::balance::{self, LbInput, PickError};
 use crate::error::Cause;
 use crate::h1::ReqHead;
 use crate::queue::{self, QueueError, QueueKind, ServerSlot, SlotOwner};
-use crate::request::TxnEnd;
+use crate::log::LogRecord;
 use crate::rules::Origin;
 
 /// Assign a server and take a slot on it, queueing when needed.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn assign(
+pub(crate) async fn assign(
     be: &ProxyRt,
     backend: &BackendRt,
-    head: &ReqHead,
-    headers: &HeaderMap,
-    origin: &Origin,
+    view: &(dyn RequestView + Sync),
     target: &mut Option<ServerIdx>,
     direct: &mut Option<ServerIdx>,
     prev: Option<ServerIdx>,
-    end: &mut TxnEnd,
+    log: &mut LogRecord,
     owner: &impl Fn(&Arc<ServerLive>) -> SlotOwner,
     t_queue: Option<Duration>,
 ) -> Result<(ServerIdx, ServerSlot), Cause> {
-    let algo = be
-        .cfg
-        .backend
-        .as_ref()
-        .map(|b| b.balance.clone())
-        .unwrap_or_default();
+    let algo = balance::effective(be);
     loop {
         let idx = match *target {
             Some(i) => i,
@@ -44,9 +37,8 @@ pub(super) async fn assign(
                 let pick = if backend_waiting {
                     Err(PickError::Full)
                 } else {
-                    let view = lb_view(head, headers, origin);
                     let input = LbInput {
-                        req: &view,
+                        req: view,
                         avoid: prev,
                         now_ms: now_ms(),
                     };
@@ -54,7 +46,7 @@ pub(super) async fn assign(
                 };
                 match pick {
                     Ok(i) => {
-                        note_reassign(be, backend, prev, i, end);
+                        note_reassign(be, backend, prev, i, log);
                         *target = Some(i);
                         i
                     }
@@ -64,12 +56,11 @@ pub(super) async fn assign(
                     }
                     Err(PickError::Full) => {
                         // Wait in the backend queue for any server.
-                        end.log.be_queue = 1;
+                        log.be_queue = 1;
                         be.live.be.queue_enter();
                         let retry = || {
-                            let view = lb_view(head, headers, origin);
                             let input = LbInput {
-                                req: &view,
+                                req: view,
                                 avoid: None,
                                 now_ms: now_ms(),
                             };
@@ -90,7 +81,7 @@ pub(super) async fn assign(
                                 {
                                     Some(i) => {
                                         let i = ServerIdx(i as u32);
-                                        note_reassign(be, backend, prev, i, end);
+                                        note_reassign(be, backend, prev, i, log);
                                         *target = Some(i);
                                         return Ok((i, started(slot)));
                                     }
@@ -129,11 +120,11 @@ pub(super) async fn assign(
                 }
                 bump(&srv.live.counters.econ);
                 bump(&be.live.be.econ);
-                end.log.server = srv.name.clone();
+                log.server = srv.name.clone();
                 return Err(Cause::QueueFull);
             }
         }
-        end.log.srv_queue = 1;
+        log.srv_queue = 1;
         srv.live.counters.queue_enter();
         let retry = || queue::try_acquire(srv).then(|| srv.live.clone());
         let r = queue::wait(QueueKind::Server(&srv.live), t_queue, retry, owner).await;
@@ -143,14 +134,19 @@ pub(super) async fn assign(
             Err(_) => {
                 bump(&srv.live.counters.econ);
                 bump(&be.live.be.econ);
-                end.log.server = srv.name.clone();
+                log.server = srv.name.clone();
                 return Err(Cause::QueueTimeout);
             }
         }
     }
 }
 
-fn lb_view<'a>(head: &'a ReqHead, headers: &'a HeaderMap, o: &Origin) -> crate::view::ReqView<'a> {
+/// The view the balancer hashes on: the request as it goes to the server.
+pub(crate) fn lb_view<'a>(
+    head: &'a ReqHead,
+    headers: &'a HeaderMap,
+    o: &Origin,
+) -> crate::view::ReqView<'a> {
     crate::view::ReqView::new(
         &head.method,
         &head.target,
@@ -174,7 +170,7 @@ fn note_reassign(
     backend: &BackendRt,
     prev: Option<ServerIdx>,
     i: ServerIdx,
-    end: &mut TxnEnd,
+    log: &mut LogRecord,
 ) {
     if Some(i) != prev {
         bump(&be.live.be.lbtot);
@@ -189,9 +185,9 @@ fn note_reassign(
     if p != i {
         bump(&ps.live.counters.wredis);
         bump(&be.live.be.wredis);
-        end.log.redispatched = true;
-        if end.log.term[2] == b'V' {
-            end.log.term[2] = b'D';
+        log.redispatched = true;
+        if log.term[2] == b'V' {
+            log.term[2] = b'D';
         }
     } else {
         bump(&ps.live.counters.wretr);

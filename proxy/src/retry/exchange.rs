@@ -5,6 +5,8 @@ use std::time::Duration;
 use http::Request;
 use hyper::body::Incoming;
 
+use switchyard_state::ObserveEvent;
+
 use crate::error::Cause;
 use crate::h1::{BodyError, ReqBody};
 use crate::upstream::Sender;
@@ -14,7 +16,9 @@ pub(super) enum Attempt {
     Ok(http::Response<Incoming>, Sender),
     /// Nothing was sent: the request (and its body) come back.
     NotSent(ReqBody),
-    Failed(Cause),
+    /// Failed, with what passive health (`observe`) should count, if
+    /// anything: the client's own failures count nothing.
+    Failed(Cause, Option<ObserveEvent>),
 }
 
 /// Send one request on `sender` and wait for the response head.
@@ -30,7 +34,12 @@ pub(super) async fn exchange(
     let res = match t_server {
         Some(t) => match tokio::time::timeout(t, fut).await {
             Ok(r) => r,
-            Err(_) => return Attempt::Failed(Cause::UpstreamTimeout),
+            Err(_) => {
+                return Attempt::Failed(
+                    Cause::UpstreamTimeout,
+                    Some(ObserveEvent::HttpReadTimeout),
+                )
+            }
         },
         None => fut.await,
     };
@@ -40,29 +49,37 @@ pub(super) async fn exchange(
             if let Some(req) = e.take_message() {
                 return Attempt::NotSent(req.into_body());
             }
-            Attempt::Failed(classify(e.error()))
+            let (cause, ev) = classify(e.error());
+            Attempt::Failed(cause, ev)
         }
     }
 }
 
-/// Which side failed, from hyper's client error.
-fn classify(e: &hyper::Error) -> Cause {
+/// Which side failed, from hyper's client error, and the passive-health
+/// event HAProxy's `http_wait_for_response` reports for it.
+fn classify(e: &hyper::Error) -> (Cause, Option<ObserveEvent>) {
+    let mut io = false;
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
         if let Some(b) = s.downcast_ref::<BodyError>() {
-            return if *b == BodyError::Timeout {
+            let cause = if *b == BodyError::Timeout {
                 Cause::ClientTimeout
             } else {
                 Cause::ClientAborted
             };
+            return (cause, None);
         }
+        io |= s.is::<std::io::Error>();
         src = s.source();
     }
     if e.is_parse() || e.is_parse_status() {
-        Cause::UpstreamInvalid
+        (Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp))
     } else if e.is_timeout() {
-        Cause::UpstreamTimeout
+        (Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout))
+    } else if io {
+        // A reset or another socket error while reading.
+        (Cause::UpstreamClosed, Some(ObserveEvent::HttpReadError))
     } else {
-        Cause::UpstreamClosed
+        (Cause::UpstreamClosed, Some(ObserveEvent::HttpBrokenPipe))
     }
 }

@@ -9,6 +9,9 @@ mod exchange;
 mod redispatch;
 mod response;
 
+pub(crate) use assign::assign;
+pub(crate) use redispatch::choose_redispatch;
+
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,20 +19,20 @@ use std::time::{Duration, Instant};
 use http::header::{CONNECTION, EXPECT};
 use http::{HeaderMap, Method, Request, Uri, Version};
 use switchyard_config::{HttpConnMode, HttpReuse, RetryOn};
-use switchyard_state::{ProxyRt, ServerIdx, ServerLive};
+use switchyard_state::{ObserveEvent, ProxyRt, ServerIdx, ServerLive};
 
 use crate::balance::{self};
 use crate::cookie;
 use crate::error::Cause;
 use crate::h1::{ReqBody, ReqHead};
 use crate::headers;
+use crate::kill::{self, KillWatch};
 use crate::queue::{self, SlotOwner};
 use crate::request::{Reply, ReqCtx, TxnEnd};
 use crate::rules::{Origin, Switches};
 use crate::upstream::{connect, ConnectError, Lease};
-use assign::assign;
 use exchange::{exchange, Attempt};
-use redispatch::{choose_redispatch, l7_retry};
+use redispatch::l7_retry;
 use response::response;
 
 /// The result of forwarding.
@@ -170,6 +173,8 @@ pub(crate) async fn forward(
             .unwrap_or_else(|| Arc::from("")),
     };
     let mut hard = Box::pin(cx.shared.shutdown.hard_requested());
+    let view = assign::lb_view(&head, &out.headers, origin);
+    let rr_kind = balance::is_rr_kind(&balance::effective(be));
 
     loop {
         // ---- assign a server and get a slot on it
@@ -177,13 +182,11 @@ pub(crate) async fn forward(
         let assigned = assign(
             be,
             backend,
-            &head,
-            &out.headers,
-            origin,
+            &view,
             &mut target,
             &mut direct,
             prev,
-            &mut end,
+            &mut end.log,
             &owner,
             t_queue,
         )
@@ -212,6 +215,7 @@ pub(crate) async fn forward(
         };
         end.log.server = srv.name.clone();
         end.srv_live = Some(srv.live.clone());
+        let observe = srv.cfg.observe;
         let Some(mut addr) = srv.addr else {
             return Forwarded::Failed {
                 cause: Cause::NoServer,
@@ -246,18 +250,24 @@ pub(crate) async fn forward(
                 }
             }
         };
+        // HAProxy counts every new connection attempt in `connect`,
+        // whether it succeeds or not.
+        if reused {
+            bump(&srv.live.counters.reuse);
+            bump(&be.live.be.reuse);
+        } else {
+            bump(&srv.live.counters.connect);
+            bump(&be.live.be.connect);
+        }
         let sender = match sender {
             Ok(s) => {
                 if !reused {
-                    bump(&srv.live.counters.connect);
-                    bump(&be.live.be.connect);
-                } else {
-                    bump(&srv.live.counters.reuse);
-                    bump(&be.live.be.reuse);
+                    srv.live.observe(observe, ObserveEvent::L4Ok);
                 }
                 s
             }
             Err(e) => {
+                srv.live.observe(observe, ObserveEvent::L4Err);
                 drop(slot);
                 let cause = match e {
                     ConnectError::Timeout => Cause::ConnectTimeout,
@@ -285,8 +295,7 @@ pub(crate) async fn forward(
                     bump(&be.live.be.wretr);
                     target = Some(idx);
                 }
-                let rr_many =
-                    balance::is_rr_kind(&bcfg.balance) && balance::active_count(backend) > 1;
+                let rr_many = rr_kind && balance::active_count(backend) > 1;
                 if (!redisp || !rr_many) && !reused {
                     let delay = t_connect
                         .map(|c| c.min(Duration::from_secs(1)))
@@ -311,9 +320,11 @@ pub(crate) async fn forward(
             Some(b) => b,
             None => body.take().unwrap_or(ReqBody::Empty),
         };
+        let kw = KillWatch::new(&srv.live);
         let attempt = tokio::select! {
             a = exchange(sender, out.build(this_body), t_server) => a,
-            _ = &mut hard => Attempt::Failed(Cause::Killed),
+            _ = &mut hard => Attempt::Failed(Cause::Killed, None),
+            k = kill::killed(Some(&kw)) => Attempt::Failed(Cause::killed_by(k), None),
         };
         let after = Instant::now();
         match attempt {
@@ -328,6 +339,7 @@ pub(crate) async fn forward(
                 continue;
             }
             Attempt::NotSent(_) => {
+                srv.live.observe(observe, ObserveEvent::HttpBrokenPipe);
                 drop(slot);
                 bump(&srv.live.counters.eresp);
                 bump(&be.live.be.eresp);
@@ -336,7 +348,10 @@ pub(crate) async fn forward(
                     end: Box::new(end),
                 };
             }
-            Attempt::Failed(cause) => {
+            Attempt::Failed(cause, event) => {
+                if let Some(ev) = event {
+                    srv.live.observe(observe, ev);
+                }
                 if cause == Cause::ClientAborted {
                     drop(slot);
                     return client_aborted(fe, be, end);
@@ -362,7 +377,7 @@ pub(crate) async fn forward(
                     drop(slot);
                     continue;
                 }
-                if cause != Cause::Killed
+                if !cause.is_kill()
                     && l7
                     && retry_on.has(bit)
                     && retries < max_retries
@@ -385,7 +400,7 @@ pub(crate) async fn forward(
                     continue;
                 }
                 drop(slot);
-                if cause != Cause::Killed {
+                if !cause.is_kill() {
                     bump(&srv.live.counters.eresp);
                     bump(&be.live.be.eresp);
                     if cause == Cause::UpstreamClosed {
@@ -404,6 +419,7 @@ pub(crate) async fn forward(
             }
             Attempt::Ok(resp, sender) => {
                 let status = resp.status().as_u16();
+                srv.live.observe(observe, ObserveEvent::for_status(status));
                 let replayable = body.as_ref().map(|b| b.replay().is_some()).unwrap_or(false);
                 let retry_status = RetryOn::status_bit(status)
                     .map(|b| retry_on.has(b))
@@ -436,6 +452,8 @@ pub(crate) async fn forward(
                     live: srv.live.clone(),
                     slot: Some(slot),
                     reusable: reuse,
+                    kill: Some(kw),
+                    observe,
                     t_server,
                     t_tunnel: timeouts
                         .tunnel

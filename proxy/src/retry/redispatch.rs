@@ -1,6 +1,5 @@
 //! Whether a retry goes back through the balancer (redispatch).
 
-use switchyard_config::Balance;
 use switchyard_state::{BackendRt, OpState, ProxyRt, ServerIdx, ServerRt};
 
 use super::bump;
@@ -8,7 +7,7 @@ use crate::balance::{self};
 
 /// HAProxy's `stream_choose_redispatch`: whether the next attempt goes
 /// through the balancer again (true) or retries the same server.
-pub(super) fn choose_redispatch(
+pub(crate) fn choose_redispatch(
     be: &ProxyRt,
     backend: &BackendRt,
     srv: &ServerRt,
@@ -30,13 +29,9 @@ pub(super) fn choose_redispatch(
         let every = i64::from(max) + 1 + i64::from(interval);
         every > 0 && i64::from(retries) % every == 0
     };
-    let algo: &Balance = be
-        .cfg
-        .backend
-        .as_ref()
-        .map(|b| &b.balance)
-        .unwrap_or(&Balance::RoundRobin);
-    let rr_many = !direct && balance::active_count(backend) > 1 && balance::is_rr_kind(algo);
+    let rr_many = !direct
+        && balance::active_count(backend) > 1
+        && balance::is_rr_kind(&balance::effective(be));
     not_running || at_interval || rr_many
 }
 

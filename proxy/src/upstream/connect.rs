@@ -19,11 +19,11 @@ pub(crate) enum ConnectError {
     Failed,
 }
 
-/// Connect to `addr` within `timeout` and start the HTTP/1 client on it.
-pub(crate) async fn connect(
+/// Open a TCP connection to `addr` within `timeout` (`timeout connect`).
+pub(crate) async fn connect_tcp(
     addr: SocketAddr,
     timeout: Option<Duration>,
-) -> Result<Sender, ConnectError> {
+) -> Result<TcpStream, ConnectError> {
     let fut = TcpStream::connect(addr);
     let stream = match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {
@@ -33,6 +33,15 @@ pub(crate) async fn connect(
         None => fut.await.map_err(|_| ConnectError::Failed)?,
     };
     let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Connect to `addr` within `timeout` and start the HTTP/1 client on it.
+pub(crate) async fn connect(
+    addr: SocketAddr,
+    timeout: Option<Duration>,
+) -> Result<Sender, ConnectError> {
+    let stream = connect_tcp(addr, timeout).await?;
     let (sender, conn) = http1::Builder::new()
         .allow_obsolete_multiline_headers_in_responses(true)
         .handshake::<_, ReqBody>(TokioIo::new(stream))

@@ -12,7 +12,7 @@
 pub(crate) mod connect;
 pub(crate) mod pool;
 
-pub(crate) use connect::{connect, ConnectError, Sender};
+pub(crate) use connect::{connect, connect_tcp, ConnectError, Sender};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +30,10 @@ pub(crate) struct Lease {
     pub(crate) live: Arc<ServerLive>,
     pub(crate) slot: Option<ServerSlot>,
     pub(crate) reusable: bool,
+    /// Ends the exchange on `shutdown sessions server` / server down.
+    pub(crate) kill: Option<crate::kill::KillWatch>,
+    /// The server's `observe` mode (passive health).
+    pub(crate) observe: Option<switchyard_config::Observe>,
     /// The backend's `timeout server`, for reading the response body.
     pub(crate) t_server: Option<std::time::Duration>,
     /// Idle timeout of an upgraded (tunnelled) connection.
@@ -37,6 +41,11 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
+    /// Report a passive-health event on the server.
+    pub(crate) fn observe(&self, ev: switchyard_state::ObserveEvent) {
+        self.live.observe(self.observe, ev);
+    }
+
     /// The exchange is over; `complete` says the response body ended cleanly.
     pub(crate) fn finish(mut self, complete: bool) {
         if complete && self.reusable {
