@@ -1,5 +1,5 @@
 //! `ctl cutover --persist`: the map file is rewritten atomically, and a reload of the
-//! proxy (master-worker, SIGUSR2) reads the same state back.
+//! proxy (master-worker, SIGUSR2; in-process for switchyard) reads the same state back.
 
 mod common;
 
@@ -75,19 +75,36 @@ fn persist_rewrites_the_map_file_and_a_reload_keeps_green() {
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 
-    // Reload: the new worker reads the file, so it starts on green.
+    // Reload: the configuration (and the map file) is read again, so it starts on green.
+    // HAProxy's master forks a new worker (a new `Pid`); switchyard reloads in-process (same
+    // `Pid`). Both print `Loading success.` once the new configuration serves.
     let old_pid = worker_pid(&lab.cli("show info")).expect("Pid in show info");
+    let successes = |p: &switchyard_testkit::Proxy| {
+        p.child()
+            .lines()
+            .iter()
+            .filter(|l| l.contains("Loading success."))
+            .count()
+    };
     let mut proxy = lab.proxy;
+    let before = successes(&proxy);
     proxy.signal(Signal::SIGUSR2).expect("reload signal");
+    eventually_named("the reload is done", WAIT, POLL, || {
+        match successes(&proxy) {
+            n if n > before => Ok(()),
+            n => Err(format!("{n} Loading success. lines")),
+        }
+    });
+    let new_worker = kind == switchyard_testkit::ProxyKind::Haproxy;
     let client = switchyard_ctl::runtime::Client::new(
         switchyard_ctl::Target::parse(&tcp).expect("target"),
         std::time::Duration::from_secs(5),
     );
     let both = format!("show info;show map {map}");
-    let reply = eventually_named("a new worker answers", WAIT, POLL, || {
+    let reply = eventually_named("the reloaded configuration answers", WAIT, POLL, || {
         let reply = client.send(&both).map_err(|e| e.to_string())?;
         match worker_pid(&reply) {
-            Some(pid) if pid != old_pid => Ok(reply),
+            Some(pid) if pid != old_pid || !new_worker => Ok(reply),
             other => Err(format!("worker pid {other:?}")),
         }
     });

@@ -93,14 +93,28 @@ pub(crate) async fn supervise(shared: Arc<Shared>) {
     shared.listeners.send_replace(crate::Listeners::empty());
 }
 
+/// What an accept loop may do next.
+enum Admit {
+    /// Accept one connection for this frontend.
+    Go(Arc<ProxyLive>),
+    /// The frontend is not in the snapshot (being removed by a reload).
+    Gone,
+    /// `shutdown frontend`: release the port.
+    Stopped,
+}
+
 /// Wait until the accept limits allow one more connection on `frontend`.
-async fn admit(shared: &Shared, frontend: &str) -> Option<Arc<ProxyLive>> {
+async fn admit(shared: &Shared, frontend: &str) -> Admit {
     loop {
         let freed = shared.limits.freed.notified();
         let (live, fe_max, global_max) = {
             let snap = shared.store.load();
-            let idx = snap.proxy_idx(frontend)?;
-            let p = snap.proxy(idx)?;
+            let Some(p) = snap.proxy_idx(frontend).and_then(|i| snap.proxy(i)) else {
+                return Admit::Gone;
+            };
+            if p.live.fe_stopped.load(Ordering::Relaxed) {
+                return Admit::Stopped;
+            }
             let over = p.live.fe_maxconn_override.load(Ordering::Relaxed);
             let fe_max = if over > 0 {
                 over
@@ -115,13 +129,39 @@ async fn admit(shared: &Shared, frontend: &str) -> Option<Arc<ProxyLive>> {
             && shared.limits.actconn() < global_max
             && live.fe.scur.load(Ordering::Relaxed) < fe_max
         {
-            return Some(live);
+            return Admit::Go(live);
         }
         // Re-check on a freed connection, or periodically for `enable frontend`.
         shared.limits.waiting.fetch_add(1, Ordering::AcqRel);
         let _ = tokio::time::timeout(Duration::from_millis(100), freed).await;
         shared.limits.waiting.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// The listen backlog when a socket listens again (as `Listeners` binds).
+const RELISTEN_BACKLOG: i32 = 1024;
+
+/// `shutdown frontend`: stop listening, so new connections are refused as
+/// HAProxy's released port refuses them; connections already accepted
+/// carry on. On Linux, `shutdown(SHUT_RD)` on a listening socket takes it
+/// out of the LISTEN state (HAProxy pauses listeners the same way) while it
+/// stays bound, so every copy of the descriptor (the binary keeps one for
+/// reloads) stops at once. If the frontend comes back (a reload that
+/// resets it), listen again.
+async fn stopped(shared: &Shared, frontend: &str, tl: &TcpListener) {
+    let _ = socket2::SockRef::from(tl).shutdown(std::net::Shutdown::Read);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let snap = shared.store.load();
+        let stopped = snap
+            .proxy_idx(frontend)
+            .and_then(|i| snap.proxy(i))
+            .map(|p| p.live.fe_stopped.load(Ordering::Relaxed));
+        if stopped == Some(false) {
+            break;
+        }
+    }
+    let _ = socket2::SockRef::from(tl).listen(RELISTEN_BACKLOG);
 }
 
 async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
@@ -132,9 +172,16 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                 return;
             };
             loop {
-                let Some(fe) = admit(&shared, l.frontend()).await else {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
+                let fe = match admit(&shared, l.frontend()).await {
+                    Admit::Go(fe) => fe,
+                    Admit::Gone => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                    Admit::Stopped => {
+                        stopped(&shared, l.frontend(), &tl).await;
+                        continue;
+                    }
                 };
                 match tl.accept().await {
                     Ok((stream, peer)) => {
@@ -149,7 +196,15 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                         let (rd, wr) = stream.into_split();
                         spawn_conn(shared.clone(), fe, info, rd, wr);
                     }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    Err(e) => {
+                        // EINVAL: the socket is not listening (a previous
+                        // `shutdown frontend`, here or in a process that
+                        // passed it on); listen again.
+                        if e.kind() == std::io::ErrorKind::InvalidInput {
+                            let _ = socket2::SockRef::from(&tl).listen(RELISTEN_BACKLOG);
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                 }
             }
         }
@@ -159,9 +214,13 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                 return;
             };
             loop {
-                let Some(fe) = admit(&shared, l.frontend()).await else {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
+                let fe = match admit(&shared, l.frontend()).await {
+                    Admit::Go(fe) => fe,
+                    // A stopped frontend's unix socket just stops accepting.
+                    Admit::Gone | Admit::Stopped => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
                 };
                 match ul.accept().await {
                     Ok((stream, _)) => {
@@ -189,7 +248,7 @@ where
     let accepted = Start::now();
     let guard = shared.shutdown.conn_guard();
     let count = ConnCount::new(shared.clone(), fe);
-    connect_log(&shared, &info);
+    let tcp = connect_log(&shared, &info);
     tokio::spawn(async move {
         let hard = shared.shutdown.hard_requested();
         // On a hard stop, a request waiting for its server answers 502
@@ -198,8 +257,15 @@ where
             hard.await;
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
+        let serve = async {
+            if tcp {
+                crate::tcp::serve(shared.clone(), info, rd, wr, accepted).await
+            } else {
+                crate::conn::serve(shared.clone(), info, rd, wr, accepted).await
+            }
+        };
         tokio::select! {
-            _ = crate::conn::serve(shared.clone(), info, rd, wr, accepted) => {}
+            _ = serve => {}
             _ = cut => {}
         }
         drop(count);
@@ -207,29 +273,27 @@ where
     });
 }
 
-/// Without `option httplog` (and no `log-format`), HAProxy logs each
-/// connection as `Connect from <ip:port> to <ip:port> (<fe>/HTTP)`.
-fn connect_log(shared: &Shared, info: &ConnInfo) {
+/// Without `option httplog`/`tcplog` (and no `log-format`), HAProxy logs
+/// each connection as `Connect from <ip:port> to <ip:port> (<fe>/HTTP)`.
+/// Returns whether the frontend is in TCP mode.
+fn connect_log(shared: &Shared, info: &ConnInfo) -> bool {
     let snap = shared.store.load();
     let Some(p) = snap.proxy_idx(&info.frontend).and_then(|i| snap.proxy(i)) else {
-        return;
+        return false;
     };
-    let o = &p.cfg.options;
-    if p.cfg.logs.is_empty() || o.httplog || p.cfg.log_format.is_some() {
-        return;
+    let tcp = p.cfg.mode == switchyard_config::Mode::Tcp;
+    if p.cfg.logs.is_empty() || crate::log::format_of(&p.cfg).is_some() {
+        return tcp;
     }
     let (Some(c), Some(l)) = (info.client, info.local) else {
-        return;
+        return tcp;
     };
-    let mode = if p.cfg.mode == switchyard_config::Mode::Tcp {
-        "TCP"
-    } else {
-        "HTTP"
-    };
+    let mode = if tcp { "TCP" } else { "HTTP" };
     let text = format!("Connect from {c} to {l} ({}/{mode})", p.name);
     shared.logger.text(
         Arc::new(p.cfg.logs.clone()),
         switchyard_config::LogLevel::Info,
         text,
     );
+    tcp
 }

@@ -84,9 +84,9 @@ impl Listeners {
     }
 
     /// Bind every `bind` of every enabled frontend/listen section in the
-    /// snapshot: TCP sockets with SO_REUSEADDR, nonblocking; `[::]` is
-    /// dual-stack unless `v6only`; `unix@` paths are (re)created with the
-    /// bind's `mode`. Nothing stays bound on error.
+    /// snapshot: TCP sockets with SO_REUSEADDR and SO_REUSEPORT,
+    /// nonblocking; `[::]` is dual-stack unless `v6only`; `unix@` paths are
+    /// (re)created with the bind's `mode`. Nothing stays bound on error.
     pub fn bind(snapshot: &Snapshot) -> Result<Listeners, ProxyError> {
         Self::from_fds(snapshot, Vec::new())
     }
@@ -256,6 +256,9 @@ fn bind_tcp(addr: SocketAddr, bind: &Bind) -> std::io::Result<std::net::TcpListe
     };
     let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
+    // As HAProxy by default: a new process (`-sf`) can bind the same
+    // address while the old one still listens, so no connection is refused.
+    s.set_reuse_port(true)?;
     if addr.is_ipv6() {
         // HAProxy leaves the system default (dual-stack on Linux) unless
         // `v6only` is given; we make dual-stack explicit.

@@ -62,8 +62,10 @@ impl Proxy {
     /// on a tokio runtime (multi-thread recommended).
     pub async fn serve(&self, listeners: Listeners) {
         self.set_listeners(listeners);
+        let watcher = tokio::spawn(crate::kill::watch_servers(self.shared.store.clone()));
         crate::accept::supervise(self.shared.clone()).await;
         self.shared.shutdown.wait_drained().await;
+        watcher.abort();
         self.shared.logger.flush().await;
     }
 

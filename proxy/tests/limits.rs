@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use common::{read_one, Harness};
+use switchyard_config::ListenAddr;
 use switchyard_proxy::Listeners;
 use switchyard_state::{now_ms, OpState};
 use switchyard_testkit::{eventually, FakeUpstream, KeepAliveClient};
@@ -111,9 +112,24 @@ fn sockets_survive_a_hand_over() {
     let fds = first.into_fds().expect("fds");
     // A second "process" adopts the sockets instead of binding again.
     let second = Listeners::from_fds(&snap, fds).expect("adopt");
-    assert_eq!(second.addrs(), vec![addr]);
-    // Binding the same address fresh would fail while the socket is open.
-    assert!(Listeners::bind(&snap).is_err());
+    assert_eq!(second.addrs(), vec![addr.clone()]);
+    // The adopted socket is the one that was listening: a connection made
+    // now is waiting in its queue. (A fresh bind of the same address would
+    // succeed too, with SO_REUSEPORT, so it proves nothing.)
+    let ListenAddr::Tcp(a) = addr else {
+        panic!("tcp bind expected")
+    };
+    let _c = TcpStream::connect(a).expect("connect");
+    let fd = second
+        .iter()
+        .next()
+        .expect("one socket")
+        .dup_fd()
+        .expect("dup");
+    let l = std::net::TcpListener::from(fd);
+    l.set_nonblocking(false).expect("blocking");
+    let (_s, peer) = l.accept().expect("accept");
+    assert_eq!(peer, _c.local_addr().expect("addr"));
 }
 
 #[test]

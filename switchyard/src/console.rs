@@ -1,7 +1,8 @@
 //! Process messages on stderr in HAProxy's shape:
 //! `[ALERT]    (pid) : config : parsing [f:2] : ...`. During startup the
 //! first warning or alert is preceded by the two `[NOTICE]` lines naming the
-//! version and executable, as HAProxy does; `-q` silences everything.
+//! version and executable, as HAProxy does (and again during each reload);
+//! `-q` silences everything.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -41,6 +42,13 @@ pub fn is_quiet() -> bool {
 /// Startup is over: later warnings are runtime events, without the header.
 pub fn end_startup() {
     STARTING.store(false, Relaxed);
+}
+
+/// A reload loads the configuration again: like HAProxy's re-executed
+/// master, its first warning or alert is preceded by the header again.
+pub fn begin_reload() {
+    HEADER_DONE.store(false, Relaxed);
+    STARTING.store(true, Relaxed);
 }
 
 pub fn notice(msg: &str) {

@@ -1,10 +1,9 @@
-//! `switchyard ctl ...`: the deployment helper (cutover, rollback, status),
-//! reserved for now.
+//! `switchyard ctl ...`: the deployment helper (status, cutover, rollback,
+//! drain) of the `switchyard-ctl` crate, built into the binary.
 
 use std::process::ExitCode;
 
-pub fn run(args: &[String]) -> ExitCode {
-    let what = args.first().map(String::as_str).unwrap_or("");
-    eprintln!("switchyard ctl {what}: not implemented yet");
-    ExitCode::from(1)
+pub fn run(args: Vec<String>) -> ExitCode {
+    let code = switchyard_ctl::main(args);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

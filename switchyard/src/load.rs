@@ -1,5 +1,5 @@
-//! config files → validated `Config` → routing `Snapshot`. One function used
-//! at startup and (later) by reload, so both report errors identically.
+//! config files → validated `Config` → routing `Snapshot`. The same steps
+//! run at startup and on every reload, so both report errors identically.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +17,8 @@ pub enum LoadError {
     Build(BuildError),
     /// `-dW` and warnings were printed.
     ZeroWarning,
+    /// A reload could not open a new listener.
+    Bind(switchyard_proxy::ProxyError),
 }
 
 /// A successful load: the config (kept for reload) and its first snapshot.
@@ -43,6 +45,14 @@ pub struct LoadOptions {
 /// Load every `-f` path, print warnings, build the snapshot (carrying live
 /// state over from `prev` on reload).
 pub fn load(opts: &LoadOptions, prev: Option<&Snapshot>) -> Result<Loaded, LoadError> {
+    let config = parse(opts)?;
+    let snapshot = build(config.clone(), prev)?;
+    Ok(Loaded { config, snapshot })
+}
+
+/// Read and validate the configuration (and the map files it names),
+/// printing its warnings.
+pub fn parse(opts: &LoadOptions) -> Result<Arc<Config>, LoadError> {
     let warn = |w: &[Diagnostic]| {
         if !opts.silent_warnings {
             print_warnings(w);
@@ -65,10 +75,16 @@ pub fn load(opts: &LoadOptions, prev: Option<&Snapshot>) -> Result<Loaded, LoadE
     if opts.ignore_resolve_failures {
         allow_unresolved_servers(&mut config);
     }
-    let config = Arc::new(config);
-    let snapshot =
-        switchyard_state::build(config.clone(), prev, &libc_resolve).map_err(LoadError::Build)?;
-    Ok(Loaded { config, snapshot })
+    Ok(Arc::new(config))
+}
+
+/// The routing snapshot for `config`: names resolved, live state carried
+/// over from `prev`, then the server state file applied.
+pub fn build(config: Arc<Config>, prev: Option<&Snapshot>) -> Result<Snapshot, LoadError> {
+    let mut snapshot =
+        switchyard_state::build(config, prev, &libc_resolve).map_err(LoadError::Build)?;
+    crate::serverstate::apply(&mut snapshot, prev);
+    Ok(snapshot)
 }
 
 /// `-dr`: end every server's `init-addr` list with `none` (the default list
@@ -121,6 +137,10 @@ impl LoadError {
             LoadError::Build(e) => {
                 console::alert(&format!("config : {e}"));
                 console::alert("config : Fatal errors found in configuration.");
+            }
+            LoadError::Bind(e) => {
+                console::alert(&e.to_string());
+                console::alert("[haproxy.main()] Some protocols failed to start their listeners!");
             }
             LoadError::ZeroWarning => {
                 console::alert(

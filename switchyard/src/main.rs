@@ -7,9 +7,12 @@ mod console;
 mod ctl;
 mod demo;
 mod eventlog;
+mod fdpass;
+mod listener_set;
 mod load;
 mod resolve;
 mod run;
+mod serverstate;
 
 use std::process::ExitCode;
 
@@ -22,7 +25,7 @@ fn main() -> ExitCode {
     };
     let result = match invocation {
         Invocation::Demo => demo::run(),
-        Invocation::Ctl(args) => Ok(ctl::run(&args)),
+        Invocation::Ctl(args) => Ok(ctl::run(args)),
         Invocation::Proxy(args) => proxy(&args),
     };
     match result {

@@ -249,7 +249,12 @@ pub(crate) async fn serve<R, W>(
             if let Some(l) = lease {
                 l.finish(false);
             }
-            end.finish(&shared, written.bytes, req_htx + moved.to_server, moved.term);
+            end.finish(
+                &shared,
+                written.bytes,
+                req_htx + moved.to_server,
+                moved.term,
+            );
             return;
         }
         if let Some(l) = lease {

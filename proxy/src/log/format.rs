@@ -12,6 +12,27 @@ use super::record::LogRecord;
 pub(crate) const HTTPLOG: &str =
     "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
 
+/// HAProxy 2.6's `option tcplog` format.
+pub(crate) const TCPLOG: &str =
+    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+
+/// The format of `p`'s traffic log lines: its `log-format`, else `option
+/// httplog` (which a TCP-mode proxy turns into tcplog, as HAProxy warns),
+/// else `option tcplog`; `None` when it logs no traffic lines.
+pub(crate) fn format_of(p: &switchyard_config::Proxy) -> Option<&str> {
+    if let Some(f) = &p.log_format {
+        return Some(f);
+    }
+    let o = &p.options;
+    if o.httplog && p.mode == switchyard_config::Mode::Http {
+        Some(HTTPLOG)
+    } else if o.httplog || o.tcplog {
+        Some(TCPLOG)
+    } else {
+        None
+    }
+}
+
 /// `dd/Mon/yyyy:HH:MM:SS.mmm` in local time, as `%tr` prints it.
 pub(crate) fn log_date(t: std::time::SystemTime) -> String {
     let d: DateTime<Local> = t.into();

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local};
 use switchyard_config::{LogDest, LogFormatKind, LogLevel, LogTarget};
 
-use super::format::{render, HTTPLOG};
+use super::format::{format_of, render};
 use super::record::LogRecord;
 use super::LogStats;
 
@@ -79,10 +79,7 @@ impl Logger {
     /// Queue a request's log line.
     pub(crate) fn record(&self, r: LogRecord) {
         let Some(p) = &r.proxy else { return };
-        if p.logs.is_empty()
-            || r.level == LogLevel::Silent
-            || !(p.options.httplog || p.log_format.is_some())
-        {
+        if p.logs.is_empty() || r.level == LogLevel::Silent || format_of(p).is_none() {
             return;
         }
         self.send(Msg::Record(Box::new(r)));
@@ -136,7 +133,8 @@ fn run(rx: Receiver<Msg>, tag: &str, stats: &Stats) {
         match m {
             Msg::Record(r) => {
                 let Some(p) = r.proxy.clone() else { continue };
-                let text = render(p.log_format.as_deref().unwrap_or(HTTPLOG), &r);
+                let Some(fmt) = format_of(&p) else { continue };
+                let text = render(fmt, &r);
                 if write_all(
                     &mut out,
                     &p.logs,

@@ -10,8 +10,8 @@ use super::bump;
 use crate::balance::{self, LbInput, PickError};
 use crate::error::Cause;
 use crate::h1::ReqHead;
-use crate::queue::{self, QueueError, QueueKind, ServerSlot, SlotOwner};
 use crate::log::LogRecord;
+use crate::queue::{self, QueueError, QueueKind, ServerSlot, SlotOwner};
 use crate::rules::Origin;
 
 /// Assign a server and take a slot on it, queueing when needed.

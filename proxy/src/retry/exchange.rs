@@ -35,10 +35,7 @@ pub(super) async fn exchange(
         Some(t) => match tokio::time::timeout(t, fut).await {
             Ok(r) => r,
             Err(_) => {
-                return Attempt::Failed(
-                    Cause::UpstreamTimeout,
-                    Some(ObserveEvent::HttpReadTimeout),
-                )
+                return Attempt::Failed(Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout))
             }
         },
         None => fut.await,

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod tcp;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -124,6 +126,27 @@ impl Harness {
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.as_ref().expect("runtime").block_on(f)
+    }
+
+    /// The live state of server `be/srv`.
+    pub fn server(&self, be: &str, srv: &str) -> Arc<switchyard_state::ServerLive> {
+        let snap = self.store.load();
+        let (p, s) = snap.find_server(be, srv).expect("server");
+        snap.server(p, s).expect("server").live.clone()
+    }
+
+    /// The live state (frontend and backend counters) of proxy `name`.
+    pub fn proxy_live(&self, name: &str) -> Arc<switchyard_state::ProxyLive> {
+        let snap = self.store.load();
+        let p = snap.proxy_idx(name).expect("proxy");
+        snap.proxy(p).expect("proxy").live.clone()
+    }
+
+    /// Run the health checker on this harness's runtime (stopped on drop
+    /// of the returned handle).
+    pub fn start_health(&self) -> switchyard_health::HealthHandle {
+        let rt = self.rt.as_ref().expect("runtime");
+        switchyard_health::start_on(rt.handle(), self.store.clone())
     }
 }
 

@@ -22,7 +22,7 @@ pub fn usage_text(progname: &str) -> String {
         -x <unix_socket> get listening sockets from a unix socket
         -S <bind>[,<bind options>...] new master CLI
    {progname} demo   starts a local blue/green demo (see README.md)
-   {progname} ctl    deployment helper (not implemented yet)
+   {progname} ctl    deployment helper: status, cutover, rollback, drain (ctl --help)
 "
     )
 }

@@ -1,16 +1,17 @@
 //! The serving loop's reaction to signals: SIGUSR1 soft stop (listeners
 //! close now, in-flight requests finish, exit 0), SIGTERM/SIGINT stop at
-//! once, SIGUSR2/SIGHUP reserved for reload.
+//! once, SIGUSR2/SIGHUP (and the Runtime API's reload hook) reload the
+//! configuration in-process.
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use switchyard_proxy::{Listeners, Proxy};
-use switchyard_state::events;
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc;
 
+use super::reload::Reloader;
 use super::stopper::Stopper;
 
 /// The signals we handle. Installed (inside the runtime's context) before
@@ -39,14 +40,18 @@ impl Signals {
     }
 }
 
+/// Everything the serving loop drives.
+pub struct Serving {
+    pub proxy: Proxy,
+    pub listeners: Listeners,
+    pub stopper: Arc<Stopper>,
+    pub reloader: Arc<Reloader>,
+    /// Reload requests from the Runtime API.
+    pub reload_requests: mpsc::UnboundedReceiver<()>,
+}
+
 /// Serve until stopped; returns the process exit code.
-pub async fn serve_until_stopped(
-    proxy: Proxy,
-    listeners: Listeners,
-    stopper: Arc<Stopper>,
-    hard_stop_after: Option<Duration>,
-    signals: Signals,
-) -> anyhow::Result<ExitCode> {
+pub async fn serve_until_stopped(s: Serving, signals: Signals) -> anyhow::Result<ExitCode> {
     let Signals {
         mut usr1,
         mut term,
@@ -54,10 +59,18 @@ pub async fn serve_until_stopped(
         mut usr2,
         mut hup,
     } = signals;
+    let Serving {
+        proxy,
+        listeners,
+        stopper,
+        reloader,
+        mut reload_requests,
+    } = s;
 
     let serving = tokio::spawn(async move { proxy.serve(listeners).await });
     tokio::pin!(serving);
     let mut hard_deadline: Option<tokio::time::Instant> = None;
+    let mut reloads = Reloads::new(reloader);
 
     loop {
         let deadline = async {
@@ -70,21 +83,71 @@ pub async fn serve_until_stopped(
             _ = usr1.recv() => stopper.soft_stop(),
             // A soft stop began (here or through the Runtime API).
             _ = stopper.soft_started.notified() => {
-                hard_deadline = hard_stop_after.map(|d| tokio::time::Instant::now() + d);
+                hard_deadline = stopper
+                    .hard_stop_after()
+                    .map(|d| tokio::time::Instant::now() + d);
             }
             _ = term.recv() => return Ok(stop_now(&stopper, 143)),
             _ = int.recv() => return Ok(stop_now(&stopper, 130)),
-            _ = usr2.recv() => events::warning("reload not supported yet (SIGUSR2 ignored)"),
-            _ = hup.recv() => events::warning("reload not supported yet (SIGHUP ignored)"),
+            _ = usr2.recv() => reloads.request(&stopper),
+            _ = hup.recv() => reloads.request(&stopper),
+            Some(()) = reload_requests.recv() => reloads.request(&stopper),
+            Some(_) = reloads.done.recv() => reloads.finished(&stopper),
             _ = deadline => {
-                events::warning("soft-stop running for too long, performing a hard-stop.");
-                stopper.hard_stop();
+                stopper.hard_stop_after_expired();
                 hard_deadline = None;
             }
             res = &mut serving => {
                 res.context("the proxy task failed")?;
                 return Ok(ExitCode::SUCCESS);
             }
+        }
+    }
+}
+
+/// One reload at a time, on a blocking thread (it reads files and resolves
+/// names); a request during a reload runs once that one is over, so the
+/// last configuration written is always the one loaded.
+struct Reloads {
+    reloader: Arc<Reloader>,
+    running: bool,
+    pending: bool,
+    tx: mpsc::UnboundedSender<bool>,
+    done: mpsc::UnboundedReceiver<bool>,
+}
+
+impl Reloads {
+    fn new(reloader: Arc<Reloader>) -> Reloads {
+        let (tx, done) = mpsc::unbounded_channel();
+        Reloads {
+            reloader,
+            running: false,
+            pending: false,
+            tx,
+            done,
+        }
+    }
+
+    fn request(&mut self, stopper: &Stopper) {
+        // A stopping process has handed its work over; it loads nothing new.
+        if stopper.is_stopping() {
+            return;
+        }
+        if self.running {
+            self.pending = true;
+            return;
+        }
+        self.running = true;
+        let (reloader, tx) = (self.reloader.clone(), self.tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(reloader.reload());
+        });
+    }
+
+    fn finished(&mut self, stopper: &Stopper) {
+        self.running = false;
+        if std::mem::take(&mut self.pending) {
+            self.request(stopper);
         }
     }
 }

@@ -1,16 +1,21 @@
 //! Serving, in HAProxy's order: (re-exec into the background for `-D`) →
-//! load and build → runtime and signal handlers → bind every socket →
-//! signal old pids, write the pidfile → drop privileges → report ready →
-//! proxy on a multi-thread runtime, admin and health on their own thread.
+//! load and build → runtime and signal handlers → fetch the old process's
+//! sockets (`-x`) → bind every socket → signal old pids, write the pidfile
+//! → drop privileges → report ready → proxy on a multi-thread runtime,
+//! admin and health on their own thread; reloads in-process on SIGUSR2 or
+//! SIGHUP.
 
 mod admin;
 mod control;
 mod daemon;
+mod inherit;
 mod oldpids;
 mod pidfile;
 mod privileges;
+mod reload;
 mod sdnotify;
 mod sockets;
+mod statsock;
 mod stopper;
 mod tracing_init;
 
@@ -21,9 +26,12 @@ use anyhow::Context;
 use switchyard_admin::AdminCtx;
 use switchyard_proxy::Proxy;
 use switchyard_state::Store;
+use tokio::sync::mpsc;
 
 use crate::cli::Args;
 use crate::console;
+use crate::fdpass::FdSource;
+use crate::listener_set::ListenerSet;
 use crate::load::{self, listener_count};
 
 /// Whether this process is the background half of `-D` / `daemon`.
@@ -82,7 +90,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
 
     let store = Arc::new(Store::new(loaded.snapshot));
-    let Some((listeners, bound_admin)) = sockets::bind_all(&store, &config) else {
+    let Some(inherited) = inherit::fetch(args) else {
+        return Ok(ExitCode::from(1));
+    };
+    let Some((listeners, bound_admin)) = sockets::bind_all(&store, &config, inherited) else {
         return Ok(ExitCode::from(1));
     };
 
@@ -121,8 +132,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let _rt = runtime.enter();
         Proxy::new(store.clone(), admin::services(ctx.clone()))
     };
+    let listener_set = Arc::new(ListenerSet::new(listeners.clone()));
+    let fd_source = Arc::new(FdSource::new(
+        listener_set.clone(),
+        statsock::dup_fds(&bound_admin.sockets).context("duplicating the stats sockets")?,
+    ));
     let stopper = Arc::new(stopper::Stopper::new(
         proxy.shutdown_handle(),
+        fd_source.clone(),
         store.clone(),
         ctx.clone(),
     ));
@@ -132,13 +149,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             s.soft_stop();
         }
     });
-    admin::spawn_thread(bound_admin, store, ctx)?;
+    let reloader = Arc::new(reload::Reloader::new(
+        args.load_options(),
+        store.clone(),
+        listener_set,
+        proxy.clone(),
+        args.master_worker_systemd,
+    ));
+    let (reload_tx, reload_requests) = mpsc::unbounded_channel();
+    ctx.set_reload_hook(move || {
+        let _ = reload_tx.send(());
+    });
+    admin::spawn_thread(bound_admin, store, ctx, fd_source, stopper.stopped())?;
 
     let code = runtime.block_on(control::serve_until_stopped(
-        proxy,
-        listeners,
-        stopper,
-        config.global.hard_stop_after,
+        control::Serving {
+            proxy,
+            listeners,
+            stopper,
+            reloader,
+            reload_requests,
+        },
         signals,
     ))?;
     if args.master_worker_systemd {
