@@ -19,9 +19,10 @@
 #
 # usage: benches/compare.sh [--quick]
 # environment: ROUNDS=3 DURATION=8 SWEEP="10 50 200 500 1000" MAIN_CONNS=50
-#   IDLE=10000 FLIPS=100 CUTOVER_CONNS=200 NBTHREAD=1 WRK_THREADS=1
+#   IDLE=10000 MAXCONN=12000 FLIPS=100 CUTOVER_CONNS=200 NBTHREAD=1 WRK_THREADS=1
 #   PROXIES="switchyard haproxy nginx" BASE_PORT=21000 OUT=target/compare/<time>
 #   PERF=1 (perf record each proxy during round 1's -c $MAIN_CONNS run)
+#   PIN_PROXY=0-3 PIN_LOAD=4-7 (taskset CPU lists; for bigger machines)
 #
 # Everything listens on 127.0.0.1, ports $BASE_PORT+80.. (below 32768);
 # every process started here is stopped by its pid on exit.
@@ -34,6 +35,7 @@ DURATION=${DURATION:-8}
 SWEEP=${SWEEP:-"10 50 200 500 1000"}
 MAIN_CONNS=${MAIN_CONNS:-50}
 IDLE=${IDLE:-10000}
+MAXCONN=${MAXCONN:-12000}
 FLIPS=${FLIPS:-100}
 CUTOVER_CONNS=${CUTOVER_CONNS:-200}
 NBTHREAD=${NBTHREAD:-1}
@@ -41,6 +43,16 @@ WRK_THREADS=${WRK_THREADS:-1}
 PROXIES=${PROXIES:-"switchyard haproxy nginx"}
 BASE_PORT=${BASE_PORT:-21000}
 PERF=${PERF:-0}
+# CPU lists for taskset (bigger machines): the proxy on its own cores, the
+# upstream and the load generators on others. Empty: no pinning.
+PIN_PROXY=${PIN_PROXY:-}
+PIN_LOAD=${PIN_LOAD:-}
+# Command prefixes, not a function: a backgrounded function would run in a
+# subshell and $! would not be the process measured (taskset execs, so $!
+# stays the command's pid).
+ON_PROXY=() ON_LOAD=()
+[[ -n $PIN_PROXY ]] && ON_PROXY=(taskset -c "$PIN_PROXY")
+[[ -n $PIN_LOAD ]] && ON_LOAD=(taskset -c "$PIN_LOAD")
 if [[ ${1:-} == --quick ]]; then
     ROUNDS=1 DURATION=3 SWEEP="50" IDLE=1000 FLIPS=10
 fi
@@ -108,12 +120,12 @@ mkdir -p "$WORK/tmp"
 
 # Seed 000's frontend/backends (the same text as benches/src/gen.rs MapCfg),
 # without logging, health checks or DNS: nothing but the request path.
-# maxconn 12000 makes haproxy want 24k fds; the hard limit here is 20000 and
-# cannot be raised, so `no strict-limits` lets it start anyway (it then warns).
-# 10k idle client connections need only ~10k fds.
+# maxconn 12000 (the default MAXCONN) makes haproxy want 24k fds; the hard
+# limit here is 20000 and cannot be raised, so `no strict-limits` lets it
+# start anyway (it then warns). 10k idle client connections need ~10k fds.
 cat >"$WORK/haproxy.cfg" <<EOF
 global
-    maxconn 12000
+    maxconn $MAXCONN
     no strict-limits
     nbthread $NBTHREAD
     stats socket ipv4@127.0.0.1:$STATS_PORT level admin
@@ -129,7 +141,7 @@ defaults
 
 frontend igw
     bind 127.0.0.1:$PROXY_PORT
-    maxconn 12000
+    maxconn $MAXCONN
     mode http
     default_backend DEFAULT
     option forwardfor
@@ -273,7 +285,7 @@ to_ms() {
 }
 
 start_upstream() {
-    "$NGINX" -c "$WORK/nginx-upstream.conf" -p "$WORK/" >"$OUT/upstream.out" 2>&1 &
+    "${ON_LOAD[@]}" "$NGINX" -c "$WORK/nginx-upstream.conf" -p "$WORK/" >"$OUT/upstream.out" 2>&1 &
     UPSTREAM_PID=$!
     PIDS+=("$UPSTREAM_PID")
     wait_for 10 answers_blue "$UP_BLUE" || { log "upstream nginx did not start"; cat "$WORK/upstream.err" >&2; exit 1; }
@@ -284,9 +296,9 @@ start_proxy() {
     local name=$1
     wait_for 20 port_free "$PROXY_PORT" || { log "port $PROXY_PORT still busy"; return 1; }
     case $name in
-        haproxy) "$HAPROXY" -db -f "$WORK/haproxy.cfg" >>"$OUT/$name.out" 2>&1 & ;;
-        switchyard) "$SWITCHYARD" -db -f "$WORK/haproxy.cfg" >>"$OUT/$name.out" 2>&1 & ;;
-        nginx) "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK/" >>"$OUT/$name.out" 2>&1 & ;;
+        haproxy) "${ON_PROXY[@]}" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >>"$OUT/$name.out" 2>&1 & ;;
+        switchyard) "${ON_PROXY[@]}" "$SWITCHYARD" -db -f "$WORK/haproxy.cfg" >>"$OUT/$name.out" 2>&1 & ;;
+        nginx) "${ON_PROXY[@]}" "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK/" >>"$OUT/$name.out" 2>&1 & ;;
     esac
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
@@ -316,7 +328,7 @@ run_wrk() {
         sleep 0.2
     fi
     t0=$(cpu_ticks "$PROXY_PID")
-    wrk -t"$threads" -c"$conns" -d"${dur}s" --latency "http://127.0.0.1:$PROXY_PORT/" >"$f" 2>&1 || true
+    "${ON_LOAD[@]}" wrk -t"$threads" -c"$conns" -d"${dur}s" --latency "http://127.0.0.1:$PROXY_PORT/" >"$f" 2>&1 || true
     t1=$(cpu_ticks "$PROXY_PID")
     if [[ -n $perf_pid ]]; then
         kill -INT "$perf_pid" 2>/dev/null || true
@@ -346,10 +358,10 @@ run_wrk() {
 idle_test() {
     local round=$1 name=$2 before after f="$OUT/idle-$name-r$round.txt" hp
     # The same short warm-up for every proxy, then the baseline.
-    wrk -t1 -c10 -d1s "http://127.0.0.1:$PROXY_PORT/" >/dev/null 2>&1 || true
+    "${ON_LOAD[@]}" wrk -t1 -c10 -d1s "http://127.0.0.1:$PROXY_PORT/" >/dev/null 2>&1 || true
     before=$(rss_kb "$PROXY_PID")
     record "$round" "$name" rss_fresh_mib 0 "$(awk -v k="$before" 'BEGIN {printf "%.1f", k / 1024}')"
-    "$HELPERS/sy-idle-conns" "127.0.0.1:$PROXY_PORT" "$IDLE" --hold-secs 300 >"$f" 2>&1 &
+    "${ON_LOAD[@]}" "$HELPERS/sy-idle-conns" "127.0.0.1:$PROXY_PORT" "$IDLE" --hold-secs 300 >"$f" 2>&1 &
     hp=$!
     PIDS+=("$hp")
     if ! wait_for 180 grep -qs '^ready' "$f"; then
@@ -376,7 +388,7 @@ idle_test() {
 cutover_test() {
     local round=$1 name=$2 conns=$3 flips=$4 tag=$5 f line
     f="$OUT/cutover-$name-r$round-$tag.txt"
-    "$HELPERS/sy-cutover" --target "127.0.0.1:$PROXY_PORT" --stats "127.0.0.1:$STATS_PORT" \
+    "${ON_LOAD[@]}" "$HELPERS/sy-cutover" --target "127.0.0.1:$PROXY_PORT" --stats "127.0.0.1:$STATS_PORT" \
         --map "$MAP" -c "$conns" --flips "$flips" --interval-ms 100 >"$f" 2>&1 || true
     line=$(grep '^RESULT' "$f" || true)
     if [[ -z $line ]]; then

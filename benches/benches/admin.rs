@@ -37,15 +37,29 @@ fn parsing(c: &mut Criterion) {
     let mut g = c.benchmark_group("admin/parse");
     let lines = [
         ("show_stat", "show stat".to_string()),
-        ("show_stat_filtered", "show stat backend_green 4 -1".to_string()),
-        ("set_map", "set map /home/dong/code/learn-haproxy/hosts.map SIMPLE_SERVICE green".to_string()),
+        (
+            "show_stat_filtered",
+            "show stat backend_green 4 -1".to_string(),
+        ),
+        (
+            "set_map",
+            "set map /home/dong/code/learn-haproxy/hosts.map SIMPLE_SERVICE green".to_string(),
+        ),
         ("show_servers_conn", "show servers conn blue".to_string()),
-        ("set_server_state", "set server backend_blue/blue1 state drain".to_string()),
+        (
+            "set_server_state",
+            "set server backend_blue/blue1 state drain".to_string(),
+        ),
         ("unknown", "shwo stat".to_string()),
     ];
     for (name, line) in &lines {
         g.bench_with_input(BenchmarkId::from_parameter(name), line, |b, line| {
-            b.iter(|| black_box(parse(&split(black_box(line.as_bytes()), None), ModeBits::default())))
+            b.iter(|| {
+                black_box(parse(
+                    &split(black_box(line.as_bytes()), None),
+                    ModeBits::default(),
+                ))
+            })
         });
     }
     g.finish();
@@ -65,9 +79,10 @@ fn show_stat(c: &mut Criterion) {
             return skip("show_stat", format!("unexpected reply: {:.80}", out));
         }
         g.throughput(Throughput::Bytes(out.len() as u64));
-        g.bench_function(BenchmarkId::from_parameter(format!("{servers}_servers")), |b| {
-            b.iter(|| black_box(run(&env, "show stat")))
-        });
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("{servers}_servers")),
+            |b| b.iter(|| black_box(run(&env, "show stat"))),
+        );
     }
     g.finish();
     let fx = match Fixture::seed000(10, 500) {
@@ -88,7 +103,11 @@ fn set_map(c: &mut Criterion) {
             Ok(f) => f,
             Err(e) => return skip("set_map", e),
         };
-        let Some(map) = fx.map_path.as_ref().map(|p| p.to_string_lossy().into_owned()) else {
+        let Some(map) = fx
+            .map_path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+        else {
             return skip("set_map", "no map");
         };
         let env = env_for(&fx);
@@ -101,19 +120,24 @@ fn set_map(c: &mut Criterion) {
             return skip("set_map", format!("set map replied {reply:?}"));
         }
         let mut i = 0usize;
-        g.bench_function(BenchmarkId::from_parameter(format!("{entries}_entries")), |b| {
-            b.iter(|| {
-                i += 1;
-                black_box(run(&env, &lines[i % 2]))
-            })
-        });
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("{entries}_entries")),
+            |b| {
+                b.iter(|| {
+                    i += 1;
+                    black_box(run(&env, &lines[i % 2]))
+                })
+            },
+        );
     }
     g.finish();
 }
 
 fn config() -> Criterion {
     let (warm, measure) = short_criterion_times();
-    Criterion::default().warm_up_time(warm).measurement_time(measure)
+    Criterion::default()
+        .warm_up_time(warm)
+        .measurement_time(measure)
 }
 
 criterion_group! {

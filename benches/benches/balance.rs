@@ -10,7 +10,9 @@ fn pending(_c: &mut Criterion) {
 
 fn config() -> Criterion {
     let (warm, measure) = short_criterion_times();
-    Criterion::default().warm_up_time(warm).measurement_time(measure)
+    Criterion::default()
+        .warm_up_time(warm)
+        .measurement_time(measure)
 }
 
 criterion_group! {

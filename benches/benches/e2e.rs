@@ -55,7 +55,12 @@ async fn start() -> Result<Running, String> {
         c.get().await.map_err(|e| e.to_string())
     };
     match tokio::time::timeout(Duration::from_secs(3), probe).await {
-        Ok(Ok(_)) => Ok(Running { proxy, addr, _upstream: upstream, _fixture: fixture }),
+        Ok(Ok(_)) => Ok(Running {
+            proxy,
+            addr,
+            _upstream: upstream,
+            _fixture: fixture,
+        }),
         Ok(Err(e)) => Err(format!("proxy did not answer: {e}")),
         Err(_) => Err("proxy did not answer within 3s".into()),
     }
@@ -110,7 +115,11 @@ async fn parallel(addr: std::net::SocketAddr, iters: u64) -> Duration {
 }
 
 fn e2e(c: &mut Criterion) {
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return skip(e),
     };
@@ -121,12 +130,18 @@ fn e2e(c: &mut Criterion) {
     let upstream = running._upstream.addr;
     let proxy = running.addr;
     let mut g = c.benchmark_group("e2e");
-    g.bench_function("direct_upstream/1conn", |b| b.iter_custom(|n| rt.block_on(sequential(upstream, n))));
-    g.bench_function("proxy/1conn", |b| b.iter_custom(|n| rt.block_on(sequential(proxy, n))));
+    g.bench_function("direct_upstream/1conn", |b| {
+        b.iter_custom(|n| rt.block_on(sequential(upstream, n)))
+    });
+    g.bench_function("proxy/1conn", |b| {
+        b.iter_custom(|n| rt.block_on(sequential(proxy, n)))
+    });
     g.bench_function(format!("direct_upstream/{PARALLEL}conns"), |b| {
         b.iter_custom(|n| rt.block_on(parallel(upstream, n)))
     });
-    g.bench_function(format!("proxy/{PARALLEL}conns"), |b| b.iter_custom(|n| rt.block_on(parallel(proxy, n))));
+    g.bench_function(format!("proxy/{PARALLEL}conns"), |b| {
+        b.iter_custom(|n| rt.block_on(parallel(proxy, n)))
+    });
     g.finish();
     stop(&rt, running);
 }
@@ -139,7 +154,9 @@ fn stop(rt: &Runtime, running: Running) {
 
 fn config() -> Criterion {
     let (warm, measure) = short_criterion_times();
-    Criterion::default().warm_up_time(warm).measurement_time(measure)
+    Criterion::default()
+        .warm_up_time(warm)
+        .measurement_time(measure)
 }
 
 criterion_group! {

@@ -21,8 +21,12 @@ fn load(c: &mut Criterion) {
         Err(e) => return skip("load", e),
     };
     let store = Store::new(fx.snapshot.clone());
-    c.bench_function("store/load", |b| b.iter(|| black_box(store.load().generation)));
-    c.bench_function("store/load_full", |b| b.iter(|| black_box(store.load_full())));
+    c.bench_function("store/load", |b| {
+        b.iter(|| black_box(store.load().generation))
+    });
+    c.bench_function("store/load_full", |b| {
+        b.iter(|| black_box(store.load_full()))
+    });
 }
 
 /// `set map <file> SIMPLE_SERVICE blue|green`, alternating, as the Runtime
@@ -30,7 +34,13 @@ fn load(c: &mut Criterion) {
 fn set_map(c: &mut Criterion) {
     let mut g = c.benchmark_group("store/set_map");
     // (map entries, servers per colour): 1k servers = 500 blue + 500 green.
-    for (entries, per_backend) in [(10usize, 1usize), (1_000, 1), (100_000, 1), (10, 500), (100_000, 500)] {
+    for (entries, per_backend) in [
+        (10usize, 1usize),
+        (1_000, 1),
+        (100_000, 1),
+        (10, 500),
+        (100_000, 500),
+    ] {
         let fx = match Fixture::seed000(entries, per_backend) {
             Ok(f) => f,
             Err(e) => return skip("set_map", e),
@@ -48,7 +58,8 @@ fn set_map(c: &mut Criterion) {
                 flip = !flip;
                 let value = if flip { "green" } else { "blue" };
                 let r: Result<(), MapError> = store.update(|s| {
-                    s.edit_map(map, |m, resolve| m.set(KEY, value, resolve)).unwrap_or(Err(MapError::NotFound))
+                    s.edit_map(map, |m, resolve| m.set(KEY, value, resolve))
+                        .unwrap_or(Err(MapError::NotFound))
                 });
                 black_box(r)
             })
@@ -70,16 +81,27 @@ fn rebuild(c: &mut Criterion) {
         let servers = fx.server_count();
         let config = fx.snapshot.config.clone();
         let prev = fx.snapshot.clone();
-        g.bench_function(BenchmarkId::from_parameter(format!("{entries}_entries/{servers}_servers")), |b| {
-            b.iter(|| black_box(switchyard_state::build(Arc::clone(&config), Some(&prev), &|_| None)))
-        });
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("{entries}_entries/{servers}_servers")),
+            |b| {
+                b.iter(|| {
+                    black_box(switchyard_state::build(
+                        Arc::clone(&config),
+                        Some(&prev),
+                        &|_| None,
+                    ))
+                })
+            },
+        );
     }
     g.finish();
 }
 
 fn config() -> Criterion {
     let (warm, measure) = short_criterion_times();
-    Criterion::default().warm_up_time(warm).measurement_time(measure)
+    Criterion::default()
+        .warm_up_time(warm)
+        .measurement_time(measure)
 }
 
 criterion_group! {

@@ -41,7 +41,9 @@ fn map_default(c: &mut Criterion) {
         Ok(f) => f,
         Err(e) => return skip("seed004", e),
     };
-    let Ok(fe) = fx.frontend() else { return skip("seed004", "no frontend") };
+    let Ok(fe) = fx.frontend() else {
+        return skip("seed004", "no frontend");
+    };
     let req = BenchRequest::get("www.example.com", "/release");
     c.bench_function("route/seed004_map_default", |b| {
         b.iter(|| black_box(fx.snapshot.route(black_box(fe), black_box(&req))))
@@ -55,8 +57,14 @@ fn acl_rules(c: &mut Criterion) {
             Ok(f) => f,
             Err(e) => return skip("acl", e),
         };
-        let Ok(fe) = fx.frontend() else { return skip("acl", "no frontend") };
-        let cfg = switchyard_benches::AclCfg { bind: fixture_addr(), upstream: fixture_addr(), rules };
+        let Ok(fe) = fx.frontend() else {
+            return skip("acl", "no frontend");
+        };
+        let cfg = switchyard_benches::AclCfg {
+            bind: fixture_addr(),
+            upstream: fixture_addr(),
+            rules,
+        };
         let (host, path) = cfg.last_rule_request();
         let req = BenchRequest::get(&host, &path);
         let want = fx.backend(&format!("be{}", (rules - 1) % 2)).ok();
@@ -80,7 +88,9 @@ fn load_and_route(c: &mut Criterion) {
         Ok(f) => f,
         Err(e) => return skip("load_and_route", e),
     };
-    let Ok(fe) = fx.frontend() else { return skip("load_and_route", "no frontend") };
+    let Ok(fe) = fx.frontend() else {
+        return skip("load_and_route", "no frontend");
+    };
     let store = Store::new(fx.snapshot.clone());
     let req = BenchRequest::get("localhost:8785", "/");
     c.bench_function("route/store_load_then_route", |b| {
@@ -93,7 +103,9 @@ fn load_and_route(c: &mut Criterion) {
 
 fn config() -> Criterion {
     let (warm, measure) = short_criterion_times();
-    Criterion::default().warm_up_time(warm).measurement_time(measure)
+    Criterion::default()
+        .warm_up_time(warm)
+        .measurement_time(measure)
 }
 
 criterion_group! {

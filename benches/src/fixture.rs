@@ -49,17 +49,27 @@ pub struct Fixture {
 
 impl Fixture {
     /// Parse `text` (written as `haproxy.cfg` in `dir`) and build a snapshot.
-    pub fn from_text(dir: TempDir, text: String, map_path: Option<PathBuf>) -> Result<Fixture, FixtureError> {
+    pub fn from_text(
+        dir: TempDir,
+        text: String,
+        map_path: Option<PathBuf>,
+    ) -> Result<Fixture, FixtureError> {
         let cfg_path = dir.path().join("haproxy.cfg");
         std::fs::write(&cfg_path, &text)?;
-        let config = switchyard_config::parse_str(&cfg_path.to_string_lossy(), &text).map_err(|e| {
-            let detail: Vec<String> = e.errors.iter().map(|d| d.to_string()).collect();
-            FixtureError::Config(format!("{e}: {}", detail.join("; ")))
-        })?;
+        let config =
+            switchyard_config::parse_str(&cfg_path.to_string_lossy(), &text).map_err(|e| {
+                let detail: Vec<String> = e.errors.iter().map(|d| d.to_string()).collect();
+                FixtureError::Config(format!("{e}: {}", detail.join("; ")))
+            })?;
         // Benches use IP literals only: no name is ever resolved.
         let snapshot = switchyard_state::build(Arc::new(config), None, &|_| None)
             .map_err(|e| FixtureError::Build(e.to_string()))?;
-        Ok(Fixture { dir, cfg_text: text, map_path, snapshot })
+        Ok(Fixture {
+            dir,
+            cfg_text: text,
+            map_path,
+            snapshot,
+        })
     }
 
     /// Seed 000's shape with a map of `entries` lines and
@@ -77,7 +87,12 @@ impl Fixture {
     /// [`AclCfg`] with `rules` rules.
     pub fn acl(rules: usize) -> Result<Fixture, FixtureError> {
         let dir = tempfile::tempdir()?;
-        let text = AclCfg { bind: addr(18786), upstream: addr(13000), rules }.render();
+        let text = AclCfg {
+            bind: addr(18786),
+            upstream: addr(13000),
+            rules,
+        }
+        .render();
         Fixture::from_text(dir, text, None)
     }
 
@@ -102,14 +117,19 @@ impl Fixture {
 
     /// The map this fixture routes by, by its config name.
     pub fn map(&self) -> Result<MapIdx, FixtureError> {
-        let path = self.map_path.as_ref().ok_or(FixtureError::Missing("a map file"))?;
+        let path = self
+            .map_path
+            .as_ref()
+            .ok_or(FixtureError::Missing("a map file"))?;
         self.snapshot
             .map_idx(&path.to_string_lossy())
             .ok_or(FixtureError::Missing("the map in the snapshot"))
     }
 
     pub fn backend(&self, name: &str) -> Result<ProxyIdx, FixtureError> {
-        self.snapshot.backend_by_name(name).ok_or(FixtureError::Missing("a backend"))
+        self.snapshot
+            .backend_by_name(name)
+            .ok_or(FixtureError::Missing("a backend"))
     }
 
     /// Servers in the snapshot, all backends.

@@ -28,7 +28,15 @@ pub struct MapCfg {
 
 impl MapCfg {
     pub fn new(bind: SocketAddr, blue: SocketAddr, green: SocketAddr) -> MapCfg {
-        MapCfg { bind, stats: None, blue, green, servers_per_backend: 1, nbthread: None, maxconn: 8192 }
+        MapCfg {
+            bind,
+            stats: None,
+            blue,
+            green,
+            servers_per_backend: 1,
+            nbthread: None,
+            maxconn: 8192,
+        }
     }
 
     pub fn render(&self, map_path: &Path) -> String {
@@ -47,7 +55,11 @@ impl MapCfg {
         let _ = writeln!(s, "    bind {}", self.bind);
         let _ = writeln!(s, "    maxconn {}", self.maxconn);
         s.push_str("    mode http\n    default_backend DEFAULT\n    option forwardfor\n");
-        let _ = writeln!(s, "    use_backend %[str({KEY}),map({})]\n", map_path.display());
+        let _ = writeln!(
+            s,
+            "    use_backend %[str({KEY}),map({})]\n",
+            map_path.display()
+        );
         backend(&mut s, "blue", self.blue, self.servers_per_backend);
         backend(&mut s, "green", self.green, self.servers_per_backend);
         s.push_str(DEFAULT_BACKEND);
@@ -78,7 +90,10 @@ fn backend(s: &mut String, name: &str, first: SocketAddr, count: usize) {
             (name.to_string(), first)
         } else {
             let port = first.port().wrapping_add(i as u16).max(1);
-            (format!("{name}{}", i + 1), SocketAddr::new(first.ip(), port))
+            (
+                format!("{name}{}", i + 1),
+                SocketAddr::new(first.ip(), port),
+            )
         };
         let _ = writeln!(s, "    server {sname} {addr}");
     }
@@ -140,7 +155,11 @@ pub fn seed004_cfg(bind: SocketAddr, upstream: SocketAddr, map_path: &Path) -> S
     s.push_str(DEFAULTS);
     s.push_str("frontend fe_http\n");
     let _ = writeln!(s, "    bind {bind}");
-    let _ = writeln!(s, "    use_backend %[str(active),map({},backend_blue)]\n", map_path.display());
+    let _ = writeln!(
+        s,
+        "    use_backend %[str(active),map({},backend_blue)]\n",
+        map_path.display()
+    );
     backend(&mut s, "backend_blue", upstream, 2);
     backend(&mut s, "backend_green", upstream, 2);
     s
@@ -164,7 +183,12 @@ mod tests {
     fn haproxy_accepts(cfg: &str, dir: &Path) {
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg).expect("write cfg");
-        let out = Command::new("haproxy").arg("-c").arg("-f").arg(&path).output().expect("run haproxy -c");
+        let out = Command::new("haproxy")
+            .arg("-c")
+            .arg("-f")
+            .arg(&path)
+            .output()
+            .expect("run haproxy -c");
         assert!(
             out.status.success(),
             "haproxy -c rejected:\n{cfg}\n{}",
@@ -182,7 +206,15 @@ mod tests {
         m.nbthread = Some(1);
         m.servers_per_backend = 500;
         haproxy_accepts(&m.render(&map), dir.path());
-        haproxy_accepts(&AclCfg { bind: addr(18786), upstream: addr(13000), rules: 10 }.render(), dir.path());
+        haproxy_accepts(
+            &AclCfg {
+                bind: addr(18786),
+                upstream: addr(13000),
+                rules: 10,
+            }
+            .render(),
+            dir.path(),
+        );
         let m4 = dir.path().join("bluegreen.map");
         std::fs::write(&m4, seed004_map()).expect("map");
         haproxy_accepts(&seed004_cfg(addr(18787), addr(13000), &m4), dir.path());
@@ -197,7 +229,14 @@ mod tests {
 
     #[test]
     fn last_rule_request_names_the_last_rule() {
-        let c = AclCfg { bind: addr(1), upstream: addr(2), rules: 10 };
-        assert_eq!(c.last_rule_request(), ("svc9.example.com".to_string(), "/api/v9/items".to_string()));
+        let c = AclCfg {
+            bind: addr(1),
+            upstream: addr(2),
+            rules: 10,
+        };
+        assert_eq!(
+            c.last_rule_request(),
+            ("svc9.example.com".to_string(), "/api/v9/items".to_string())
+        );
     }
 }

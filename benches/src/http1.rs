@@ -29,7 +29,9 @@ pub fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Reply
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut resp = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head_len) = resp.parse(buf).map_err(|_| bad("bad response head"))? {
+        if let httparse::Status::Complete(head_len) =
+            resp.parse(buf).map_err(|_| bad("bad response head"))?
+        {
             let status = resp.code.ok_or_else(|| bad("no status"))?;
             let mut len = 0usize;
             for h in resp.headers.iter() {

@@ -25,5 +25,8 @@ pub use view::BenchRequest;
 /// Criterion's defaults for this 2-core machine shared with other builds:
 /// short warm-up and measurement (the command line still overrides them).
 pub fn short_criterion_times() -> (std::time::Duration, std::time::Duration) {
-    (std::time::Duration::from_secs(1), std::time::Duration::from_secs(3))
+    (
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(3),
+    )
 }

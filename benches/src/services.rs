@@ -7,8 +7,18 @@ use switchyard_state::{ProxyIdx, ServiceRequest, Services, SimpleResponse, Snaps
 pub struct NoServices;
 
 impl Services for NoServices {
-    fn stats_page(&self, _: &Store, _: &Snapshot, _: ProxyIdx, _: &ServiceRequest<'_>) -> SimpleResponse {
-        SimpleResponse { status: 404, headers: Vec::new(), body: Vec::new() }
+    fn stats_page(
+        &self,
+        _: &Store,
+        _: &Snapshot,
+        _: ProxyIdx,
+        _: &ServiceRequest<'_>,
+    ) -> SimpleResponse {
+        SimpleResponse {
+            status: 404,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     fn use_service(&self, _: &str, _: &Snapshot, _: &ServiceRequest<'_>) -> Option<SimpleResponse> {

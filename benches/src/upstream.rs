@@ -30,12 +30,16 @@ pub async fn spawn_upstream(body: &'static [u8]) -> std::io::Result<Upstream> {
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |_req: Request<hyper::body::Incoming>| async move {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(body))))
-                });
+                let svc = hyper::service::service_fn(
+                    move |_req: Request<hyper::body::Incoming>| async move {
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(body))))
+                    },
+                );
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
@@ -81,7 +85,10 @@ impl KeepAlive {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(KeepAlive { send, host: addr.to_string() })
+        Ok(KeepAlive {
+            send,
+            host: addr.to_string(),
+        })
     }
 
     /// `GET /` and read the whole body; returns its length.
@@ -91,9 +98,18 @@ impl KeepAlive {
             .header(hyper::header::HOST, self.host.as_str())
             .body(Empty::new())
             .map_err(|_| ClientError::Status(0))?;
-        let resp = self.send.send_request(req).await.map_err(ClientError::Http)?;
+        let resp = self
+            .send
+            .send_request(req)
+            .await
+            .map_err(ClientError::Http)?;
         let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(ClientError::Http)?.to_bytes();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(ClientError::Http)?
+            .to_bytes();
         if status != 200 {
             return Err(ClientError::Status(status));
         }

@@ -138,6 +138,9 @@ async fn admit(shared: &Shared, frontend: &str) -> Admit {
     }
 }
 
+/// How often an idle accept loop looks at its frontend's state again.
+const RECHECK: Duration = Duration::from_millis(50);
+
 /// The listen backlog when a socket listens again (as `Listeners` binds).
 const RELISTEN_BACKLOG: i32 = 1024;
 
@@ -183,7 +186,17 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                         continue;
                     }
                 };
-                match tl.accept().await {
+                // Wake up now and then to notice `shutdown frontend` or
+                // `disable frontend` while no connection comes.
+                let accepted = tokio::select! {
+                    r = tl.accept() => r,
+                    _ = tokio::time::sleep(RECHECK) => continue,
+                };
+                match accepted {
+                    Ok((stream, _)) if fe.fe_stopped.load(Ordering::Relaxed) => {
+                        // Raced with `shutdown frontend`: not served.
+                        drop(stream);
+                    }
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
                         let local = stream.local_addr().ok();
@@ -222,7 +235,12 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                         continue;
                     }
                 };
-                match ul.accept().await {
+                let accepted = tokio::select! {
+                    r = ul.accept() => r,
+                    _ = tokio::time::sleep(RECHECK) => continue,
+                };
+                match accepted {
+                    Ok(_) if fe.fe_stopped.load(Ordering::Relaxed) => {}
                     Ok((stream, _)) => {
                         let info = ConnInfo {
                             frontend: Arc::from(l.frontend()),

@@ -76,6 +76,9 @@ pub(crate) enum Cause {
     /// The server was marked DOWN with `on-marked-down shutdown-sessions`
     /// (`DH--`).
     Down,
+    /// A backup server's stream ended by an active server's return with
+    /// `on-marked-up shutdown-backup-sessions` (`UH--`).
+    Up,
 }
 
 impl Cause {
@@ -96,6 +99,7 @@ impl Cause {
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
             Cause::Down => Some(502),
+            Cause::Up => Some(502),
         }
     }
 
@@ -115,18 +119,20 @@ impl Cause {
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",
             Cause::Down => *b"DH",
+            Cause::Up => *b"UH",
         }
     }
 
     /// The stream was killed (hard stop, shutdown sessions, server down).
     pub(crate) fn is_kill(self) -> bool {
-        matches!(self, Cause::Killed | Cause::Down)
+        matches!(self, Cause::Killed | Cause::Down | Cause::Up)
     }
 
     pub(crate) fn killed_by(r: crate::kill::KillReason) -> Cause {
         match r {
             crate::kill::KillReason::Admin => Cause::Killed,
             crate::kill::KillReason::Down => Cause::Down,
+            crate::kill::KillReason::Up => Cause::Up,
         }
     }
 }

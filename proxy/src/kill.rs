@@ -1,6 +1,7 @@
 //! Killing the streams of one server: `shutdown sessions server b/s` (the
-//! Runtime API bumps `ServerLive.shutdown_gen`) and `on-marked-down
-//! shutdown-sessions` (the server went DOWN). A stream takes a [`KillWatch`]
+//! Runtime API bumps `ServerLive.shutdown_gen`), `on-marked-down
+//! shutdown-sessions` (the server went DOWN) and, on the backup servers of
+//! its backend, `on-marked-up shutdown-backup-sessions` (it came back UP). A stream takes a [`KillWatch`]
 //! when it gets its server and races its I/O against [`KillWatch::killed`].
 //!
 //! Neither the admin nor the health checker call into the proxy, so one
@@ -28,6 +29,9 @@ pub(crate) enum KillReason {
     Admin,
     /// The server was marked DOWN with `on-marked-down shutdown-sessions` (`D`).
     Down,
+    /// An active server with `on-marked-up shutdown-backup-sessions` came
+    /// back UP; this (backup) server's streams go (`U`).
+    Up,
 }
 
 impl KillReason {
@@ -35,6 +39,7 @@ impl KillReason {
         match self {
             KillReason::Admin => b'K',
             KillReason::Down => b'D',
+            KillReason::Up => b'U',
         }
     }
 }
@@ -46,6 +51,9 @@ pub(crate) struct KillState {
     /// Bumped each time the server is marked DOWN with on-marked-down
     /// shutdown-sessions.
     down_gen: AtomicU64,
+    /// Bumped on a backup server when an active server of its backend with
+    /// on-marked-up shutdown-backup-sessions comes back up.
+    up_gen: AtomicU64,
     /// What the watcher saw last.
     seen_admin: AtomicU64,
     seen_op: AtomicU8,
@@ -56,6 +64,7 @@ impl KillState {
         KillState {
             wake: watch::channel(0).0,
             down_gen: AtomicU64::new(0),
+            up_gen: AtomicU64::new(0),
             seen_admin: AtomicU64::new(live.shutdown_gen.load(Relaxed)),
             seen_op: AtomicU8::new(live.op_state() as u8),
         }
@@ -73,17 +82,17 @@ pub(crate) struct KillWatch {
     live: Arc<ServerLive>,
     admin: u64,
     down: u64,
+    up: u64,
 }
 
 impl KillWatch {
     pub(crate) fn new(live: &Arc<ServerLive>) -> KillWatch {
-        let down = server_ext(live)
-            .map(|e| e.kill.down_gen.load(Relaxed))
-            .unwrap_or(0);
+        let (down, up) = gens(live);
         KillWatch {
             live: live.clone(),
             admin: live.shutdown_gen.load(Relaxed),
             down,
+            up,
         }
     }
 
@@ -92,10 +101,11 @@ impl KillWatch {
         if self.live.shutdown_gen.load(Relaxed) != self.admin {
             return Some(KillReason::Admin);
         }
-        let down = server_ext(&self.live)
-            .map(|e| e.kill.down_gen.load(Relaxed))
-            .unwrap_or(0);
-        (down != self.down).then_some(KillReason::Down)
+        let (down, up) = gens(&self.live);
+        if down != self.down {
+            return Some(KillReason::Down);
+        }
+        (up != self.up).then_some(KillReason::Up)
     }
 
     /// Resolves when the stream must go.
@@ -114,6 +124,13 @@ impl KillWatch {
             }
         }
     }
+}
+
+/// The server's (down, up) kill generations.
+fn gens(live: &ServerLive) -> (u64, u64) {
+    server_ext(live)
+        .map(|e| (e.kill.down_gen.load(Relaxed), e.kill.up_gen.load(Relaxed)))
+        .unwrap_or((0, 0))
 }
 
 /// Resolves when `w` (if any) is killed; never without one.
@@ -138,11 +155,16 @@ pub(crate) async fn watch_servers(store: Arc<Store>) {
 fn scan(snap: &Snapshot) {
     for p in &snap.proxies {
         let Some(be) = &p.backend else { continue };
+        let mut backups_go = false;
         for s in &be.servers {
-            // A server that never carried traffic has no streams to kill.
-            let Some(ext) = server_ext_if_any(&s.live) else {
-                continue;
+            // A server that never carried traffic has no streams to kill;
+            // but one whose return kills the backups' streams is followed.
+            let ext = if s.cfg.on_marked_up_shutdown_backup {
+                server_ext(&s.live)
+            } else {
+                server_ext_if_any(&s.live)
             };
+            let Some(ext) = ext else { continue };
             let k = &ext.kill;
             let mut fire = false;
             let gen = s.live.shutdown_gen.load(Relaxed);
@@ -161,8 +183,25 @@ fn scan(snap: &Snapshot) {
                 k.down_gen.fetch_add(1, Relaxed);
                 fire = true;
             }
+            // HAProxy's srv_shutdown_backup_streams on an active server's
+            // return.
+            if before == OpState::Stopped
+                && op != OpState::Stopped
+                && s.cfg.on_marked_up_shutdown_backup
+                && !s.cfg.backup
+            {
+                backups_go = true;
+            }
             if fire {
                 k.fire();
+            }
+        }
+        if backups_go {
+            for s in be.servers.iter().filter(|s| s.cfg.backup) {
+                if let Some(ext) = server_ext_if_any(&s.live) {
+                    ext.kill.up_gen.fetch_add(1, Relaxed);
+                    ext.kill.fire();
+                }
             }
         }
     }

@@ -1,7 +1,11 @@
 //! switchyard's hot request path: listeners and accept limits, an HTTP/1.1
 //! front end, routing through the [`switchyard_state::Store`] snapshot,
 //! balancing, a pooled upstream client, retries/redispatch, queueing, sticky
-//! cookies, HAProxy-exact error pages and `option httplog` logging.
+//! cookies, HAProxy-exact error pages and `option httplog` logging; `mode
+//! tcp` streams (module `tcp`, `option tcplog`); passive health reports
+//! (`observe`) to each server's `ServerLive`; and killing a server's streams
+//! on `shutdown sessions server` or `on-marked-down shutdown-sessions`
+//! (module `kill`).
 //!
 //! The binary drives it like this:
 //!

@@ -1,6 +1,7 @@
 //! The [`Proxy`]: shared state of the hot path and the entry points the
 //! binary calls.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use switchyard_state::{Services, Store};
@@ -16,6 +17,8 @@ pub(crate) struct Shared {
     pub(crate) services: Arc<dyn Services>,
     pub(crate) shutdown: Arc<ShutdownState>,
     pub(crate) listeners: watch::Sender<Listeners>,
+    /// A listener set was given (by `serve` or `set_listeners`).
+    pub(crate) listeners_set: AtomicBool,
     pub(crate) logger: Logger,
     pub(crate) limits: crate::accept::Limits,
 }
@@ -50,18 +53,31 @@ impl Proxy {
                 services,
                 shutdown: ShutdownState::new(),
                 listeners: tx,
+                listeners_set: AtomicBool::new(false),
                 logger: Logger::new(tag),
                 limits: crate::accept::Limits::default(),
             }),
         }
     }
 
-    /// Accept and serve on `listeners` until a stop completes: after
+    /// Accept and serve on `listeners` (unless [`Proxy::set_listeners`]
+    /// already gave a set) until a stop completes: after
     /// [`ShutdownHandle::soft_stop`] this returns once every connection is
     /// done; after [`ShutdownHandle::hard_stop`], once they are cut. Must run
     /// on a tokio runtime (multi-thread recommended).
     pub async fn serve(&self, listeners: Listeners) {
-        self.set_listeners(listeners);
+        // A `set_listeners` that ran before this task started (a reload,
+        // or a stop's empty set, right after start) is newer than
+        // `listeners`: keep it.
+        // (Both run under the channel's write lock, so they serialize.)
+        let set = &self.shared.listeners_set;
+        self.shared.listeners.send_if_modified(|cur| {
+            let first = !set.swap(true, Ordering::AcqRel);
+            if first {
+                *cur = listeners;
+            }
+            first
+        });
         let watcher = tokio::spawn(crate::kill::watch_servers(self.shared.store.clone()));
         crate::accept::supervise(self.shared.clone()).await;
         self.shared.shutdown.wait_drained().await;
@@ -73,7 +89,11 @@ impl Proxy {
     /// [`Listeners::update`]): new ones start accepting, removed ones stop;
     /// connections already accepted carry on.
     pub fn set_listeners(&self, listeners: Listeners) {
-        self.shared.listeners.send_replace(listeners);
+        let set = &self.shared.listeners_set;
+        self.shared.listeners.send_modify(|cur| {
+            set.store(true, Ordering::Release);
+            *cur = listeners;
+        });
     }
 
     /// A handle to stop this proxy.

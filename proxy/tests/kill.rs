@@ -97,8 +97,60 @@ fn shutdown_sessions_server_aborts_http_requests() {
     // killed stream's connection ends.
     assert_eq!(read_all(&mut c), PAGE_502);
     let line = logs.wait_for("\"GET /hang HTTP/1.1\"", WAIT);
-    assert!(line.contains(" be/s1 0/0/0/-1/"), "{line}");
+    // `%Tr` is -1: no response came.
+    assert!(
+        line.contains(" be/s1 0/0/") && line.contains("/-1/"),
+        "{line}"
+    );
     assert!(line.contains(" 502 209 - - KH-- 1/1/0/0/0 0/0 "), "{line}");
+}
+
+/// An HTTP server that sends a response head and part of its body, then
+/// stalls (for a kill in the middle of a response).
+fn stalling_server() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let t = std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let mut buf = [0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc");
+        // Hold until the proxy closes its side.
+        let _ = s.read(&mut buf);
+    });
+    (addr, t)
+}
+
+#[test]
+fn shutdown_sessions_server_cuts_a_response_being_sent() {
+    let (addr, server) = stalling_server();
+    let logs = LogSink::new();
+    let cfg = format!(
+        "{}frontend fe\n  mode http\n  option httplog\n  bind @BIND@\n  default_backend be\n\
+         backend be\n  mode http\n  server s1 {addr}\n",
+        base(logs.port()),
+    );
+    let h = Harness::start(&cfg);
+    let mut c = send_get(h.addr(0), "/big");
+    let mut head = [0u8; 64];
+    let n = c.read(&mut head).expect("read");
+    assert!(head[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+    h.server("be", "s1").shutdown_gen.fetch_add(1, Relaxed);
+    let rest = read_all(&mut c);
+    assert!(!rest.contains("HTTP/1.1"), "{rest}");
+    let line = logs.wait_for("\"GET /big HTTP/1.1\"", WAIT);
+    assert!(
+        line.contains(" 200 ") && line.contains(" - - KD-- "),
+        "{line}"
+    );
+    // The server's connection was closed too.
+    server.join().expect("server thread");
 }
 
 #[test]
@@ -117,6 +169,14 @@ fn shutdown_frontend_refuses_new_connections_and_keeps_streams() {
     assert_eq!(roundtrip(&mut c, b"a\n"), b"a\n");
 
     h.proxy_live("fe").fe_stopped.store(true, Relaxed);
+    // Not served from now on: refused, or (while the accept loop notices)
+    // closed unanswered.
+    if let Ok(mut late) = TcpStream::connect(h.addr(0)) {
+        late.set_read_timeout(Some(WAIT)).expect("timeout");
+        let _ = late.write_all(b"late\n");
+        let mut buf = [0u8; 8];
+        assert!(matches!(late.read(&mut buf), Ok(0) | Err(_)));
+    }
     eventually(WAIT, POLL, || TcpStream::connect(h.addr(0)).is_err());
     // The stream accepted before goes on; other frontends are unaffected.
     assert_eq!(roundtrip(&mut c, b"b\n"), b"b\n");
@@ -171,4 +231,36 @@ fn on_marked_down_shutdown_sessions_kills_the_down_servers_streams() {
     // Without on-marked-down the stream outlives its server's DOWN.
     assert_eq!(h.server("be_keep", "e1").op_state(), OpState::Stopped);
     assert_eq!(roundtrip(&mut keep, b"q\n"), b"q\n");
+}
+
+#[test]
+fn on_marked_up_shutdown_backup_sessions_kills_backup_streams() {
+    let echo = TcpServer::echo();
+    let chk = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let chk_port = chk.local_addr().expect("addr").port();
+    let logs = LogSink::new();
+    let cfg = format!(
+        "{}frontend fe\n  bind @BIND@\n  option tcplog\n  default_backend be\n\
+         backend be\n\
+         server a {e} check port {chk_port} inter 100 fall 1 rise 1 on-marked-up shutdown-backup-sessions\n\
+         server b {e} backup\n",
+        base(logs.port()),
+        e = echo.addr(),
+    );
+    let h = Harness::start(&cfg);
+    let _health = h.start_health();
+    let a = h.server("be", "a");
+    eventually(WAIT, POLL, || a.check_status() == CheckStatus::L4Ok);
+    drop(chk);
+    eventually(WAIT, POLL, || a.op_state() == OpState::Stopped);
+    // With `a` down, new streams go to the backup.
+    let mut on_b = client(h.addr(0));
+    assert_eq!(roundtrip(&mut on_b, b"b\n"), b"b\n");
+    assert_eq!(h.server("be", "b").cur_conns.load(Relaxed), 1);
+    // `a` comes back: the backup's streams are shut down (`U-`).
+    let _chk = TcpListener::bind(("127.0.0.1", chk_port)).expect("rebind");
+    eventually(WAIT, POLL, || a.op_state() == OpState::Running);
+    assert!(closed_within(&mut on_b, WAIT));
+    let f = tcplog_fields(&logs.wait_for("be/b ", WAIT));
+    assert_eq!(f[3..5], ["2", "U-"], "{f:?}");
 }

@@ -164,6 +164,9 @@ fn connect_failures_are_retried_and_redispatched() {
     assert_eq!(be.be.wretr.load(Relaxed), 2);
     assert_eq!(be.be.connect.load(Relaxed), 3);
     assert_eq!(be.be.stot.load(Relaxed), 1);
+    // What the client sent still counts in as bytes in, as in HAProxy.
+    assert_eq!(s.counters.bin.load(Relaxed), 2);
+    assert_eq!(h.proxy_live("fe_one").fe.bin.load(Relaxed), 2);
 }
 
 #[test]
@@ -330,4 +333,75 @@ fn half_close_from_the_client_still_gets_the_answer() {
     assert_eq!(got, b"one way\n");
     let f = tcplog_fields(&logs.wait_for(" fe ", WAIT));
     assert_eq!(f[3..5], ["8", "--"], "{f:?}");
+}
+
+#[test]
+fn listen_section_in_tcp_mode() {
+    let echo = TcpServer::echo();
+    let logs = LogSink::new();
+    let cfg = format!(
+        "{}listen li\n  bind @BIND@\n  option tcplog\n  balance source\n  server e1 {}\n  server e2 {}\n",
+        base(logs.port()),
+        echo.addr(),
+        echo.addr()
+    );
+    let h = Harness::start(&cfg);
+    let mut c = client(h.addr(0));
+    assert_eq!(roundtrip(&mut c, b"li\n"), b"li\n");
+    drop(c);
+    let f = tcplog_fields(&logs.wait_for(" li li/e", WAIT));
+    assert_eq!(f[3..], ["3", "--", "1/1/0/0/0", "0/0"], "{f:?}");
+}
+
+/// Seed 002's two configs (no `mode`, so TCP; no timeouts, no logs), with
+/// loopback servers: a reload switches new streams to green while a stream
+/// opened before keeps its blue server.
+#[test]
+fn seed_002_reload_switches_new_streams_to_green() {
+    let blue1 = TcpServer::banner("blue1\n");
+    let blue2 = TcpServer::banner("blue2\n");
+    let green1 = TcpServer::banner("green1\n");
+    let green2 = TcpServer::banner("green2\n");
+    let cfg = |bind: &str, default: &str| {
+        format!(
+            "frontend http_front\nbind {bind}\ndefault_backend {default}\n\
+             backend http_back\nbalance roundrobin\n\
+             # Blue backend - current production version\n\
+             server blue1 {} check\nserver blue2 {} check\n\
+             backend http_back_green\nbalance roundrobin\n\
+             # Green backend - new version, currently idle\n\
+             server green1 {} check\nserver green2 {} check\n",
+            blue1.addr(),
+            blue2.addr(),
+            green1.addr(),
+            green2.addr()
+        )
+    };
+    let mut h = Harness::start(&cfg("@BIND@", "http_back"));
+    let addr = h.addr(0);
+    let first = |h: &Harness| {
+        let mut c = client(h.addr(0));
+        let mut line = Vec::new();
+        let mut b = [0u8; 1];
+        while b[0] != b'\n' {
+            c.read_exact(&mut b).expect("banner");
+            line.push(b[0]);
+        }
+        (c, String::from_utf8(line).expect("utf8"))
+    };
+    let (mut old, banner) = first(&h);
+    assert!(banner.starts_with("blue"), "{banner}");
+    let (_, banner) = first(&h);
+    assert!(banner.starts_with("blue"), "{banner}");
+
+    h.reload(&cfg(&addr.to_string(), "http_back_green"));
+    assert_eq!(h.addr(0), addr, "the listener is kept");
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.push(first(&h).1);
+    }
+    seen.sort();
+    assert_eq!(seen, ["green1\n", "green2\n"]);
+    // The blue stream opened before the reload carries on.
+    assert_eq!(roundtrip(&mut old, b"still blue\n"), b"still blue\n");
 }

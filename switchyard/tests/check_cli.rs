@@ -153,10 +153,14 @@ fn bad_command_lines_print_usage_and_exit_1() {
 }
 
 #[test]
-fn ctl_is_reserved() {
+fn ctl_runs_the_deployment_helper() {
     let dir = tempdir();
     let r = run(dir.path(), &["ctl", "status"]);
     r.assert_no_panic("ctl");
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.contains("not implemented yet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("switchyard ctl status: no target"),
+        "{}",
+        r.stderr
+    );
 }

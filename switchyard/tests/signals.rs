@@ -1,5 +1,6 @@
 //! Process control by signal: SIGUSR1 soft stop (listeners close at once,
-//! the in-flight request finishes, exit 0) and SIGTERM (stop at once).
+//! the in-flight request finishes, exit 0), SIGTERM (stop at once) and
+//! SIGHUP/SIGUSR2 (reload).
 
 mod common;
 
@@ -103,14 +104,14 @@ fn sigterm_stops_at_once() {
 }
 
 #[test]
-fn sighup_and_sigusr2_do_not_stop_the_proxy() {
+fn sighup_and_sigusr2_reload_without_stopping_the_proxy() {
     let up = FakeUpstream::start("up");
     let (mut p, port) = start(&up);
     for sig in [Signal::SIGHUP, Signal::SIGUSR2] {
         let before = p.child().line_count();
         p.signal(sig).unwrap_or_else(|e| panic!("signal: {e}"));
         p.child()
-            .wait_for_line_from(before, "reload not supported yet", Duration::from_secs(5));
+            .wait_for_line_from(before, "Loading success.", Duration::from_secs(5));
     }
     let resp = http_get(&format!("http://127.0.0.1:{port}/"), &[])
         .unwrap_or_else(|e| panic!("request after SIGHUP/SIGUSR2: {e}"));

@@ -63,7 +63,12 @@ fn usage() -> ExitCode {
 
 fn parse() -> Option<Opts> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let get = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let num = |flag: &str, d: u64| get(flag).map(|v| v.parse::<u64>().ok()).unwrap_or(Some(d));
     let backends: Vec<String> = get("--backends")
         .unwrap_or_else(|| "blue,green".into())
@@ -89,14 +94,22 @@ fn parse() -> Option<Opts> {
 fn classify(body: &[u8], backends: &[String; 2]) -> u8 {
     let text = String::from_utf8_lossy(body);
     // Test the longer name first so "green" is not mistaken for a prefix match.
-    match (text.contains(backends[0].as_str()), text.contains(backends[1].as_str())) {
+    match (
+        text.contains(backends[0].as_str()),
+        text.contains(backends[1].as_str()),
+    ) {
         (true, false) => 0,
         (false, true) => 1,
         _ => OTHER,
     }
 }
 
-fn worker(o: Arc<Opts>, start: Instant, stop: Arc<AtomicBool>, errors: Arc<std::sync::Mutex<Vec<String>>>) -> Vec<Rec> {
+fn worker(
+    o: Arc<Opts>,
+    start: Instant,
+    stop: Arc<AtomicBool>,
+    errors: Arc<std::sync::Mutex<Vec<String>>>,
+) -> Vec<Rec> {
     let ns = |t: Instant| t.duration_since(start).as_nanos() as u64;
     let host = o.target.to_string();
     let mut recs = Vec::with_capacity(1 << 14);
@@ -110,7 +123,9 @@ fn worker(o: Arc<Opts>, start: Instant, stop: Arc<AtomicBool>, errors: Arc<std::
                 s.set_read_timeout(Some(Duration::from_secs(10)))?;
                 conn = Some((s, Vec::new()));
             }
-            let Some((s, buf)) = conn.as_mut() else { return Err(std::io::ErrorKind::NotConnected.into()) };
+            let Some((s, buf)) = conn.as_mut() else {
+                return Err(std::io::ErrorKind::NotConnected.into());
+            };
             send_get(s, &host, "/")?;
             let r = read_reply(s, buf)?;
             if r.status != 200 {
@@ -130,7 +145,11 @@ fn worker(o: Arc<Opts>, start: Instant, stop: Arc<AtomicBool>, errors: Arc<std::
                 FAILED
             }
         };
-        recs.push(Rec { sent: ns(sent), done: ns(Instant::now()), which });
+        recs.push(Rec {
+            sent: ns(sent),
+            done: ns(Instant::now()),
+            which,
+        });
     }
     recs
 }
@@ -182,7 +201,11 @@ fn main() -> ExitCode {
         let reply = set(to);
         let t1 = Instant::now();
         match reply {
-            Ok(r) if r.trim().is_empty() => flips.push(Flip { t0: ns(t0), t1: ns(t1), to: to as u8 }),
+            Ok(r) if r.trim().is_empty() => flips.push(Flip {
+                t0: ns(t0),
+                t1: ns(t1),
+                to: to as u8,
+            }),
             Ok(r) => {
                 cli_errors += 1;
                 eprintln!("sy-cutover: set map replied: {}", r.trim());
@@ -210,7 +233,14 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn report(o: &Opts, recs: &[Rec], flips: &[Flip], end: u64, errs: usize, errors: &std::sync::Mutex<Vec<String>>) {
+fn report(
+    o: &Opts,
+    recs: &[Rec],
+    flips: &[Flip],
+    end: u64,
+    errs: usize,
+    errors: &std::sync::Mutex<Vec<String>>,
+) {
     let failed = recs.iter().filter(|r| r.which == FAILED).count();
     let other = recs.iter().filter(|r| r.which == OTHER).count();
     let debug = std::env::var_os("SY_CUTOVER_DEBUG").is_some();
@@ -224,13 +254,21 @@ fn report(o: &Opts, recs: &[Rec], flips: &[Flip], end: u64, errs: usize, errors:
         // Sent after this `set map` returned and answered before the next
         // one was written: must be the new backend. (A request still open
         // when the next flip is written may rightly see either.)
-        let stale_here: Vec<&Rec> =
-            recs.iter().filter(|r| r.which == from && r.sent >= f.t1 && r.done < win_end).collect();
+        let stale_here: Vec<&Rec> = recs
+            .iter()
+            .filter(|r| r.which == from && r.sent >= f.t1 && r.done < win_end)
+            .collect();
         if debug && !stale_here.is_empty() {
             let late: Vec<String> = stale_here
                 .iter()
                 .take(8)
-                .map(|r| format!("+{:.3}/{:.3}", (r.sent - f.t1) as f64 / 1e6, (r.done - f.t1) as f64 / 1e6))
+                .map(|r| {
+                    format!(
+                        "+{:.3}/{:.3}",
+                        (r.sent - f.t1) as f64 / 1e6,
+                        (r.done - f.t1) as f64 / 1e6
+                    )
+                })
                 .collect();
             eprintln!(
                 "flip {i}: {} stale, sent/done ms after set map returned: {}",
@@ -239,7 +277,12 @@ fn report(o: &Opts, recs: &[Rec], flips: &[Flip], end: u64, errs: usize, errors:
             );
         }
         stale += stale_here.len();
-        let new_after = |t: u64| recs.iter().filter(|r| r.which == f.to && r.sent >= t && r.sent < win_end).map(|r| r.done).min();
+        let new_after = |t: u64| {
+            recs.iter()
+                .filter(|r| r.which == f.to && r.sent >= t && r.sent < win_end)
+                .map(|r| r.done)
+                .min()
+        };
         match new_after(f.t0) {
             Some(d) => first_new.push((d - f.t0) as f64 / 1e6),
             None => missing += 1,
@@ -252,14 +295,24 @@ fn report(o: &Opts, recs: &[Rec], flips: &[Flip], end: u64, errs: usize, errors:
         v.sort_by(|a, b| a.total_cmp(b));
     }
     let secs = end as f64 / 1e9;
-    println!("requests {} over {:.1}s ({:.0}/s) on {} connections", recs.len(), secs, recs.len() as f64 / secs, o.conns);
+    println!(
+        "requests {} over {:.1}s ({:.0}/s) on {} connections",
+        recs.len(),
+        secs,
+        recs.len() as f64 / secs,
+        o.conns
+    );
     println!("failed {failed}, unrecognised bodies {other}, probe errors {errs}");
     if let Ok(v) = errors.lock() {
         for e in v.iter() {
             println!("  e.g. {e}");
         }
     }
-    println!("flips {} (every {:?}), stale after set map returned: {stale}", flips.len(), o.interval);
+    println!(
+        "flips {} (every {:?}), stale after set map returned: {stale}",
+        flips.len(),
+        o.interval
+    );
     println!(
         "set map round trip ms: p50 {:.3} max {:.3}",
         pct(&rtt, 0.5),

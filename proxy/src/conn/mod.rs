@@ -262,8 +262,8 @@ pub(crate) async fn serve<R, W>(
         }
         // A stream killed by `shutdown sessions server` or its server going
         // down ends its client connection too, as HAProxy's does.
-        let killed = matches!(end.log.term[0], b'K' | b'D')
-            || matches!(written.term, Some([b'K' | b'D', _]));
+        let killed = matches!(end.log.term[0], b'K' | b'D' | b'U')
+            || matches!(written.term, Some([b'K' | b'D' | b'U', _]));
         if killed {
             end.finish(&shared, written.bytes, req_htx + pump.decoded, written.term);
             let _ = wr.shutdown().await;

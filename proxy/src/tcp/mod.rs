@@ -18,9 +18,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use switchyard_config::Mode;
 use switchyard_state::{ProxyLive, ProxyRt, ServerLive};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::error::Cause;
 use crate::log::{LogRecord, Times};
@@ -29,11 +30,16 @@ use crate::request::{BeSession, ConnInfo};
 use crate::timing::Start;
 use connect::Marks;
 use relay::Relayed;
-pub(crate) use view::L4View;
+use view::L4View;
 
 /// Serve one TCP-mode client connection until it ends.
-pub(crate) async fn serve<R, W>(shared: Arc<Shared>, conn: ConnInfo, rd: R, wr: W, accepted: Start)
-where
+pub(crate) async fn serve<R, W>(
+    shared: Arc<Shared>,
+    conn: ConnInfo,
+    mut rd: R,
+    wr: W,
+    accepted: Start,
+) where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
 {
@@ -71,11 +77,13 @@ where
     };
     let Some(be) = be else {
         // No backend: the connection is closed (`fe/<NOSRV> ... SC`).
-        st.finish(&shared, &accepted, log, None, Cause::NoBackend.term());
+        let bin = unforwarded(&mut rd);
+        st.finish(&shared, &accepted, log, (bin, 0), Cause::NoBackend.term());
         return;
     };
     let Some(backend) = be.backend.as_ref() else {
-        st.finish(&shared, &accepted, log, None, Cause::NoServer.term());
+        let bin = unforwarded(&mut rd);
+        st.finish(&shared, &accepted, log, (bin, 0), Cause::NoServer.term());
         return;
     };
     log.backend = be.name.clone();
@@ -94,7 +102,13 @@ where
     let c = match connected {
         Ok(c) => c,
         Err(cause) => {
-            st.finish(&shared, &accepted, log, None, cause.term());
+            // Killed while connecting: the connect phase (`KC`).
+            let term = match cause {
+                Cause::Killed => *b"KC",
+                c => c.term(),
+            };
+            let bin = unforwarded(&mut rd);
+            st.finish(&shared, &accepted, log, (bin, 0), term);
             return;
         }
     };
@@ -114,7 +128,22 @@ where
     // The stream leaves its server before it is logged (`%sc` excludes it).
     drop(c.slot);
     count_aborts(&relayed, &be, st.srv_live.as_deref());
-    st.finish(&shared, &accepted, log, Some(relayed), relayed.term);
+    let bytes = (relayed.from_client, relayed.to_client);
+    st.finish(&shared, &accepted, log, bytes, relayed.term);
+}
+
+/// What the client sent that no server will take: HAProxy has read it into
+/// its buffer meanwhile and counts it in `bin`. Only what is already there.
+fn unforwarded<R: AsyncRead + Unpin>(rd: &mut R) -> u64 {
+    let mut buf = [0u8; 4096];
+    let mut n = 0u64;
+    while n < 16 * 1024 {
+        match rd.read(&mut buf).now_or_never() {
+            Some(Ok(k)) if k > 0 => n += k as u64,
+            _ => break,
+        }
+    }
+    n
 }
 
 /// The idle timeouts once connected: `timeout client` and `timeout server`,
@@ -168,12 +197,9 @@ impl Stream {
         shared: &Shared,
         accepted: &Start,
         mut log: LogRecord,
-        relayed: Option<Relayed>,
+        (bin, bout): (u64, u64),
         term: [u8; 2],
     ) {
-        let (bin, bout) = relayed
-            .map(|r| (r.from_client, r.to_client))
-            .unwrap_or((0, 0));
         let ms = |t: Option<Instant>| t.map(|t| accepted.ms(t));
         let t_queue = ms(self.marks.queued);
         let t_connect = ms(self.marks.connected);

@@ -5,6 +5,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,8 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct FdSource {
     listeners: Arc<ListenerSet>,
     stats: Mutex<Vec<OwnedFd>>,
+    /// A successor asked for the sockets: they are its now too.
+    handed_over: AtomicBool,
 }
 
 impl FdSource {
@@ -37,16 +40,29 @@ impl FdSource {
         FdSource {
             listeners,
             stats: Mutex::new(stats),
+            handed_over: AtomicBool::new(false),
         }
     }
 
-    /// A stopping process keeps no socket open (see [`ListenerSet`]).
-    pub fn close(&self) {
-        self.listeners.close();
-        self.stats
+    /// A stopping process keeps no socket open (see [`ListenerSet`]): drop
+    /// our copies. Returns duplicates of the sockets nobody took over
+    /// (none once a successor has them: they are its sockets now), so the
+    /// caller can tell when the kernel has closed them.
+    pub fn close(&self) -> Vec<OwnedFd> {
+        let mut stats = self
+            .stats
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ours = Vec::new();
+        if !self.handed_over.load(Ordering::SeqCst) {
+            if let Some(Ok(frontends)) = self.listeners.with(|l| l.to_fds()) {
+                ours.extend(frontends.into_iter().map(|(_, fd)| fd));
+            }
+            ours.extend(stats.iter().filter_map(|f| f.try_clone().ok()));
+        }
+        self.listeners.close();
+        stats.clear();
+        ours
     }
 
     fn collect(&self) -> io::Result<Vec<OwnedFd>> {
@@ -96,6 +112,7 @@ async fn read_first_line(stream: &mut UnixStream, head: &mut Vec<u8>) {
 
 async fn hand_over(stream: UnixStream, source: &FdSource) -> io::Result<()> {
     let fds = source.collect()?;
+    source.handed_over.store(true, Ordering::SeqCst);
     let sock = stream.into_std()?;
     sock.set_nonblocking(false)?;
     sock.set_read_timeout(Some(ACK_TIMEOUT))?;

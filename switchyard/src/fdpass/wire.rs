@@ -6,7 +6,8 @@
 //! 3. then batches of at most 253 descriptors, each an `SCM_RIGHTS`
 //!    message whose data holds, per descriptor, a namespace name and an
 //!    interface name (each a length byte, then the bytes) and 4 zero bytes;
-//! 4. the new process acknowledges each batch with a native `int`.
+//! 4. the new process acknowledges each batch with a native `int` (HAProxy
+//!    2.6 waits for it after full batches only, later versions after each).
 //!
 //! Descriptors are received as `OwnedFd` through rustix's safe `recvmsg`
 //! (the workspace forbids unsafe code, and nix hands received descriptors
@@ -83,8 +84,10 @@ pub fn request_fds(mut sock: &UnixStream) -> io::Result<Vec<OwnedFd>> {
             break;
         }
         // The old process waits for this before sending the next batch.
+        // HAProxy 2.6 does not wait after the last one and may have closed
+        // already, so, as its own client does, a failed ack is ignored.
         let ack = i32::try_from(got.len()).unwrap_or(i32::MAX);
-        sock.write_all(&ack.to_ne_bytes())?;
+        let _ = sock.write_all(&ack.to_ne_bytes());
         for m in cmsg.drain() {
             if let RecvAncillaryMessage::ScmRights(fds) = m {
                 got.extend(fds);

@@ -80,12 +80,20 @@ pub async fn serve_until_stopped(s: Serving, signals: Signals) -> anyhow::Result
             }
         };
         tokio::select! {
-            _ = usr1.recv() => stopper.soft_stop(),
-            // A soft stop began (here or through the Runtime API).
-            _ = stopper.soft_started.notified() => {
-                hard_deadline = stopper
-                    .hard_stop_after()
-                    .map(|d| tokio::time::Instant::now() + d);
+            _ = usr1.recv() => {
+                if stopper.soft_stop().await {
+                    hard_deadline = stopper
+                        .hard_stop_after()
+                        .map(|d| tokio::time::Instant::now() + d);
+                }
+            }
+            // A soft stop asked through the Runtime API.
+            _ = stopper.requested.notified() => {
+                if stopper.soft_stop().await {
+                    hard_deadline = stopper
+                        .hard_stop_after()
+                        .map(|d| tokio::time::Instant::now() + d);
+                }
             }
             _ = term.recv() => return Ok(stop_now(&stopper, 143)),
             _ = int.recv() => return Ok(stop_now(&stopper, 130)),

@@ -6,6 +6,7 @@
 //! SIGHUP.
 
 mod admin;
+mod closing;
 mod control;
 mod daemon;
 mod inherit;
@@ -138,7 +139,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         statsock::dup_fds(&bound_admin.sockets).context("duplicating the stats sockets")?,
     ));
     let stopper = Arc::new(stopper::Stopper::new(
-        proxy.shutdown_handle(),
+        proxy.clone(),
         fd_source.clone(),
         store.clone(),
         ctx.clone(),
@@ -146,7 +147,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let weak = Arc::downgrade(&stopper);
     ctx.set_soft_stop_hook(move || {
         if let Some(s) = weak.upgrade() {
-            s.soft_stop();
+            s.request_soft_stop();
         }
     });
     let reloader = Arc::new(reload::Reloader::new(

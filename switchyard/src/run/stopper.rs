@@ -1,47 +1,53 @@
-//! Starting a soft stop from anywhere (SIGUSR1, the Runtime API's hook):
-//! the proxy's listeners close at once, HAProxy's "Proxy X stopped" lines
-//! are logged, `show info` says `Stopping: 1`, the stats sockets stop
-//! accepting (as HAProxy's do; a successor serves them), and the serving
-//! loop arms `hard-stop-after`.
+//! Soft and hard stop. A soft stop (SIGUSR1, the end of an upgrade for the
+//! old process, the Runtime API's hook) goes in HAProxy's order: the stats
+//! sockets and the listeners close first — really closed, out of their
+//! SO_REUSEPORT group, so a successor bound beside us gets every new
+//! connection — then the proxy finishes in-flight requests (the last
+//! response on a keep-alive connection says `Connection: close`, idle ones
+//! are closed), HAProxy's "Proxy X stopped" lines are logged, `show info`
+//! says `Stopping: 1`, and the serving loop arms `hard-stop-after`.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Duration;
 
 use switchyard_admin::AdminCtx;
-use switchyard_proxy::ShutdownHandle;
+use switchyard_proxy::{Listeners, Proxy, ShutdownHandle};
 use switchyard_state::{events, Store};
 use tokio::sync::{watch, Notify};
 
+use super::closing;
 use crate::fdpass::FdSource;
 
+/// The longest we wait for the listening sockets to close before the
+/// in-flight work is wound down anyway.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
 pub struct Stopper {
+    proxy: Proxy,
     handle: ShutdownHandle,
     /// Our copies of the listening sockets, closed when stopping.
     fds: Arc<FdSource>,
     store: Arc<Store>,
     ctx: Arc<AdminCtx>,
     started: AtomicBool,
-    /// Woken once when the soft stop starts.
-    pub soft_started: Notify,
+    /// A soft stop asked from outside the serving loop (the Runtime API).
+    pub requested: Notify,
     /// Becomes true when any stop starts (the admin thread's listeners
     /// follow it).
     stopping: watch::Sender<bool>,
 }
 
 impl Stopper {
-    pub fn new(
-        handle: ShutdownHandle,
-        fds: Arc<FdSource>,
-        store: Arc<Store>,
-        ctx: Arc<AdminCtx>,
-    ) -> Stopper {
+    pub fn new(proxy: Proxy, fds: Arc<FdSource>, store: Arc<Store>, ctx: Arc<AdminCtx>) -> Stopper {
         Stopper {
-            handle,
+            handle: proxy.shutdown_handle(),
+            proxy,
             fds,
             store,
             ctx,
             started: AtomicBool::new(false),
-            soft_started: Notify::new(),
+            requested: Notify::new(),
             stopping: watch::Sender::new(false),
         }
     }
@@ -55,7 +61,7 @@ impl Stopper {
     }
 
     /// `hard-stop-after` of the configuration being served.
-    pub fn hard_stop_after(&self) -> Option<std::time::Duration> {
+    pub fn hard_stop_after(&self) -> Option<Duration> {
         self.store.load().config.global.hard_stop_after
     }
 
@@ -64,26 +70,36 @@ impl Stopper {
         *self.stopping.borrow()
     }
 
-    /// Begin a soft stop (idempotent).
-    pub fn soft_stop(&self) {
+    /// Ask the serving loop for a soft stop (from any thread).
+    pub fn request_soft_stop(&self) {
+        self.requested.notify_one();
+    }
+
+    /// Run a soft stop; returns false if one already ran.
+    pub async fn soft_stop(&self) -> bool {
         if self.started.swap(true, Relaxed) {
-            return;
+            return false;
         }
         self.ctx.stopping.store(true, Relaxed);
         self.stopping.send_replace(true);
-        // First (it waits for a reload in progress), so no reload can hand
-        // the proxy sockets again once it stopped accepting.
-        self.fds.close();
-        // Calling it closes the listeners; the returned future only waits.
+        // First (it waits for a reload in progress), so no reload can give
+        // the proxy sockets again.
+        let ours = self.fds.close();
+        let inodes = closing::tcp_inodes(&ours);
+        drop(ours);
+        self.proxy.set_listeners(Listeners::empty());
+        closing::gone(inodes, CLOSE_WAIT).await;
+        // Now wind down the connections; the returned future only waits.
         drop(self.handle.soft_stop());
         report_stopped_proxies(&self.store);
-        self.soft_started.notify_one();
+        true
     }
 
     pub fn hard_stop(&self) {
+        self.started.store(true, Relaxed);
         self.ctx.stopping.store(true, Relaxed);
         self.stopping.send_replace(true);
-        self.fds.close();
+        drop(self.fds.close());
         self.handle.hard_stop();
     }
 

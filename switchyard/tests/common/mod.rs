@@ -10,6 +10,7 @@ use std::time::Duration;
 pub use switchyard_testkit as tk;
 
 pub mod cases;
+pub mod life;
 
 pub const STARTUP: Duration = Duration::from_secs(20);
 
