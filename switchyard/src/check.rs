@@ -20,7 +20,7 @@ pub fn run(args: &Args) -> ExitCode {
             println!("{line}");
         }
     };
-    if !loaded.config.warnings.is_empty() {
+    if !loaded.config.warnings.is_empty() || loaded.build_warnings > 0 {
         out("Warnings were found.");
     }
     if listener_count(&loaded.config) == 0 {

@@ -27,10 +27,11 @@ impl ListenerSet {
         guard.as_mut().map(f)
     }
 
-    /// Drop our copy of the sockets, for good.
-    pub fn close(&self) {
+    /// Close for good, returning the sockets held until now (`None` if
+    /// already closed).
+    pub fn take(&self) -> Option<Listeners> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        *guard = None;
+        guard.take()
     }
 }
 
@@ -42,7 +43,8 @@ mod tests {
     fn closed_for_good() {
         let set = ListenerSet::new(Listeners::empty());
         assert_eq!(set.with(|l| l.len()), Some(0));
-        set.close();
+        assert!(set.take().is_some());
         assert_eq!(set.with(|l| l.len()), None);
+        assert!(set.take().is_none());
     }
 }

@@ -19,12 +19,18 @@ pub enum LoadError {
     ZeroWarning,
     /// A reload could not open a new listener.
     Bind(switchyard_proxy::ProxyError),
+    /// A reload could not open a new stats socket.
+    Admin(switchyard_admin::AdminError),
+    /// A reload could not duplicate a socket it keeps.
+    Io(std::io::Error),
 }
 
 /// A successful load: the config (kept for reload) and its first snapshot.
 pub struct Loaded {
     pub config: Arc<Config>,
     pub snapshot: Snapshot,
+    /// Warnings printed while building (the server state file's).
+    pub build_warnings: usize,
 }
 
 /// How to load: the command line's say in it.
@@ -46,8 +52,12 @@ pub struct LoadOptions {
 /// state over from `prev` on reload).
 pub fn load(opts: &LoadOptions, prev: Option<&Snapshot>) -> Result<Loaded, LoadError> {
     let config = parse(opts)?;
-    let snapshot = build(config.clone(), prev)?;
-    Ok(Loaded { config, snapshot })
+    let (snapshot, build_warnings) = build(config.clone(), prev, opts.silent_warnings)?;
+    Ok(Loaded {
+        config,
+        snapshot,
+        build_warnings,
+    })
 }
 
 /// Read and validate the configuration (and the map files it names),
@@ -79,12 +89,17 @@ pub fn parse(opts: &LoadOptions) -> Result<Arc<Config>, LoadError> {
 }
 
 /// The routing snapshot for `config`: names resolved, live state carried
-/// over from `prev`, then the server state file applied.
-pub fn build(config: Arc<Config>, prev: Option<&Snapshot>) -> Result<Snapshot, LoadError> {
+/// over from `prev`, then the server state file applied. Also returns how
+/// many warnings that gave (printed unless `silent`).
+pub fn build(
+    config: Arc<Config>,
+    prev: Option<&Snapshot>,
+    silent: bool,
+) -> Result<(Snapshot, usize), LoadError> {
     let mut snapshot =
         switchyard_state::build(config, prev, &libc_resolve).map_err(LoadError::Build)?;
-    crate::serverstate::apply(&mut snapshot, prev);
-    Ok(snapshot)
+    let warnings = crate::serverstate::apply(&mut snapshot, prev, silent);
+    Ok((snapshot, warnings))
 }
 
 /// `-dr`: end every server's `init-addr` list with `none` (the default list
@@ -142,6 +157,11 @@ impl LoadError {
                 console::alert(&e.to_string());
                 console::alert("[haproxy.main()] Some protocols failed to start their listeners!");
             }
+            LoadError::Admin(e) => {
+                console::alert(&e.to_string());
+                console::alert("[haproxy.main()] Some protocols failed to start their listeners!");
+            }
+            LoadError::Io(e) => console::alert(&format!("reload: {e}")),
             LoadError::ZeroWarning => {
                 console::alert(
                     "config : Some warnings were found and 'zero-warning' is set. Aborting.",

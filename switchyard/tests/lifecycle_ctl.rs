@@ -25,7 +25,8 @@ defaults
     timeout connect 1s
     timeout client 30s
     timeout server 30s
-    default-server inter 200ms fall 1 rise 1
+    timeout check 5s
+    default-server inter 500ms fall 3 rise 1
 
 frontend fe_http
     bind 127.0.0.1:{port}
@@ -137,8 +138,12 @@ fn cutover_and_rollback_twenty_times_under_load() {
 
     for i in 0..20 {
         let socket = if i % 2 == 0 { &tcp } else { &unix };
-        procedure("cutover", socket, &["--to", "be_green", "--expect-body", "\"green\""])
-            .expect(0);
+        procedure(
+            "cutover",
+            socket,
+            &["--to", "be_green", "--expect-body", "\"green\""],
+        )
+        .expect(0);
         assert_eq!(served_by(&url), "green", "cutover {i}");
         let g = green.requests();
         eventually(Duration::from_secs(20), Duration::from_millis(5), || {
@@ -153,7 +158,11 @@ fn cutover_and_rollback_twenty_times_under_load() {
     }
 
     // A smoke test that fails puts blue back by itself (exit 4).
-    let run = procedure("cutover", &tcp, &["--to", "be_green", "--expect-body", "purple"]);
+    let run = procedure(
+        "cutover",
+        &tcp,
+        &["--to", "be_green", "--expect-body", "purple"],
+    );
     run.expect(4);
     assert_eq!(served_by(&url), "blue");
 
@@ -184,4 +193,105 @@ fn ctl_help_and_usage_come_from_the_binary() {
     assert!(run.stdout.contains("cutover"), "{}", run.stdout);
     let run = ctl(dir.path(), &["cutover", "--bogus"]);
     run.expect(1);
+}
+
+#[test]
+fn a_drain_past_its_deadline_says_how_many_connections_are_left() {
+    let blue = FakeUpstream::builder("blue")
+        .health_path("/healthz")
+        .behavior(tk::Behavior::Delay(Duration::from_secs(3)))
+        .start()
+        .unwrap_or_else(|e| panic!("blue: {e}"));
+    let green = FakeUpstream::builder("green")
+        .health_path("/healthz")
+        .start()
+        .unwrap_or_else(|e| panic!("green: {e}"));
+    let dir = tempdir();
+    let (port, stats_port) = (tk::free_port(), tk::free_port());
+    write(
+        dir.path(),
+        "haproxy.cfg",
+        &config(dir.path(), port, stats_port, blue.addr(), green.addr()),
+    );
+    write(dir.path(), "bluegreen.map", "active be_blue\n");
+    let proxy = life::spawn(dir.path(), "switchyard", &["-db", "-f", "haproxy.cfg"]);
+    assert!(tk::wait_for_port(lo(port), STARTUP));
+    let tcp = format!("127.0.0.1:{stats_port}");
+    eventually(Duration::from_secs(20), Duration::from_millis(20), || {
+        tk::try_cli(&tcp, "show stat")
+            .is_ok_and(|s| s.contains("be_green,green1,") && s.contains(",UP,"))
+    });
+    // Two requests held on blue.
+    let url = format!("http://127.0.0.1:{port}/slow");
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || tk::http_get(&url, &[]).map_or(0, |r| r.status))
+        })
+        .collect();
+    eventually(Duration::from_secs(10), Duration::from_millis(5), || {
+        blue.in_flight() == 2
+    });
+
+    let map_arg = dir.path().join("bluegreen.map").display().to_string();
+    let state = dir.path().join("ctl-state.json").display().to_string();
+    let run = ctl(
+        dir.path(),
+        &[
+            "cutover",
+            "-s",
+            &tcp,
+            "--map",
+            &map_arg,
+            "--key",
+            "active",
+            "--to",
+            "be_green",
+            "--state-file",
+            &state,
+            "--drain-timeout",
+            "1s",
+            "--json",
+        ],
+    );
+    run.expect(5);
+    assert!(
+        run.stdout.contains("\"connections_left\": 2,"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("2 connection(s) still open"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        served_by(&format!("http://127.0.0.1:{port}/")),
+        "green",
+        "the switch is kept"
+    );
+    for h in held {
+        assert_eq!(h.join().unwrap_or(0), 200, "held requests still complete");
+    }
+
+    // `ctl drain` of one server: left in DRAIN, with the count.
+    blue.set_behavior(tk::Behavior::Delay(Duration::from_secs(3)));
+    tk::cli(&tcp, &format!("set map {map_arg} active be_blue"));
+    let one = std::thread::spawn(move || tk::http_get(&url, &[]).map_or(0, |r| r.status));
+    eventually(Duration::from_secs(10), Duration::from_millis(5), || {
+        blue.in_flight() == 1
+    });
+    let run = ctl(
+        dir.path(),
+        &["drain", "-s", &tcp, "be_blue/blue1", "--timeout", "1s"],
+    );
+    run.expect(5);
+    assert!(
+        run.stderr.contains("1 connection(s) still open"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("left in DRAIN"), "{}", run.stderr);
+    assert_eq!(one.join().unwrap_or(0), 200);
+    drop(proxy);
 }

@@ -66,7 +66,11 @@ impl Lab {
         proxy.wait_for_line("Loading success.", STARTUP);
         assert!(tk::wait_for_port(lo(port), STARTUP));
         let pid = pid_in(&dir.path().join("haproxy.pid"));
-        assert_eq!(pid, proxy.pid() as i32, "the pidfile names the serving process");
+        assert_eq!(
+            pid,
+            proxy.pid() as i32,
+            "the pidfile names the serving process"
+        );
         Lab {
             dir,
             blue,
@@ -165,12 +169,10 @@ fn a_broken_config_keeps_the_old_one_serving_and_says_where() {
     });
 
     // Switch to green, with a typo on line 13 and an unknown backend.
-    let broken = lab
-        .cfg("http_back_green")
-        .replace(
-            "    default_backend http_back_green\n",
-            "    default_backend http_back_green\n    bogus keyword\n",
-        );
+    let broken = lab.cfg("http_back_green").replace(
+        "    default_backend http_back_green\n",
+        "    default_backend http_back_green\n    bogus keyword\n",
+    );
     assert_eq!(broken.lines().nth(12), Some("    bogus keyword"));
     lab.write_cfg(&broken);
     let before = lab.proxy.line_count();
@@ -178,12 +180,25 @@ fn a_broken_config_keeps_the_old_one_serving_and_says_where() {
     let said: Vec<String> = lab.proxy.lines()[before..].to_vec();
     let text = said.join("\n");
     assert!(
-        text.contains("[ALERT]") && text.contains("parsing [haproxy.cfg:13] : unknown keyword 'bogus' in 'frontend' section"),
+        text.contains("[ALERT]")
+            && text.contains(
+                "parsing [haproxy.cfg:13] : unknown keyword 'bogus' in 'frontend' section"
+            ),
         "{text}"
     );
-    assert!(text.contains("Fatal errors found in configuration."), "{text}");
-    assert!(text.contains("[WARNING]") && text.contains("Loading failure!"), "{text}");
-    assert_eq!(served_by(&lab.url()), "blue", "the old config keeps serving");
+    assert!(
+        text.contains("Fatal errors found in configuration."),
+        "{text}"
+    );
+    assert!(
+        text.contains("[WARNING]") && text.contains("Loading failure!"),
+        "{text}"
+    );
+    assert_eq!(
+        served_by(&lab.url()),
+        "blue",
+        "the old config keeps serving"
+    );
 
     // A config that parses but cannot be built fails the same way.
     lab.write_cfg(&lab.cfg("no_such_backend"));
@@ -260,11 +275,18 @@ fn listeners_with_the_same_address_keep_their_socket() {
     let extra = tk::free_port();
     let two = lab.cfg("http_back").replace(
         &format!("    bind 127.0.0.1:{}\n", lab.port),
-        &format!("    bind 127.0.0.1:{}\n    bind 127.0.0.1:{extra}\n", lab.port),
+        &format!(
+            "    bind 127.0.0.1:{}\n    bind 127.0.0.1:{extra}\n",
+            lab.port
+        ),
     );
     lab.write_cfg(&two);
     assert!(reload(&lab.proxy, lab.pid, Signal::SIGUSR2));
-    assert_eq!(listen_inode(lab.port), Some(inode), "the socket was reopened");
+    assert_eq!(
+        listen_inode(lab.port),
+        Some(inode),
+        "the socket was reopened"
+    );
     assert_eq!(served_by(&format!("http://127.0.0.1:{extra}/")), "blue");
     let extra_inode = listen_inode(extra);
     assert!(extra_inode.is_some());
@@ -319,13 +341,95 @@ fn ws_tells_systemd_about_each_reload() {
 
     assert!(reload(&proxy, pid, Signal::SIGUSR2));
     let msg = next();
-    assert!(msg.starts_with("RELOADING=1\n") && msg.contains("MONOTONIC_USEC="), "{msg}");
+    assert!(
+        msg.starts_with("RELOADING=1\n") && msg.contains("MONOTONIC_USEC="),
+        "{msg}"
+    );
     let msg = next();
-    assert!(msg.starts_with("READY=1\n") && msg.contains("STATUS=Ready."), "{msg}");
+    assert!(
+        msg.starts_with("READY=1\n") && msg.contains("STATUS=Ready."),
+        "{msg}"
+    );
 
     write_atomic(&dir.path().join("haproxy.cfg"), &cfg("missing"));
     assert!(!reload(&proxy, pid, Signal::SIGUSR2));
     assert!(next().starts_with("RELOADING=1\n"));
     let msg = next();
-    assert!(msg.starts_with("READY=1\n") && msg.contains("Reload failed"), "{msg}");
+    assert!(
+        msg.starts_with("READY=1\n") && msg.contains("Reload failed"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn stats_sockets_follow_the_reloaded_config() {
+    // Seed 004, step 6: the runtime socket appears with a reload.
+    let up = FakeUpstream::start("blue");
+    let dir = tempdir();
+    let (port, stats_port) = (tk::free_port(), tk::free_port());
+    let sock = dir.path().join("admin.sock").display().to_string();
+    let cfg = |global: &str| {
+        format!(
+            "global\n{global}{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server s1 {}\n",
+            up.addr()
+        )
+    };
+    write(dir.path(), "haproxy.cfg", &cfg(""));
+    let proxy = life::spawn(
+        dir.path(),
+        "switchyard",
+        &["-W", "-f", "haproxy.cfg", "-p", "haproxy.pid"],
+    );
+    proxy.wait_for_line("Loading success.", STARTUP);
+    let pid = pid_in(&dir.path().join("haproxy.pid"));
+    let cfg_path = dir.path().join("haproxy.cfg");
+    let tcp = format!("127.0.0.1:{stats_port}");
+
+    write_atomic(
+        &cfg_path,
+        &cfg(&format!(
+            "    stats socket {sock} mode 660 level admin\n    stats socket ipv4@{tcp} level admin\n"
+        )),
+    );
+    assert!(reload(&proxy, pid, Signal::SIGUSR2));
+    assert!(tk::cli(&sock, "show info").contains("Name: HAProxy"));
+    assert!(tk::cli(&tcp, "show info").contains("Name: HAProxy"));
+    let tcp_inode = listen_inode(stats_port);
+    assert!(tcp_inode.is_some());
+
+    // The unix socket goes; the TCP one stays (same socket) at a lower level.
+    write_atomic(
+        &cfg_path,
+        &cfg(&format!("    stats socket ipv4@{tcp} level operator\n")),
+    );
+    assert!(reload(&proxy, pid, Signal::SIGUSR2));
+    assert_eq!(
+        listen_inode(stats_port),
+        tcp_inode,
+        "the stats socket was reopened"
+    );
+    assert_eq!(
+        tk::cli(&tcp, "set server be/s1 state drain").trim(),
+        "Permission denied"
+    );
+    assert!(
+        tk::try_cli(&sock, "show info").is_err(),
+        "the unix socket is gone"
+    );
+
+    // A stats socket that cannot be bound fails the reload, nothing changes.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let busy_port = busy.local_addr().map(|a| a.port()).unwrap_or(0);
+    write_atomic(
+        &cfg_path,
+        &cfg(&format!(
+            "    stats socket ipv4@{tcp} level admin\n    stats socket ipv4@127.0.0.1:{busy_port} level admin\n"
+        )),
+    );
+    assert!(!reload(&proxy, pid, Signal::SIGUSR2));
+    assert_eq!(
+        tk::cli(&tcp, "set server be/s1 state drain").trim(),
+        "Permission denied",
+        "the old level is still in force"
+    );
 }

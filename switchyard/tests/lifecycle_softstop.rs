@@ -161,7 +161,10 @@ fn hard_stop_lines(binary: &std::path::Path, name: &str) -> Vec<String> {
         .lines()
         .into_iter()
         .filter(|l| l.contains("hard-stop"))
-        .map(|l| l.split_once(") : ").map_or(l.clone(), |(_, m)| m.to_owned()))
+        .map(|l| {
+            l.split_once(") : ")
+                .map_or(l.clone(), |(_, m)| m.to_owned())
+        })
         .collect()
 }
 

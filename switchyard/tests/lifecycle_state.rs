@@ -13,7 +13,13 @@ use common::life::{pid_in, reload, write_atomic};
 use common::*;
 use tk::{eventually, FakeUpstream, ProxyKind, Signal};
 
-fn config(dir: &Path, port: u16, a: std::net::SocketAddr, b: std::net::SocketAddr, mode: &str) -> String {
+fn config(
+    dir: &Path,
+    port: u16,
+    a: std::net::SocketAddr,
+    b: std::net::SocketAddr,
+    mode: &str,
+) -> String {
     format!(
         "global
     stats socket {dir}/admin.sock mode 600 level admin
@@ -51,7 +57,11 @@ fn states(sock: &str) -> Vec<(String, String, String)> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
-            (format!("{}/{}", f[1], f[3]), f[6].to_owned(), f[7].to_owned())
+            (
+                format!("{}/{}", f[1], f[3]),
+                f[6].to_owned(),
+                f[7].to_owned(),
+            )
         })
         .collect()
 }
@@ -66,7 +76,11 @@ fn routine(kind: &ProxyKind, mode: &str) -> Vec<Vec<(String, String, String)>> {
     let (a, b) = (FakeUpstream::start("a"), FakeUpstream::start("b"));
     let dir = tempdir();
     let port = tk::free_port();
-    write(dir.path(), "haproxy.cfg", &config(dir.path(), port, a.addr(), b.addr(), mode));
+    write(
+        dir.path(),
+        "haproxy.cfg",
+        &config(dir.path(), port, a.addr(), b.addr(), mode),
+    );
     let mut cmd = std::process::Command::new(kind.binary());
     cmd.current_dir(dir.path())
         .args(["-W", "-f", "haproxy.cfg", "-p", "haproxy.pid"]);
@@ -79,10 +93,16 @@ fn routine(kind: &ProxyKind, mode: &str) -> Vec<Vec<(String, String, String)>> {
         assert!(reload(&proxy, pid, Signal::SIGUSR2), "{what}");
         // HAProxy answers from a new worker (a new `Pid`), switchyard from
         // the same process; either way wait for the new configuration.
-        let old_pid = before.lines().find(|l| l.starts_with("Pid: ")).map(str::to_owned);
+        let old_pid = before
+            .lines()
+            .find(|l| l.starts_with("Pid: "))
+            .map(str::to_owned);
         eventually(Duration::from_secs(10), Duration::from_millis(20), || {
             let now = tk::try_cli(&sock, "show info").unwrap_or_default();
-            let pid = now.lines().find(|l| l.starts_with("Pid: ")).map(str::to_owned);
+            let pid = now
+                .lines()
+                .find(|l| l.starts_with("Pid: "))
+                .map(str::to_owned);
             pid.is_some() && (*kind != ProxyKind::Haproxy || pid != old_pid)
         });
     };
@@ -112,9 +132,21 @@ fn routine(kind: &ProxyKind, mode: &str) -> Vec<Vec<(String, String, String)>> {
 }
 
 fn expected() -> Vec<Vec<(String, String, String)>> {
-    let clean = vec![row("be/s1", "0", "1"), row("be/s2", "0", "1"), row("other/o1", "0", "1")];
-    let touched = vec![row("be/s1", "8", "1"), row("be/s2", "0", "50"), row("other/o1", "1", "1")];
-    let kept = vec![row("be/s1", "8", "1"), row("be/s2", "0", "50"), row("other/o1", "0", "1")];
+    let clean = vec![
+        row("be/s1", "0", "1"),
+        row("be/s2", "0", "1"),
+        row("other/o1", "0", "1"),
+    ];
+    let touched = vec![
+        row("be/s1", "8", "1"),
+        row("be/s2", "0", "50"),
+        row("other/o1", "1", "1"),
+    ];
+    let kept = vec![
+        row("be/s1", "8", "1"),
+        row("be/s2", "0", "50"),
+        row("other/o1", "0", "1"),
+    ];
     vec![clean.clone(), touched, clean, kept]
 }
 
@@ -190,6 +222,27 @@ fn a_broken_state_file_is_reported_and_ignored() {
     );
     let out = run(dir.path(), &["-c", "-f", "haproxy.cfg"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        out.stdout, "Warnings were found.\nConfiguration file is valid\n",
+        "{}",
+        out.stderr
+    );
+    if have_haproxy("a_broken_state_file_is_reported_and_ignored") {
+        let theirs = check(
+            Path::new(tk::HAPROXY_PATH),
+            dir.path(),
+            &["haproxy.cfg"],
+            &[],
+        );
+        assert_eq!(out.stdout, theirs.stdout, "as HAProxy -c");
+        assert!(
+            theirs.stderr.contains(
+                "server-state application failed for server 'be/s1', invalid srv_admin_state value '9'"
+            ),
+            "{}",
+            theirs.stderr
+        );
+    }
     let proxy = common::life::spawn(dir.path(), "switchyard", &["-db", "-f", "haproxy.cfg"]);
     proxy.wait_for_line(
         "server-state application failed for server 'be/s1', invalid srv_admin_state value '9'",

@@ -91,7 +91,10 @@ impl Lab {
             .args(["-db", "-f", "haproxy.cfg", "-p", "haproxy.pid"])
             .args(extra);
         let child = ChildGuard::spawn(name, cmd).unwrap_or_else(|e| panic!("spawn {name}: {e}"));
-        assert!(tk::wait_for_port(lo(self.port), STARTUP), "{name} not listening");
+        assert!(
+            tk::wait_for_port(lo(self.port), STARTUP),
+            "{name} not listening"
+        );
         child
     }
 
@@ -164,7 +167,10 @@ fn upgrade(
         lab.cli_pid(&sock) == Some(new.pid()) && lab.cli_pid(&tcp_stats) == Some(new.pid())
     });
     // The old process is still finishing the slow request...
-    assert!(old.is_running(), "the old process left before its request was done");
+    assert!(
+        old.is_running(),
+        "the old process left before its request was done"
+    );
     let resp = slow
         .join()
         .unwrap_or_else(|_| panic!("slow client panicked"))
@@ -201,7 +207,10 @@ fn upgrade_with_x_refuses_no_connection() {
     // socket itself is under test.
     let (before, after) = upgrade(&lab, &bin, &bin, true, true);
     assert!(before.is_some());
-    assert_eq!(before, after, "the new process must serve the very same socket");
+    assert_eq!(
+        before, after,
+        "the new process must serve the very same socket"
+    );
 }
 
 #[test]
@@ -210,7 +219,10 @@ fn upgrade_with_sf_binds_beside_the_old_process() {
     let bin = switchyard();
     let (before, after) = upgrade(&lab, &bin, &bin, false, false);
     assert!(before.is_some() && after.is_some());
-    assert_ne!(before, after, "without -x the new process binds its own socket");
+    assert_ne!(
+        before, after,
+        "without -x the new process binds its own socket"
+    );
 }
 
 #[test]
@@ -225,7 +237,9 @@ fn st_terminates_the_old_process_at_once() {
         .wait_exit(Duration::from_secs(2))
         .unwrap_or_else(|| panic!("-st did not stop the old process at once"));
     assert!(!status.success(), "{status:?}");
-    let cut = slow.join().unwrap_or_else(|_| panic!("slow client panicked"));
+    let cut = slow
+        .join()
+        .unwrap_or_else(|_| panic!("slow client panicked"));
     assert!(
         cut.as_ref().map_or(true, |r| r.status != 200),
         "the in-flight request must be cut: {cut:?}"
@@ -265,14 +279,17 @@ fn x_without_an_old_process_is_fatal() {
     );
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains(&format!("Failed to connect to the old process socket '{missing}'")),
+        out.stderr.contains(&format!(
+            "Failed to connect to the old process socket '{missing}'"
+        )),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr
-            .contains("[ALERT]    ") && out.stderr.contains("Failed to get the sockets from the old process!"),
+        out.stderr.contains("[ALERT]    ")
+            && out
+                .stderr
+                .contains("Failed to get the sockets from the old process!"),
         "{}",
         out.stderr
     );

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchyard_admin::Env;
-use switchyard_config::CliLevel;
+use switchyard_config::{CliLevel, ListenAddr};
 use switchyard_state::events;
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
@@ -30,13 +30,14 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// served now (they change with reloads) and the stats sockets.
 pub struct FdSource {
     listeners: Arc<ListenerSet>,
-    stats: Mutex<Vec<OwnedFd>>,
+    /// The stats sockets, by configured address.
+    stats: Mutex<Vec<(ListenAddr, OwnedFd)>>,
     /// A successor asked for the sockets: they are its now too.
     handed_over: AtomicBool,
 }
 
 impl FdSource {
-    pub fn new(listeners: Arc<ListenerSet>, stats: Vec<OwnedFd>) -> FdSource {
+    pub fn new(listeners: Arc<ListenerSet>, stats: Vec<(ListenAddr, OwnedFd)>) -> FdSource {
         FdSource {
             listeners,
             stats: Mutex::new(stats),
@@ -49,33 +50,60 @@ impl FdSource {
     /// (none once a successor has them: they are its sockets now), so the
     /// caller can tell when the kernel has closed them.
     pub fn close(&self) -> Vec<OwnedFd> {
+        let handed_over = self.handed_over.load(Ordering::SeqCst);
+        let mut ours = Vec::new();
+        // One lock at a time (a reload holds the listener set while it
+        // takes the stats sockets).
+        if let Some(frontends) = self.listeners.take() {
+            if let (false, Ok(fds)) = (handed_over, frontends.to_fds()) {
+                ours.extend(fds.into_iter().map(|(_, fd)| fd));
+            }
+        }
         let mut stats = self
             .stats
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut ours = Vec::new();
-        if !self.handed_over.load(Ordering::SeqCst) {
-            if let Some(Ok(frontends)) = self.listeners.with(|l| l.to_fds()) {
-                ours.extend(frontends.into_iter().map(|(_, fd)| fd));
-            }
-            ours.extend(stats.iter().filter_map(|f| f.try_clone().ok()));
+        if !handed_over {
+            ours.extend(stats.iter().filter_map(|(_, f)| f.try_clone().ok()));
         }
-        self.listeners.close();
         stats.clear();
         ours
     }
 
     fn collect(&self) -> io::Result<Vec<OwnedFd>> {
-        let frontends = self.listeners.with(|l| l.to_fds()).unwrap_or(Ok(Vec::new()))?;
+        let frontends = self
+            .listeners
+            .with(|l| l.to_fds())
+            .unwrap_or(Ok(Vec::new()))?;
         let mut out: Vec<OwnedFd> = frontends.into_iter().map(|(_, fd)| fd).collect();
         let stats = self
             .stats
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for s in stats.iter() {
+        for (_, s) in stats.iter() {
             out.push(s.try_clone()?);
         }
         Ok(out)
+    }
+
+    /// Duplicates of the stats sockets (a reload keeps the unchanged ones).
+    pub fn stats_sockets(&self) -> io::Result<Vec<(ListenAddr, OwnedFd)>> {
+        let stats = self
+            .stats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        stats
+            .iter()
+            .map(|(a, fd)| Ok((a.clone(), fd.try_clone()?)))
+            .collect()
+    }
+
+    /// The stats sockets of a reloaded configuration.
+    pub fn set_stats_sockets(&self, next: Vec<(ListenAddr, OwnedFd)>) {
+        *self
+            .stats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = next;
     }
 }
 

@@ -133,11 +133,7 @@ mod tests {
         server.join().expect("server thread");
         let addrs: Vec<_> = got
             .into_iter()
-            .map(|fd| {
-                std::net::TcpListener::from(fd)
-                    .local_addr()
-                    .expect("addr")
-            })
+            .map(|fd| std::net::TcpListener::from(fd).local_addr().expect("addr"))
             .collect();
         assert_eq!(addrs, want);
     }

@@ -12,7 +12,7 @@ use anyhow::Context;
 use switchyard_admin::{AdminCtx, AdminServices, Env, ServeOptions, StdListener};
 use switchyard_config::CliLevel;
 use switchyard_state::{Services, Store};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::statsock::StatsListener;
 use crate::fdpass::{self, FdSource};
@@ -28,6 +28,20 @@ pub fn services(ctx: Arc<AdminCtx>) -> Arc<dyn Services> {
     Arc::new(AdminServices::new(ctx))
 }
 
+/// Hands the admin thread the stats sockets of a reloaded configuration.
+#[derive(Clone)]
+pub struct AdminSockets {
+    tx: mpsc::UnboundedSender<BoundAdmin>,
+}
+
+impl AdminSockets {
+    /// Serve `next` instead of the current sockets (sockets kept across the
+    /// reload are the same sockets: nothing is refused meanwhile).
+    pub fn replace(&self, next: BoundAdmin) {
+        let _ = self.tx.send(next);
+    }
+}
+
 /// Start health checks and the Runtime API on a dedicated thread. The
 /// stats sockets stop accepting once `stop` resolves (a soft stop: the
 /// successor serves them); checks go on as long as the process lives.
@@ -37,52 +51,73 @@ pub fn spawn_thread(
     ctx: Arc<AdminCtx>,
     fds: Arc<FdSource>,
     stop: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<AdminSockets> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the admin runtime")?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("switchyard-admin".into())
         .spawn(move || {
             runtime.block_on(async move {
                 let _health = switchyard_health::start(store.clone());
-                let BoundAdmin { sockets, opts } = bound;
-                let env = Arc::new(Env {
-                    store,
-                    ctx,
-                    sockets: sockets
-                        .iter()
-                        .map(|s| (s.socket.addr.clone(), s.socket.level))
-                        .collect(),
-                });
-                let slots = Arc::new(Semaphore::new(opts.maxconn as usize));
                 let mut loops = tokio::task::JoinSet::new();
-                for s in sockets {
-                    let cx = Accepting {
-                        env: env.clone(),
-                        slots: slots.clone(),
-                        timeout: opts.timeout,
-                        level: s.socket.level,
-                        fds: s.expose_fd.then(|| fds.clone()),
-                    };
-                    match accept_loop(s.socket.listener, cx) {
-                        Ok(fut) => {
-                            loops.spawn(fut);
+                serve(&mut loops, bound, &store, &ctx, &fds);
+                tokio::pin!(stop);
+                loop {
+                    tokio::select! {
+                        _ = &mut stop => break,
+                        Some(next) = rx.recv() => {
+                            loops.abort_all();
+                            serve(&mut loops, next, &store, &ctx, &fds);
                         }
-                        Err(e) => switchyard_state::events::alert(&format!(
-                            "Runtime API socket unusable: {e}"
-                        )),
                     }
                 }
-                stop.await;
-                // Closes our copies of the stats sockets.
+                // Closes our copies of the stats sockets, and any set a
+                // reload racing with the stop sent meanwhile.
                 loops.abort_all();
+                drop(rx);
                 std::future::pending::<()>().await;
             });
         })
         .context("starting the admin thread")?;
-    Ok(())
+    Ok(AdminSockets { tx })
+}
+
+/// Start one accept loop per socket.
+fn serve(
+    loops: &mut tokio::task::JoinSet<()>,
+    bound: BoundAdmin,
+    store: &Arc<Store>,
+    ctx: &Arc<AdminCtx>,
+    fds: &Arc<FdSource>,
+) {
+    let BoundAdmin { sockets, opts } = bound;
+    let env = Arc::new(Env {
+        store: store.clone(),
+        ctx: ctx.clone(),
+        sockets: sockets
+            .iter()
+            .map(|s| (s.socket.addr.clone(), s.socket.level))
+            .collect(),
+    });
+    let slots = Arc::new(Semaphore::new(opts.maxconn as usize));
+    for s in sockets {
+        let cx = Accepting {
+            env: env.clone(),
+            slots: slots.clone(),
+            timeout: opts.timeout,
+            level: s.socket.level,
+            fds: s.expose_fd.then(|| fds.clone()),
+        };
+        match accept_loop(s.socket.listener, cx) {
+            Ok(fut) => {
+                loops.spawn(fut);
+            }
+            Err(e) => switchyard_state::events::alert(&format!("Runtime API socket unusable: {e}")),
+        }
+    }
 }
 
 /// What every connection on one socket needs.

@@ -111,7 +111,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         console::alert(&format!("{e:#}"));
         return Ok(ExitCode::from(1));
     }
-    if args.master_worker {
+    // `-W` or `master-worker` in the config: HAProxy's master says this.
+    if args.master_worker || config.global.master_worker {
         console::notice("Loading success.");
     }
     if args.master_worker_systemd {
@@ -150,18 +151,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             s.request_soft_stop();
         }
     });
-    let reloader = Arc::new(reload::Reloader::new(
-        args.load_options(),
-        store.clone(),
-        listener_set,
-        proxy.clone(),
-        args.master_worker_systemd,
-    ));
     let (reload_tx, reload_requests) = mpsc::unbounded_channel();
     ctx.set_reload_hook(move || {
         let _ = reload_tx.send(());
     });
-    admin::spawn_thread(bound_admin, store, ctx, fd_source, stopper.stopped())?;
+    let admin_sockets = admin::spawn_thread(
+        bound_admin,
+        store.clone(),
+        ctx,
+        fd_source.clone(),
+        stopper.stopped(),
+    )?;
+    let reloader = Arc::new(reload::Reloader::new(
+        args.load_options(),
+        store,
+        (listener_set, fd_source, admin_sockets),
+        proxy.clone(),
+        args.master_worker_systemd,
+    ));
 
     let code = runtime.block_on(control::serve_until_stopped(
         control::Serving {

@@ -9,11 +9,14 @@
 
 use std::sync::Arc;
 
+use switchyard_admin::ServeOptions;
 use switchyard_proxy::{Listeners, Proxy};
 use switchyard_state::Store;
 
-use super::sdnotify;
+use super::admin::{AdminSockets, BoundAdmin};
+use super::{sdnotify, statsock};
 use crate::console;
+use crate::fdpass::FdSource;
 use crate::listener_set::ListenerSet;
 use crate::load::{self, LoadError, LoadOptions};
 
@@ -23,6 +26,10 @@ pub struct Reloader {
     /// The sockets of the published configuration; shared with the
     /// `_getsocks` server, which hands them to a successor process.
     listeners: Arc<ListenerSet>,
+    /// The stats sockets: ours to keep across reloads, the admin thread's
+    /// to serve.
+    fds: Arc<FdSource>,
+    admin: AdminSockets,
     proxy: Proxy,
     systemd: bool,
 }
@@ -31,7 +38,7 @@ impl Reloader {
     pub fn new(
         opts: LoadOptions,
         store: Arc<Store>,
-        listeners: Arc<ListenerSet>,
+        (listeners, fds, admin): (Arc<ListenerSet>, Arc<FdSource>, AdminSockets),
         proxy: Proxy,
         systemd: bool,
     ) -> Reloader {
@@ -42,6 +49,8 @@ impl Reloader {
             },
             store,
             listeners,
+            fds,
+            admin,
             proxy,
             systemd,
         }
@@ -80,10 +89,14 @@ impl Reloader {
         let config = load::parse(&self.opts)?;
         let published = self.listeners.with(|listeners| {
             let mut removed = Listeners::empty();
+            let mut stats = Vec::new();
             self.store.replace(|current| {
-                let next = load::build(config, Some(current))?;
-                // Last step before publishing: on error nothing is bound
-                // and nothing changes.
+                let (next, _) = load::build(config.clone(), Some(current), false)?;
+                // Stats sockets, then listeners: the last step that can fail
+                // comes last, so on error nothing is bound and nothing
+                // changes.
+                let mut ours = self.fds.stats_sockets().map_err(LoadError::Io)?;
+                stats = statsock::bind(&config, &mut ours).map_err(LoadError::Admin)?;
                 removed = listeners.update(&next).map_err(LoadError::Bind)?;
                 Ok::<_, LoadError>(next)
             })?;
@@ -92,6 +105,14 @@ impl Reloader {
             // on.
             self.proxy.set_listeners(listeners.clone());
             drop(removed);
+            match statsock::dup_fds(&stats) {
+                Ok(dups) => self.fds.set_stats_sockets(dups),
+                Err(e) => console::warning(&format!("stats sockets: {e}")),
+            }
+            self.admin.replace(BoundAdmin {
+                sockets: stats,
+                opts: ServeOptions::from_config(&config),
+            });
             Ok(())
         });
         // `None`: the process began stopping meanwhile; nothing to serve.

@@ -14,10 +14,14 @@ use switchyard_config::{Config, ListenAddr, StatsSocket};
 pub struct StatsListener {
     pub socket: BoundSocket,
     pub expose_fd: bool,
+    /// The address as configured (a TCP port 0 stays 0): its identity
+    /// across reloads.
+    pub configured: ListenAddr,
 }
 
 /// Bind every stats socket of `config`, taking the matching inherited
-/// sockets out of `inherited`.
+/// sockets out of `inherited` (those of an old process at startup, our own
+/// on a reload, so an unchanged socket is never closed and reopened).
 pub fn bind(
     config: &Config,
     inherited: &mut Vec<(ListenAddr, OwnedFd)>,
@@ -38,18 +42,23 @@ pub fn bind(
         out.push(StatsListener {
             socket,
             expose_fd: s.expose_fd_listeners,
+            configured: s.addr.clone(),
         });
     }
     Ok(out)
 }
 
-/// Duplicates of the sockets, for a successor's `_getsocks`.
-pub fn dup_fds(sockets: &[StatsListener]) -> std::io::Result<Vec<OwnedFd>> {
+/// Duplicates of the sockets with their configured addresses, for a
+/// successor's `_getsocks` and for the next reload.
+pub fn dup_fds(sockets: &[StatsListener]) -> std::io::Result<Vec<(ListenAddr, OwnedFd)>> {
     sockets
         .iter()
-        .map(|s| match &s.socket.listener {
-            StdListener::Tcp(l) => l.as_fd().try_clone_to_owned(),
-            StdListener::Unix(l) => l.as_fd().try_clone_to_owned(),
+        .map(|s| {
+            let fd = match &s.socket.listener {
+                StdListener::Tcp(l) => l.as_fd().try_clone_to_owned(),
+                StdListener::Unix(l) => l.as_fd().try_clone_to_owned(),
+            }?;
+            Ok((s.configured.clone(), fd))
         })
         .collect()
 }

@@ -197,23 +197,43 @@ mod tests {
     #[test]
     fn drain_maint_and_weight_come_back() {
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 1, false);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 2 8 50 1 0 6 3 4 6 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 2 8 50 1 0 6 3 4 6 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert!(sv.admin.is_drain());
         assert_eq!(sv.uweight, 50);
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 1, false);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 0 1 1 1 0 6 3 0 14 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 0 1 1 1 0 6 3 0 14 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert!(sv.admin.has(AdminState::FMAINT));
     }
 
     #[test]
     fn config_weight_change_wins() {
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 10, false);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 2 0 50 1 0 6 3 4 6 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 2 0 50 1 0 6 3 4 6 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert_eq!(sv.uweight, 10);
         // Drain that came from a zero config weight is dropped once the
         // config gives a weight again.
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 10, false);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 2 8 0 0 0 6 3 4 6 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 2 8 0 0 0 6 3 4 6 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert!(!sv.admin.is_drain());
     }
 
@@ -221,11 +241,21 @@ mod tests {
     fn disabled_in_config_wins() {
         // Disabled since the dump: stays in maintenance, nothing else.
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 1, true);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 2 0 1 1 0 6 3 4 6 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 2 0 1 1 0 6 3 4 6 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert!(sv.admin.is_maint());
         // No longer disabled: the file's config maintenance is dropped.
         let mut sv = server("127.0.0.1", Some("127.0.0.1"), 1, false);
-        apply(&mut sv, &values("3 be 1 s 127.0.0.1 0 4 1 1 0 6 3 4 6 0 0 0 - 8080 -"), false, 0);
+        apply(
+            &mut sv,
+            &values("3 be 1 s 127.0.0.1 0 4 1 1 0 6 3 4 6 0 0 0 - 8080 -"),
+            false,
+            0,
+        );
         assert!(!sv.admin.is_maint());
     }
 

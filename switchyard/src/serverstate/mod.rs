@@ -25,14 +25,37 @@ use parse::{FileError, Line};
 
 /// Apply the state files to a snapshot just built (before it is
 /// published). `prev` is the snapshot it replaces, if any: servers that
-/// were in it keep their live health.
-pub fn apply(snap: &mut Snapshot, prev: Option<&Snapshot>) {
+/// were in it keep their live health. Returns how many warnings were
+/// printed (`-c` says "Warnings were found." for them, as HAProxy does);
+/// `silent` when they were printed already (a daemon's foreground half).
+pub fn apply(snap: &mut Snapshot, prev: Option<&Snapshot>, silent: bool) -> usize {
+    let mut warnings = Warnings::default();
+    apply_files(snap, prev, &mut warnings);
+    if !silent {
+        for w in &warnings.0 {
+            console::warning(&format!("config : {w}"));
+        }
+    }
+    warnings.0.len()
+}
+
+/// What went wrong, in HAProxy's words, printed once the files are applied.
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl Warnings {
+    fn push(&mut self, msg: String) {
+        self.0.push(msg);
+    }
+}
+
+fn apply_files(snap: &mut Snapshot, prev: Option<&Snapshot>, warn: &mut Warnings) {
     let global = &snap.config.global;
     let base = global.server_state_base.clone();
     let global_lines = global
         .server_state_file
         .as_ref()
-        .map(|f| read_global(&path_in(base.as_deref(), f)))
+        .map(|f| read_global(&path_in(base.as_deref(), f), warn))
         .unwrap_or_default();
     let now = now_ms();
     for i in 0..snap.proxies.len() {
@@ -56,7 +79,7 @@ pub fn apply(snap: &mut Snapshot, prev: Option<&Snapshot>) {
                 .collect(),
             LoadServerState::Local => {
                 let file = path_in(base.as_deref(), Path::new(&*name));
-                read_local(&file, &name, px.id)
+                read_local(&file, &name, px.id, warn)
             }
         };
         let px = Arc::make_mut(&mut snap.proxies[i]);
@@ -70,12 +93,10 @@ pub fn apply(snap: &mut Snapshot, prev: Option<&Snapshot>) {
             };
             match line.values() {
                 Ok(v) => {
-                    let fresh = prev
-                        .and_then(|p| p.find_server(&name, &sv.name))
-                        .is_none();
+                    let fresh = prev.and_then(|p| p.find_server(&name, &sv.name)).is_none();
                     apply::apply(sv, &v, fresh, now);
                 }
-                Err(msg) => warn(&format!(
+                Err(msg) => warn.push(format!(
                     "server-state application failed for server '{name}/{}'{msg}",
                     sv.name
                 )),
@@ -83,16 +104,12 @@ pub fn apply(snap: &mut Snapshot, prev: Option<&Snapshot>) {
         }
         if mode == LoadServerState::Local {
             for srv in unused.keys() {
-                warn(&format!(
+                warn.push(format!(
                     "Proxy '{name}': can't find server '{srv}' in backend '{name}'"
                 ));
             }
         }
     }
-}
-
-fn warn(msg: &str) {
-    console::warning(&format!("config : {msg}"));
 }
 
 /// HAProxy's `srv_state_get_filepath`: absolute paths as they are, others
@@ -106,12 +123,12 @@ fn path_in(base: Option<&Path>, file: &Path) -> PathBuf {
 
 /// The global file, keyed by (backend name, server name); the first line
 /// for a server wins, as HAProxy drops duplicates.
-fn read_global(file: &Path) -> HashMap<(String, String), Line> {
+fn read_global(file: &Path, warn: &mut Warnings) -> HashMap<(String, String), Line> {
     let shown = file.display();
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            warn(&format!(
+            warn.push(format!(
                 "config: Can't open global server state file '{shown}': {}",
                 strerror(&e)
             ));
@@ -128,13 +145,13 @@ fn read_global(file: &Path) -> HashMap<(String, String), Line> {
             out
         }
         Err(FileError::Empty | FileError::BadVersion) => {
-            warn(&format!(
+            warn.push(format!(
                 "config: Can't get version of the global server state file '{shown}'."
             ));
             HashMap::new()
         }
         Err(FileError::Corrupted { line }) => {
-            warn(&format!(
+            warn.push(format!(
                 "config: corrupted global server state file '{shown}' at line {line}."
             ));
             HashMap::new()
@@ -144,12 +161,17 @@ fn read_global(file: &Path) -> HashMap<(String, String), Line> {
 
 /// A backend's own file, keyed by server name; lines for another backend
 /// are skipped (a name mismatch is kept only if the backend id was forced).
-fn read_local(file: &Path, backend: &str, backend_id: u32) -> HashMap<String, Line> {
+fn read_local(
+    file: &Path,
+    backend: &str,
+    backend_id: u32,
+    warn: &mut Warnings,
+) -> HashMap<String, Line> {
     let shown = file.display();
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            warn(&format!(
+            warn.push(format!(
                 "Proxy '{backend}': Can't open server state file '{shown}': {}.",
                 strerror(&e)
             ));
@@ -159,13 +181,13 @@ fn read_local(file: &Path, backend: &str, backend_id: u32) -> HashMap<String, Li
     let lines = match parse::parse_file(&text) {
         Ok(l) => l,
         Err(FileError::Empty | FileError::BadVersion) => {
-            warn(&format!(
+            warn.push(format!(
                 "Proxy '{backend}': Can't get version of the server state file '{shown}'."
             ));
             return HashMap::new();
         }
         Err(FileError::Corrupted { line }) => {
-            warn(&format!(
+            warn.push(format!(
                 "Proxy '{backend}': corrupted server state file '{shown}' at line {line}."
             ));
             return HashMap::new();
@@ -179,12 +201,12 @@ fn read_local(file: &Path, backend: &str, backend_id: u32) -> HashMap<String, Li
             continue;
         }
         if !id_ok {
-            warn(&format!(
+            warn.push(format!(
                 "Proxy '{backend}': backend ID mismatch: from server state file: '{}', from running config '{backend_id}'",
                 l.be_id
             ));
         } else if !name_ok {
-            warn(&format!(
+            warn.push(format!(
                 "Proxy '{backend}': backend name mismatch: from server state file: '{}', from running config '{backend}'",
                 l.be_name
             ));

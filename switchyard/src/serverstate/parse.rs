@@ -126,14 +126,7 @@ impl Line {
         let admin = match f(2).parse::<u8>() {
             Ok(v) => {
                 let v = v & !(IDRAIN | IMAINT | RMAINT | HMAINT);
-                let allowed = [
-                    0,
-                    FMAINT,
-                    CMAINT,
-                    CMAINT | FMAINT,
-                    CMAINT | FDRAIN,
-                    FDRAIN,
-                ];
+                let allowed = [0, FMAINT, CMAINT, CMAINT | FMAINT, CMAINT | FDRAIN, FDRAIN];
                 if !allowed.contains(&v) {
                     bad("srv_admin_state", f(2));
                 }
@@ -232,7 +225,10 @@ mod tests {
     fn reads_a_real_haproxy_dump() {
         let lines = parse_file(DUMP).expect("parses");
         assert_eq!(lines.len(), 3);
-        assert_eq!((lines[0].be_name.as_str(), lines[0].srv_name.as_str()), ("blue", "b1"));
+        assert_eq!(
+            (lines[0].be_name.as_str(), lines[0].srv_name.as_str()),
+            ("blue", "b1")
+        );
         let v = lines[0].values().expect("valid");
         assert_eq!(v.admin, FDRAIN);
         assert_eq!(v.op_state, 2);

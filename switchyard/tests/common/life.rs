@@ -118,14 +118,16 @@ pub fn assert_no_failures(summary: &tk::HeySummary, at_least: u64) {
 /// same inode before and after a reload means the socket was kept.
 pub fn listen_inode(port: u16) -> Option<u64> {
     let want = format!(":{port:04X}");
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|table| {
-        let text = std::fs::read_to_string(table).ok()?;
-        text.lines().skip(1).find_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            // local_address, state 0A = LISTEN, inode.
-            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A")
-                .then(|| f[9].parse().ok())
-                .flatten()
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .find_map(|table| {
+            let text = std::fs::read_to_string(table).ok()?;
+            text.lines().skip(1).find_map(|line| {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                // local_address, state 0A = LISTEN, inode.
+                (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A")
+                    .then(|| f[9].parse().ok())
+                    .flatten()
+            })
         })
-    })
 }
