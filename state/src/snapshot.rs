@@ -154,11 +154,13 @@ pub fn slowstart_step(begin_ms: u64, now_ms: u64, slowstart: std::time::Duration
     if begin_ms == 0 || ss == 0 {
         return None;
     }
-    let (b, n) = (begin_ms / 1000, now_ms / 1000);
-    if n < b || n >= b + ss {
+    // HAProxy's warmup task steps at begin + k seconds, not on wall-clock
+    // second boundaries.
+    let k = now_ms.checked_sub(begin_ms)? / 1000;
+    if k >= ss {
         return None;
     }
-    Some(((u64::from(SLOWSTART_SCALE) * (n - b) + ss) / ss) as u32)
+    Some(((u64::from(SLOWSTART_SCALE) * k + ss) / ss) as u32)
 }
 
 impl Snapshot {
