@@ -295,13 +295,9 @@ pub(crate) async fn forward(
                     bump(&be.live.be.wretr);
                     target = Some(idx);
                 }
-                let rr_many = rr_kind && balance::active_count(backend) > 1;
-                if (!redisp || !rr_many) && !reused {
-                    let delay = t_connect
-                        .map(|c| c.min(Duration::from_secs(1)))
-                        .unwrap_or(Duration::from_secs(1));
+                if needs_turnaround(redisp, rr_kind, backend) && !reused {
                     tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
+                        _ = tokio::time::sleep(turnaround(t_connect)) => {}
                         _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
                     }
                 }
@@ -338,9 +334,39 @@ pub(crate) async fn forward(
                 drop(slot);
                 continue;
             }
-            Attempt::NotSent(_) => {
+            Attempt::NotSent(b) => {
                 srv.live.observe(observe, ObserveEvent::HttpBrokenPipe);
                 drop(slot);
+                // A fresh connection closed before the request could be sent
+                // (an upstream stopping while its backlog is drained): nothing
+                // reached the server, so it is retried like a failed connect.
+                if retry_on.has(RetryOn::CONN_FAILURE) && retries < max_retries {
+                    if body.is_none() {
+                        body = Some(b);
+                    }
+                    retries += 1;
+                    end.log.retries = retries;
+                    let redisp = l7_retry(
+                        be,
+                        backend,
+                        srv,
+                        idx,
+                        retries,
+                        max_retries,
+                        &mut target,
+                        &mut direct,
+                        &mut prev,
+                    );
+                    // Same turn-around as a failed connect: no hot loop on a
+                    // server that is shutting down.
+                    if needs_turnaround(redisp, rr_kind, backend) {
+                        tokio::select! {
+                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
+                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                        }
+                    }
+                    continue;
+                }
                 bump(&srv.live.counters.eresp);
                 bump(&be.live.be.eresp);
                 return Forwarded::Failed {
@@ -386,7 +412,7 @@ pub(crate) async fn forward(
                     drop(slot);
                     retries += 1;
                     end.log.retries = retries;
-                    l7_retry(
+                    let redisp = l7_retry(
                         be,
                         backend,
                         srv,
@@ -397,6 +423,14 @@ pub(crate) async fn forward(
                         &mut direct,
                         &mut prev,
                     );
+                    // Same turn-around as a failed connect: no hot loop on a
+                    // server that is shutting down.
+                    if needs_turnaround(redisp, rr_kind, backend) {
+                        tokio::select! {
+                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
+                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                        }
+                    }
                     continue;
                 }
                 drop(slot);
@@ -431,7 +465,7 @@ pub(crate) async fn forward(
                     drop(slot);
                     retries += 1;
                     end.log.retries = retries;
-                    l7_retry(
+                    let redisp = l7_retry(
                         be,
                         backend,
                         srv,
@@ -442,6 +476,14 @@ pub(crate) async fn forward(
                         &mut direct,
                         &mut prev,
                     );
+                    // Same turn-around as a failed connect: no hot loop on a
+                    // server that is shutting down.
+                    if needs_turnaround(redisp, rr_kind, backend) {
+                        tokio::select! {
+                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
+                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                        }
+                    }
                     continue;
                 }
                 end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
@@ -493,4 +535,21 @@ fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
         cause: Cause::ClientAborted,
         end: Box::new(end),
     }
+}
+
+/// HAProxy's pause before retrying the same server: `min(timeout connect, 1s)`.
+fn turnaround(t_connect: Option<Duration>) -> Duration {
+    t_connect
+        .map(|c| c.min(Duration::from_secs(1)))
+        .unwrap_or(Duration::from_secs(1))
+}
+
+/// A retry waits unless it was redispatched by a round-robin-like algorithm
+/// with more than one active server (HAProxy's immediate redispatch).
+fn needs_turnaround(
+    redispatched: bool,
+    rr_kind: bool,
+    backend: &switchyard_state::BackendRt,
+) -> bool {
+    !redispatched || !(rr_kind && balance::active_count(backend) > 1)
 }

@@ -47,16 +47,18 @@ pub(super) fn l7_retry(
     target: &mut Option<ServerIdx>,
     direct: &mut Option<ServerIdx>,
     prev: &mut Option<ServerIdx>,
-) {
+) -> bool {
     bump(&srv.live.counters.wretr);
     bump(&be.live.be.wretr);
     if choose_redispatch(be, backend, srv, retries, max, direct.is_some()) {
         *prev = Some(idx);
         *target = None;
         *direct = None;
+        true
     } else {
         bump(&srv.live.counters.wretr);
         bump(&be.live.be.wretr);
         *target = Some(idx);
+        false
     }
 }
