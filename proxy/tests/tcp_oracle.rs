@@ -119,9 +119,17 @@ fn mask(msg: &str) -> (String, String) {
     };
     let tc = if t[1] == -1 { "-1" } else { "c" };
     let timers = format!("{tw}/{tc}/T");
+    // After a normal close, whether the server side still counts in
+    // %ac/%fc/%bc/%sc depends on which side closed first (haproxy itself
+    // varies run to run); keep only the retries there.
+    let counts = if f[6] == "--" {
+        format!("*/*/*/*/{}", f[7].rsplit('/').next().unwrap_or(""))
+    } else {
+        f[7].to_string()
+    };
     let line = format!(
-        "C [D] {} {} {timers} {} {} {} {}",
-        f[2], f[3], f[5], f[6], f[7], f[8]
+        "C [D] {} {} {timers} {} {} {counts} {}",
+        f[2], f[3], f[5], f[6], f[8]
     );
     (format!("{} {}", f[2], f[3]), line)
 }
