@@ -16,3 +16,11 @@ ensure_packages build-essential=cc haproxy=/usr/sbin/haproxy socat=socat hey=hey
 cargo build --workspace --bins
 # --no-fail-fast: report every failing test binary, still exit non-zero.
 cargo test --workspace --no-fail-fast "$@"
+
+# Lints, where the toolchain has them (a minimal rustup profile lacks them).
+if cargo fmt --version >/dev/null 2>&1; then
+    cargo fmt --all -- --check
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --workspace --all-targets -- -D warnings
+fi

@@ -551,5 +551,5 @@ fn needs_turnaround(
     rr_kind: bool,
     backend: &switchyard_state::BackendRt,
 ) -> bool {
-    !redispatched || !(rr_kind && balance::active_count(backend) > 1)
+    !(redispatched && rr_kind && balance::active_count(backend) > 1)
 }
