@@ -295,11 +295,14 @@ pub(crate) async fn forward(
                     bump(&be.live.be.wretr);
                     target = Some(idx);
                 }
-                if needs_turnaround(redisp, rr_kind, backend) && !reused {
-                    tokio::select! {
-                        _ = tokio::time::sleep(turnaround(t_connect)) => {}
-                        _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
-                    }
+                if needs_turnaround(redisp, rr_kind, backend)
+                    && !reused
+                    && !pause(turnaround(t_connect), &mut hard).await
+                {
+                    return Forwarded::Failed {
+                        cause: Cause::Killed,
+                        end: Box::new(end),
+                    };
                 }
                 continue;
             }
@@ -359,11 +362,13 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend) {
-                        tokio::select! {
-                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
-                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
-                        }
+                    if needs_turnaround(redisp, rr_kind, backend)
+                        && !pause(turnaround(t_connect), &mut hard).await
+                    {
+                        return Forwarded::Failed {
+                            cause: Cause::Killed,
+                            end: Box::new(end),
+                        };
                     }
                     continue;
                 }
@@ -425,11 +430,13 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend) {
-                        tokio::select! {
-                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
-                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
-                        }
+                    if needs_turnaround(redisp, rr_kind, backend)
+                        && !pause(turnaround(t_connect), &mut hard).await
+                    {
+                        return Forwarded::Failed {
+                            cause: Cause::Killed,
+                            end: Box::new(end),
+                        };
                     }
                     continue;
                 }
@@ -478,11 +485,13 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend) {
-                        tokio::select! {
-                            _ = tokio::time::sleep(turnaround(t_connect)) => {}
-                            _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
-                        }
+                    if needs_turnaround(redisp, rr_kind, backend)
+                        && !pause(turnaround(t_connect), &mut hard).await
+                    {
+                        return Forwarded::Failed {
+                            cause: Cause::Killed,
+                            end: Box::new(end),
+                        };
                     }
                     continue;
                 }
@@ -552,4 +561,12 @@ fn needs_turnaround(
     backend: &switchyard_state::BackendRt,
 ) -> bool {
     !(redispatched && rr_kind && balance::active_count(backend) > 1)
+}
+
+/// Wait out a turn-around; `false` when a hard stop came first.
+async fn pause<F: std::future::Future + Unpin>(delay: Duration, hard: &mut F) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => true,
+        _ = hard => false,
+    }
 }
