@@ -193,35 +193,31 @@ pub fn raw(addr: SocketAddr, req: &[u8], wait: Duration) -> Vec<u8> {
 
 /// Read one response from `s` (head + content-length body).
 pub fn read_one(s: &mut TcpStream) -> (String, Vec<u8>) {
+    // Byte by byte up to the end of the head, then exactly the body: never
+    // read into the next (pipelined) response.
     let mut buf = Vec::new();
-    let mut b = [0u8; 4096];
-    loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..i + 4]).into_owned();
-            let cl = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            let mut body = buf[i + 4..].to_vec();
-            while body.len() < cl {
-                let n = s.read(&mut b).expect("read body");
-                assert!(n > 0, "eof in body");
-                body.extend_from_slice(&b[..n]);
-            }
-            return (head, body);
-        }
+    let mut b = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut b).expect("read head");
         assert!(
             n > 0,
             "eof before head; got {:?}",
             String::from_utf8_lossy(&buf)
         );
-        buf.extend_from_slice(&b[..n]);
+        buf.push(b[0]);
     }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let cl = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; cl];
+    s.read_exact(&mut body).expect("read body");
+    (head, body)
 }
 
 /// The value of `name` in a raw response head.
