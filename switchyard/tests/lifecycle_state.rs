@@ -105,6 +105,20 @@ fn routine(kind: &ProxyKind, mode: &str) -> Vec<Vec<(String, String, String)>> {
                 .map(str::to_owned);
             pid.is_some() && (*kind != ProxyKind::Haproxy || pid != old_pid)
         });
+        // HAProxy's old worker may still answer on the socket until it
+        // exits: wait for it, so later reads come from the new one.
+        if *kind == ProxyKind::Haproxy {
+            if let Some(old) = old_pid
+                .as_deref()
+                .and_then(|l| l.strip_prefix("Pid: "))
+                .map(str::trim)
+            {
+                let proc_dir = std::path::PathBuf::from(format!("/proc/{old}"));
+                eventually(Duration::from_secs(10), Duration::from_millis(20), || {
+                    !proc_dir.exists()
+                });
+            }
+        }
     };
 
     let mut seen = vec![states(&sock)];
