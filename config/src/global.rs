@@ -121,7 +121,13 @@ pub(crate) fn lookup_group(name: &str) -> Option<u32> {
         .map(|g| g.gid.as_raw())
 }
 
-fn time_arg(ctx: &mut Ctx, l: &Line<'_>, text: &str, unit: TimeUnit, what: &str) -> Option<u32> {
+pub(crate) fn time_arg(
+    ctx: &mut Ctx,
+    l: &Line<'_>,
+    text: &str,
+    unit: TimeUnit,
+    what: &str,
+) -> Option<u32> {
     match parse_time(text, unit) {
         Ok(t) => {
             if let Some(c) = t.trailing {

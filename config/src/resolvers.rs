@@ -5,7 +5,7 @@ use crate::addr::socket_addr;
 use crate::ctx::{Ctx, Line};
 use crate::diag::unknown_keyword;
 use crate::model::{Location, Resolvers};
-use crate::units::{parse_time, parse_u32, trailing_warning, TimeError, TimeUnit};
+use crate::units::{parse_u32, TimeUnit};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -76,39 +76,7 @@ pub(crate) fn start_resolvers(
 }
 
 fn time(ctx: &mut Ctx, l: &Line<'_>, text: &str, what: &str) -> Option<Duration> {
-    match parse_time(text, TimeUnit::Ms) {
-        Ok(t) => {
-            if let Some(c) = t.trailing {
-                ctx.warn(l.loc, trailing_warning(c, text));
-            }
-            Some(TimeUnit::Ms.to_duration(t.value))
-        }
-        Err(TimeError::Overflow) => {
-            ctx.error(
-                l.loc,
-                format!("timer overflow in argument <{text}> to <{what}>, maximum value is 2147483647 ms (~24.8 days)."),
-            );
-            None
-        }
-        Err(TimeError::Underflow) => {
-            ctx.error(
-                l.loc,
-                format!("timer underflow in argument <{text}> to <{what}>, minimum non-null value is 1 ms."),
-            );
-            None
-        }
-        Err(TimeError::BadChar(c)) => {
-            ctx.error(
-                l.loc,
-                format!("unexpected character '{c}' in argument to <{what}>."),
-            );
-            None
-        }
-        Err(TimeError::Empty) => {
-            ctx.error(l.loc, format!("'{what}' expects <time> as argument."));
-            None
-        }
-    }
+    crate::global::time_arg(ctx, l, text, TimeUnit::Ms, what).map(|v| TimeUnit::Ms.to_duration(v))
 }
 
 pub(crate) fn parse_resolvers_line(ctx: &mut Ctx, r: &mut Resolvers, l: &Line<'_>) {
