@@ -167,6 +167,9 @@ fn warnings(ctx: &mut Ctx, proxies: &[ProxyDraft]) {
         if p.disabled {
             continue;
         }
+        if p.mode == Mode::Tcp {
+            tcp_mode_warnings(ctx, p);
+        }
         if p.kind.has_frontend() && p.fe.binds.is_empty() {
             ctx.warn(
                 &p.location,
@@ -196,5 +199,69 @@ fn warnings(ctx: &mut Ctx, proxies: &[ProxyDraft]) {
                 ),
             );
         }
+    }
+}
+
+/// HTTP-only settings in a TCP-mode proxy are ignored, with HAProxy's
+/// warnings (same texts and order as `haproxy -c`).
+fn tcp_mode_warnings(ctx: &mut Ctx, p: &ProxyDraft) {
+    let (kind, name) = (p.type_str(), &p.name);
+    let nowhere = Location::default();
+    if p.kind.has_frontend() {
+        if p.options.httplog {
+            ctx.warn(
+                &p.location,
+                format!("'option httplog' not usable with {kind} '{name}' (needs 'mode http'). Falling back to 'option tcplog'."),
+            );
+        }
+        if !p.http_request.is_empty() {
+            ctx.warn(
+                &nowhere,
+                format!(
+                    "'http-request' rules ignored for {kind} '{name}' as they require HTTP mode."
+                ),
+            );
+        }
+        if p.options.forwardfor.is_some() {
+            ctx.warn(
+                &nowhere,
+                format!(
+                    "'option forwardfor' ignored for {kind} '{name}' as it requires HTTP mode."
+                ),
+            );
+        }
+    }
+    if !p.kind.has_backend() {
+        return;
+    }
+    if p.be.cookie.is_some() {
+        ctx.warn(
+            &nowhere,
+            format!("cookie will be ignored for {kind} '{name}' (needs 'mode http')."),
+        );
+    }
+    if !p.http_response.is_empty() {
+        ctx.warn(
+            &nowhere,
+            format!("'http-response' rules ignored for {kind} '{name}' as they require HTTP mode."),
+        );
+    }
+    for s in p.be.servers.iter().filter(|s| s.cookie.is_some()) {
+        ctx.warn(
+            &nowhere,
+            format!(
+                "{kind} '{name}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                s.name
+            ),
+        );
+    }
+    if matches!(
+        p.be.balance,
+        Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr(_)
+    ) {
+        ctx.warn(
+            &nowhere,
+            format!("Layer 7 hash not possible for {kind} '{name}' (needs 'mode http'). Falling back to round robin."),
+        );
     }
 }
