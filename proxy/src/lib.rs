@@ -65,6 +65,12 @@ mod upstream;
 mod view;
 
 pub use error::ProxyError;
+
+/// The balancer's entry point, exported for the benchmarks (not a stable API).
+#[doc(hidden)]
+pub mod bench_api {
+    pub use crate::balance::{pick, LbInput, PickError};
+}
 pub use listeners::{BoundListener, Listeners};
 pub use log::LogStats;
 pub use proxy::Proxy;

@@ -17,7 +17,7 @@ use crate::queue;
 
 /// Why no server was picked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PickError {
+pub enum PickError {
     /// No usable server at all (HAProxy's `SRV_STATUS_NOSRV`).
     NoServer,
     /// Usable servers exist but all are at their maxconn: queue in the backend.
@@ -25,11 +25,11 @@ pub(crate) enum PickError {
 }
 
 /// What the algorithms may look at.
-pub(crate) struct LbInput<'a> {
-    pub(crate) req: &'a dyn RequestView,
+pub struct LbInput<'a> {
+    pub req: &'a dyn RequestView,
     /// A server to avoid if another one is available (the one that failed).
-    pub(crate) avoid: Option<ServerIdx>,
-    pub(crate) now_ms: u64,
+    pub avoid: Option<ServerIdx>,
+    pub now_ms: u64,
 }
 
 /// Per-snapshot balancer data.
@@ -164,7 +164,7 @@ pub(crate) fn active_count(be: &BackendRt) -> usize {
 }
 
 /// Pick a server for a new (non-persistent) request.
-pub(crate) fn pick(
+pub fn pick(
     px: &ProxyRt,
     be: &BackendRt,
     algo: &Balance,
