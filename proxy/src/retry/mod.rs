@@ -32,7 +32,7 @@ use crate::request::{Reply, ReqCtx, TxnEnd};
 use crate::rules::{Origin, Switches};
 use crate::upstream::{connect, ConnectError, Lease};
 use exchange::{exchange, Attempt};
-use redispatch::l7_retry;
+use redispatch::{l7_retry, next_target};
 use response::response;
 
 /// The result of forwarding.
@@ -284,21 +284,18 @@ pub(crate) async fn forward(
                 }
                 retries += 1;
                 end.log.retries = retries;
-                let redisp =
-                    choose_redispatch(be, backend, srv, retries, max_retries, direct.is_some());
-                if redisp {
-                    prev = Some(idx);
-                    target = None;
-                    direct = None;
-                } else {
-                    bump(&srv.live.counters.wretr);
-                    bump(&be.live.be.wretr);
-                    target = Some(idx);
-                }
-                if needs_turnaround(redisp, rr_kind, backend)
-                    && !reused
-                    && !pause(turnaround(t_connect), &mut hard).await
-                {
+                let redisp = next_target(
+                    be,
+                    backend,
+                    srv,
+                    idx,
+                    retries,
+                    max_retries,
+                    &mut target,
+                    &mut direct,
+                    &mut prev,
+                );
+                if !reused && !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
                     return Forwarded::Failed {
                         cause: Cause::Killed,
                         end: Box::new(end),
@@ -362,9 +359,7 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend)
-                        && !pause(turnaround(t_connect), &mut hard).await
-                    {
+                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
                         return Forwarded::Failed {
                             cause: Cause::Killed,
                             end: Box::new(end),
@@ -430,9 +425,7 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend)
-                        && !pause(turnaround(t_connect), &mut hard).await
-                    {
+                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
                         return Forwarded::Failed {
                             cause: Cause::Killed,
                             end: Box::new(end),
@@ -485,9 +478,7 @@ pub(crate) async fn forward(
                     );
                     // Same turn-around as a failed connect: no hot loop on a
                     // server that is shutting down.
-                    if needs_turnaround(redisp, rr_kind, backend)
-                        && !pause(turnaround(t_connect), &mut hard).await
-                    {
+                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
                         return Forwarded::Failed {
                             cause: Cause::Killed,
                             end: Box::new(end),
@@ -546,25 +537,23 @@ fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
     }
 }
 
-/// HAProxy's pause before retrying the same server: `min(timeout connect, 1s)`.
-fn turnaround(t_connect: Option<Duration>) -> Duration {
-    t_connect
-        .map(|c| c.min(Duration::from_secs(1)))
-        .unwrap_or(Duration::from_secs(1))
-}
-
-/// A retry waits unless it was redispatched by a round-robin-like algorithm
-/// with more than one active server (HAProxy's immediate redispatch).
-fn needs_turnaround(
+/// HAProxy's turn-around before retrying the same server: wait
+/// `min(timeout connect, 1s)`, unless the retry was redispatched by a
+/// round-robin-like algorithm with more than one active server (immediate
+/// redispatch). `false` when a hard stop came first.
+async fn turnaround<F: std::future::Future + Unpin>(
     redispatched: bool,
     rr_kind: bool,
     backend: &switchyard_state::BackendRt,
+    t_connect: Option<Duration>,
+    hard: &mut F,
 ) -> bool {
-    !(redispatched && rr_kind && balance::active_count(backend) > 1)
-}
-
-/// Wait out a turn-around; `false` when a hard stop came first.
-async fn pause<F: std::future::Future + Unpin>(delay: Duration, hard: &mut F) -> bool {
+    if redispatched && rr_kind && balance::active_count(backend) > 1 {
+        return true;
+    }
+    let delay = t_connect
+        .map(|c| c.min(Duration::from_secs(1)))
+        .unwrap_or(Duration::from_secs(1));
     tokio::select! {
         _ = tokio::time::sleep(delay) => true,
         _ = hard => false,

@@ -35,6 +35,34 @@ pub(crate) fn choose_redispatch(
     not_running || at_interval || rr_many
 }
 
+/// After a failed attempt: redispatch (the next pick goes through the
+/// balancer, avoiding this server) or retry the same server, counted in
+/// `wretr`. Returns whether it redispatched.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn next_target(
+    be: &ProxyRt,
+    backend: &BackendRt,
+    srv: &ServerRt,
+    idx: ServerIdx,
+    retries: u32,
+    max: u32,
+    target: &mut Option<ServerIdx>,
+    direct: &mut Option<ServerIdx>,
+    prev: &mut Option<ServerIdx>,
+) -> bool {
+    if choose_redispatch(be, backend, srv, retries, max, direct.is_some()) {
+        *prev = Some(idx);
+        *target = None;
+        *direct = None;
+        true
+    } else {
+        bump(&srv.live.counters.wretr);
+        bump(&be.live.be.wretr);
+        *target = Some(idx);
+        false
+    }
+}
+
 /// HAProxy's `do_l7_retry`: count a retry, then redispatch or not.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn l7_retry(
@@ -50,15 +78,5 @@ pub(super) fn l7_retry(
 ) -> bool {
     bump(&srv.live.counters.wretr);
     bump(&be.live.be.wretr);
-    if choose_redispatch(be, backend, srv, retries, max, direct.is_some()) {
-        *prev = Some(idx);
-        *target = None;
-        *direct = None;
-        true
-    } else {
-        bump(&srv.live.counters.wretr);
-        bump(&be.live.be.wretr);
-        *target = Some(idx);
-        false
-    }
+    next_target(be, backend, srv, idx, retries, max, target, direct, prev)
 }
