@@ -79,6 +79,9 @@ defaults
     timeout connect 2s
     timeout client 10s
     timeout server 5s
+    # A check may be slow on a loaded 2-core CI machine; a stopped server
+    # still fails its check at once (connection refused).
+    timeout check 2s
 frontend igw
     bind 127.0.0.1:@FE@
     default_backend DEFAULT
@@ -260,6 +263,8 @@ defaults
     retries 3
     option redispatch
     retry-on all-retryable-errors
+    # (As above: slow checks under load are not failures.)
+    timeout check 2s
 frontend fe
     bind 127.0.0.1:@FE@
     default_backend app

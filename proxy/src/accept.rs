@@ -260,14 +260,14 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
 
 fn spawn_conn<R, W>(shared: Arc<Shared>, fe: Arc<ProxyLive>, info: ConnInfo, rd: R, wr: W)
 where
-    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    R: crate::h1::ClientRead + 'static,
     W: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let accepted = Start::now();
     let guard = shared.shutdown.conn_guard();
     let count = ConnCount::new(shared.clone(), fe);
     let tcp = connect_log(&shared, &info);
-    tokio::spawn(async move {
+    let task = async move {
         let hard = shared.shutdown.hard_requested();
         // On a hard stop, a request waiting for its server answers 502
         // (`KH--`) first; then whatever is left is cut.
@@ -277,7 +277,12 @@ where
         };
         let serve = async {
             if tcp {
-                crate::tcp::serve(shared.clone(), info, rd, wr, accepted).await
+                // Boxed: TCP mode is rare, so its state should not size
+                // every HTTP connection's task.
+                // (A separate statement: a temporary in the awaited
+                // expression would stay in the state.)
+                let tcp = Box::pin(crate::tcp::serve(shared.clone(), info, rd, wr, accepted));
+                tcp.await
             } else {
                 crate::conn::serve(shared.clone(), info, rd, wr, accepted).await
             }
@@ -288,7 +293,8 @@ where
         }
         drop(count);
         drop(guard);
-    });
+    };
+    tokio::spawn(task);
 }
 
 /// Without `option httplog`/`tcplog` (and no `log-format`), HAProxy logs

@@ -20,8 +20,18 @@ const HOP_BY_HOP: &[&str] = &[
     "proxy-authorization",
 ];
 
+/// Whether `n` is `Connection` or one of [`HOP_BY_HOP`].
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    *n == CONNECTION || HOP_BY_HOP.contains(&n.as_str())
+}
+
 /// Remove hop-by-hop headers in place.
 pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names instead of a
+    // lookup per hop-by-hop name.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = h
         .get_all(CONNECTION)
         .iter()
@@ -87,7 +97,8 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
         }
     }
     let Some(opt) = bo.or(fo) else { return };
-    let Ok(name) = HeaderName::from_bytes(opt.header.to_ascii_lowercase().as_bytes()) else {
+    // (`from_bytes` lowercases the name itself.)
+    let Ok(name) = HeaderName::from_bytes(opt.header.as_bytes()) else {
         return;
     };
     if opt.if_none && h.contains_key(&name) {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::h1::Reader;
+use crate::h1::{ClientRead, Reader};
 use crate::kill::{killed, KillWatch};
 
 /// Bytes moved each way, and the termination code when the tunnel was
@@ -29,7 +29,7 @@ pub(crate) async fn relay<R, W>(
     kill: Option<&KillWatch>,
 ) -> Moved
 where
-    R: AsyncRead + Unpin,
+    R: ClientRead,
     W: AsyncWrite + Unpin,
 {
     let mut moved = Moved::default();

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use bytes::Buf;
 use http::Method;
 use switchyard_state::{ProxyIdx, Snapshot};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant as TokioInstant;
 
-use crate::h1::{htx_head_size, parse_head, BodyPump, HeadError, Reader};
+use crate::h1::{htx_head_size, parse_head, BodyPump, ClientRead, HeadError, Reader};
 use crate::proxy::Shared;
 use crate::request::{self, ConnInfo, ReqCtx};
 use crate::timing::Start;
@@ -49,7 +49,7 @@ pub(crate) async fn serve<R, W>(
     mut wr: W,
     accepted: Start,
 ) where
-    R: AsyncRead + Unpin + Send,
+    R: ClientRead,
     W: AsyncWrite + Unpin + Send,
 {
     let mut reader = Reader::new(rd);
@@ -82,6 +82,7 @@ pub(crate) async fn serve<R, W>(
 
         // ---- wait for the first byte of a request
         if reader.buf.is_empty() {
+            reader.release();
             let idle_deadline = if first {
                 t_req.map(|t| TokioInstant::from_std(accepted.at) + t)
             } else {
@@ -158,137 +159,188 @@ pub(crate) async fn serve<R, W>(
         reader.buf.advance(head_len);
         first = false;
 
-        // ---- run the request, streaming its body concurrently
-        let client_version = head.version;
-        let client_keep_alive = head.keep_alive;
-        let is_head = head.method == Method::HEAD;
-        let expect = head.expect_continue;
-        let req_htx = htx_head_size(
-            [head.method.as_str(), &head.target, "HTTP/1.1"],
-            &head.headers,
-        );
-        let (mut pump, body, demand) = BodyPump::new(head.framing);
-        let snap = shared.store.load_full();
-        let actconn = shared.limits.actconn();
-        let cx = ReqCtx {
-            shared: &shared,
-            conn: &conn,
-            snap,
-            fe_idx,
-            start,
-            head_done,
-            actconn,
-        };
-        let exchange = async {
-            let mut sent_continue = false;
-            let mut proc = pin!(request::process(cx, head, body));
-            let mut demand = Some(demand);
-            let reply = loop {
-                tokio::select! {
-                    r = &mut proc => break r,
-                    d = async {
-                        match demand.as_mut() {
-                            Some(d) => d.await,
-                            None => std::future::pending().await,
-                        }
-                    }, if demand.is_some() => {
-                        demand = None;
-                        if d.is_ok() && expect {
-                            sent_continue = wr.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_ok();
-                        }
-                    }
-                }
-            };
-            let mut reply = reply;
-            let upgrade = reply.upgrade.take();
-            let stopping = shared.shutdown.is_stopping();
-            let (w, reply_close, end, lease) = write_reply(
-                &mut wr,
-                reply,
-                is_head,
-                client_version,
-                client_keep_alive,
-                stopping,
+        // ---- run the request. Boxed: its state is large and only exists
+        // while a request runs, so an idle connection's task stays small.
+        // (A separate statement: a temporary in the awaited expression
+        // would stay in the state.)
+        let txn = Box::pin(exchange(
+            &shared,
+            &conn,
+            &mut reader,
+            &mut wr,
+            Txn {
+                head,
+                fe_idx,
+                start,
+                head_done,
                 t_client,
-            )
-            .await;
-            (w, reply_close, end, lease, sent_continue, upgrade)
-        };
-        let out = {
-            let mut ex = pin!(exchange);
-            let mut pu = pin!(pump.run(&mut reader, t_client));
-            let mut pumped = false;
-            let mut out = loop {
-                tokio::select! {
-                    r = &mut ex => break r,
-                    _ = &mut pu, if !pumped => pumped = true,
-                }
-            };
-            if !pumped {
-                // The server answered before taking the whole body: that
-                // connection cannot be reused; closing it ends the body
-                // stream, and the pump then stops at once (or the client
-                // finishes sending).
-                if let Some(l) = out.3.take() {
-                    l.finish(false);
-                }
-                let grace = t_client
-                    .unwrap_or(Duration::from_secs(5))
-                    .min(Duration::from_secs(5));
-                let _ = tokio::time::timeout(grace, &mut pu).await;
-            }
-            out
-        };
-        let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
-        if let Some(up) = upgrade.filter(|_| written.complete) {
-            // Switching protocols: relay raw bytes until either side ends.
-            let idle = lease.as_ref().and_then(|l| l.t_tunnel);
-            let kill = lease.as_ref().and_then(|l| l.kill.as_ref());
-            let moved = crate::tunnel::relay(&mut reader, &mut wr, up, idle, kill).await;
-            written.bytes += moved.to_client;
-            if let Some(l) = lease {
-                l.finish(false);
-            }
-            end.finish(
-                &shared,
-                written.bytes,
-                req_htx + moved.to_server,
-                moved.term,
-            );
-            return;
-        }
-        if let Some(l) = lease {
-            l.finish(written.complete);
-        }
-        // A stream killed by `shutdown sessions server` or its server going
-        // down ends its client connection too, as HAProxy's does.
-        let killed = matches!(end.log.term[0], b'K' | b'D' | b'U')
-            || matches!(written.term, Some([b'K' | b'D' | b'U', _]));
-        if killed {
-            end.finish(&shared, written.bytes, req_htx + pump.decoded, written.term);
-            let _ = wr.shutdown().await;
-            return;
-        }
-        let mut body_done = pump.is_done();
-        if !body_done && written.complete && !reply_close && (!expect || sent_continue) {
-            body_done = pump.drain(&mut reader, DRAIN_MAX, t_client).await;
-        }
-        let bin = req_htx + pump.decoded;
-        end.finish(&shared, written.bytes, bin, written.term);
-
-        let conn_close = fe_cfg.options.conn_mode == switchyard_config::HttpConnMode::Close;
-        if reply_close
-            || written.must_close
-            || !written.complete
-            || !client_keep_alive
-            || !body_done
-            || conn_close
-            || shared.shutdown.is_stopping()
-        {
-            let _ = wr.shutdown().await;
+                fe_cfg,
+            },
+        ));
+        let go_on = txn.await;
+        if !go_on {
             return;
         }
     }
+}
+
+/// What one request needs from its connection loop.
+struct Txn {
+    head: crate::h1::ReqHead,
+    fe_idx: ProxyIdx,
+    start: Start,
+    head_done: Instant,
+    t_client: Option<Duration>,
+    fe_cfg: Arc<switchyard_config::Proxy>,
+}
+
+/// Run one request and write its response; whether the connection may
+/// carry another request.
+async fn exchange<R, W>(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    reader: &mut Reader<R>,
+    wr: &mut W,
+    txn: Txn,
+) -> bool
+where
+    R: ClientRead,
+    W: AsyncWrite + Unpin + Send,
+{
+    let Txn {
+        head,
+        fe_idx,
+        start,
+        head_done,
+        t_client,
+        fe_cfg,
+    } = txn;
+    // ---- run the request, streaming its body concurrently
+    let client_version = head.version;
+    let client_keep_alive = head.keep_alive;
+    let is_head = head.method == Method::HEAD;
+    let expect = head.expect_continue;
+    let req_htx = htx_head_size(
+        [head.method.as_str(), &head.target, "HTTP/1.1"],
+        &head.headers,
+    );
+    let (mut pump, body, demand) = BodyPump::new(head.framing);
+    let snap = shared.store.load_full();
+    let actconn = shared.limits.actconn();
+    let cx = ReqCtx {
+        shared,
+        conn,
+        snap,
+        fe_idx,
+        start,
+        head_done,
+        actconn,
+    };
+    let exchange = async {
+        let mut sent_continue = false;
+        let mut proc = pin!(request::process(cx, head, body));
+        let mut demand = Some(demand);
+        let reply = loop {
+            tokio::select! {
+                r = &mut proc => break r,
+                d = async {
+                    match demand.as_mut() {
+                        Some(d) => d.await,
+                        None => std::future::pending().await,
+                    }
+                }, if demand.is_some() => {
+                    demand = None;
+                    if d.is_ok() && expect {
+                        sent_continue = wr.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_ok();
+                    }
+                }
+            }
+        };
+        let mut reply = reply;
+        let upgrade = reply.upgrade.take();
+        let stopping = shared.shutdown.is_stopping();
+        let (w, reply_close, end, lease) = write_reply(
+            wr,
+            reply,
+            is_head,
+            client_version,
+            client_keep_alive,
+            stopping,
+            t_client,
+        )
+        .await;
+        (w, reply_close, end, lease, sent_continue, upgrade)
+    };
+    let out = {
+        let mut ex = pin!(exchange);
+        let mut pu = pin!(pump.run(reader, t_client));
+        let mut pumped = false;
+        let mut out = loop {
+            tokio::select! {
+                r = &mut ex => break r,
+                _ = &mut pu, if !pumped => pumped = true,
+            }
+        };
+        if !pumped {
+            // The server answered before taking the whole body: that
+            // connection cannot be reused; closing it ends the body
+            // stream, and the pump then stops at once (or the client
+            // finishes sending).
+            if let Some(l) = out.3.take() {
+                l.finish(false);
+            }
+            let grace = t_client
+                .unwrap_or(Duration::from_secs(5))
+                .min(Duration::from_secs(5));
+            let _ = tokio::time::timeout(grace, &mut pu).await;
+        }
+        out
+    };
+    let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
+    if let Some(up) = upgrade.filter(|_| written.complete) {
+        // Switching protocols: relay raw bytes until either side ends.
+        let idle = lease.as_ref().and_then(|l| l.t_tunnel);
+        let kill = lease.as_ref().and_then(|l| l.kill.as_ref());
+        let moved = crate::tunnel::relay(reader, wr, up, idle, kill).await;
+        written.bytes += moved.to_client;
+        if let Some(l) = lease {
+            l.finish(false);
+        }
+        end.finish(shared, written.bytes, req_htx + moved.to_server, moved.term);
+        return false;
+    }
+    if let Some(l) = lease {
+        l.finish(written.complete);
+    }
+    // A stream killed by `shutdown sessions server` or its server going
+    // down ends its client connection too, as HAProxy's does.
+    let killed = matches!(end.log.term[0], b'K' | b'D' | b'U')
+        || matches!(written.term, Some([b'K' | b'D' | b'U', _]));
+    if killed {
+        end.finish(shared, written.bytes, req_htx + pump.decoded, written.term);
+        let _ = wr.shutdown().await;
+        return false;
+    }
+    let mut body_done = pump.is_done();
+    if !body_done && written.complete && !reply_close && (!expect || sent_continue) {
+        body_done = pump.drain(reader, DRAIN_MAX, t_client).await;
+    }
+    let bin = req_htx + pump.decoded;
+    end.finish(shared, written.bytes, bin, written.term);
+
+    let conn_close = fe_cfg.options.conn_mode == switchyard_config::HttpConnMode::Close;
+    if reply_close
+        || written.must_close
+        || !written.complete
+        || !client_keep_alive
+        || !body_done
+        || conn_close
+        || shared.shutdown.is_stopping()
+    {
+        let _ = wr.shutdown().await;
+        return false;
+    }
+    true
 }
 
 async fn sleep_opt(deadline: Option<TokioInstant>) {

@@ -10,8 +10,11 @@ use http_body_util::BodyExt;
 use switchyard_state::ObserveEvent;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::h1::{encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming};
+use crate::h1::{
+    encode_body_frame, encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming,
+};
 use crate::request::{self, Reply, RespBody};
+use http_body::Body as _;
 
 /// How a response transfer ended.
 pub(super) struct Written {
@@ -152,87 +155,113 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     } else if client_version == Version::HTTP_10 {
         headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
     }
-    let mut head = Vec::with_capacity(256);
-    encode_head(&mut head, status, &reason, &headers);
-    if let Err(t) = timed(t_client, wr.write_all(&head)).await {
-        w.complete = false;
-        w.term = Some(t);
-        return (w, true, end, lease);
-    }
-    w.bytes += htx_head;
-
+    // The head and whatever body is already at hand go out in one write:
+    // on loopback each send runs the receiver's TCP input path too, so a
+    // split head/body write costs about a whole extra round of kernel work.
+    let mut out = Vec::with_capacity(512);
+    encode_head(&mut out, status, &reason, &headers);
+    let mut body_bytes = 0u64;
+    let mut upstream = None;
     match body {
         RespBody::Empty => {}
         RespBody::Full(b) => {
             if framing != RespFraming::NoBody {
-                match timed(t_client, write_body_frame(wr, framing, &b)).await {
-                    Ok(_) => w.bytes += b.len() as u64,
-                    Err(t) => {
-                        w.complete = false;
-                        w.term = Some(t);
-                    }
-                }
+                encode_body_frame(&mut out, framing, &b);
+                body_bytes = b.len() as u64;
             }
         }
         RespBody::Upstream(mut inc) => {
-            let t_server = lease.as_ref().and_then(|l| l.t_server);
-            let kill = lease.as_ref().and_then(|l| l.kill.clone());
-            let observe = |ev| {
-                if let Some(l) = &lease {
-                    l.observe(ev);
+            // A frame the server already sent costs nothing to wait for.
+            let mut ended = false;
+            while out.len() < COALESCE_MAX {
+                match ready_frame(&mut inc) {
+                    Some(Some(Ok(f))) => {
+                        if let Ok(data) = f.into_data() {
+                            encode_body_frame(&mut out, framing, &data);
+                            body_bytes += data.len() as u64;
+                        }
+                    }
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    // An error is seen (and accounted) by the loop below.
+                    Some(Some(Err(_))) | None => break,
+                }
+            }
+            if ended {
+                if framing == RespFraming::Chunked {
+                    out.extend_from_slice(b"0\r\n\r\n");
+                }
+            } else {
+                upstream = Some(inc);
+            }
+        }
+    }
+    if let Err(t) = timed(t_client, wr.write_all(&out)).await {
+        w.complete = false;
+        w.term = Some(t);
+        return (w, true, end, lease);
+    } else {
+        w.bytes += htx_head + body_bytes;
+    }
+    drop(out);
+
+    if let Some(mut inc) = upstream {
+        let t_server = lease.as_ref().and_then(|l| l.t_server);
+        let kill = lease.as_ref().and_then(|l| l.kill.clone());
+        let observe = |ev| {
+            if let Some(l) = &lease {
+                l.observe(ev);
+            }
+        };
+        loop {
+            let next = async {
+                match t_server {
+                    Some(t) => tokio::time::timeout(t, inc.frame()).await.ok(),
+                    None => Some(inc.frame().await),
                 }
             };
-            loop {
-                let next = async {
-                    match t_server {
-                        Some(t) => tokio::time::timeout(t, inc.frame()).await.ok(),
-                        None => Some(inc.frame().await),
-                    }
-                };
-                let frame = tokio::select! {
-                    f = next => match f {
-                        Some(f) => f,
-                        None => {
-                            observe(ObserveEvent::HttpReadTimeout);
-                            w.complete = false;
-                            w.term = Some(*b"sD");
-                            break;
-                        }
-                    },
-                    k = crate::kill::killed(kill.as_ref()) => {
-                        w.complete = false;
-                        w.term = Some([k.code(), b'D']);
-                        break;
-                    }
-                };
-                match frame {
+            let frame = tokio::select! {
+                f = next => match f {
+                    Some(f) => f,
                     None => {
-                        if framing == RespFraming::Chunked {
-                            match timed(t_client, wr.write_all(b"0\r\n\r\n")).await {
-                                Ok(()) => {}
-                                Err(t) => {
-                                    w.complete = false;
-                                    w.term = Some(t);
-                                }
-                            }
-                        }
-                        break;
-                    }
-                    Some(Err(_)) => {
-                        observe(ObserveEvent::HttpReadError);
+                        observe(ObserveEvent::HttpReadTimeout);
                         w.complete = false;
-                        w.term = Some(*b"SD");
+                        w.term = Some(*b"sD");
                         break;
                     }
-                    Some(Ok(f)) => {
-                        let Ok(data) = f.into_data() else { continue };
-                        match timed(t_client, write_body_frame(wr, framing, &data)).await {
-                            Ok(_) => w.bytes += data.len() as u64,
-                            Err(t) => {
-                                w.complete = false;
-                                w.term = Some(t);
-                                break;
-                            }
+                },
+                k = crate::kill::killed(kill.as_ref()) => {
+                    w.complete = false;
+                    w.term = Some([k.code(), b'D']);
+                    break;
+                }
+            };
+            match frame {
+                None => {
+                    if framing == RespFraming::Chunked {
+                        if let Err(t) = timed(t_client, wr.write_all(b"0\r\n\r\n")).await {
+                            w.complete = false;
+                            w.term = Some(t);
+                        }
+                    }
+                    break;
+                }
+                Some(Err(_)) => {
+                    observe(ObserveEvent::HttpReadError);
+                    w.complete = false;
+                    w.term = Some(*b"SD");
+                    break;
+                }
+                Some(Ok(f)) => {
+                    let Ok(data) = f.into_data() else { continue };
+                    match timed(t_client, write_body_frame(wr, framing, &data)).await {
+                        Ok(_) => w.bytes += data.len() as u64,
+                        Err(t) => {
+                            w.complete = false;
+                            w.term = Some(t);
+                            break;
                         }
                     }
                 }
@@ -246,6 +275,20 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     w.must_close = framing == RespFraming::Close;
     let close = closing || !w.complete;
     (w, close, end, lease)
+}
+
+/// The most body data gathered behind a head for its first write.
+const COALESCE_MAX: usize = 64 * 1024;
+
+/// The body's next frame if the server already sent it (no waiting).
+fn ready_frame(
+    inc: &mut hyper::body::Incoming,
+) -> Option<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(inc).poll_frame(&mut cx) {
+        std::task::Poll::Ready(f) => Some(f),
+        std::task::Poll::Pending => None,
+    }
 }
 
 /// Run a client write with `timeout client`; on failure the termination

@@ -9,10 +9,10 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
-use tokio::io::AsyncRead;
 use tokio::sync::{mpsc, oneshot};
 
 use super::head::Framing;
+use super::reader::ClientRead;
 use super::reader::Reader;
 
 /// Chunks in flight between the client reader and the upstream writer.
@@ -63,7 +63,7 @@ impl Decoder {
     }
 
     /// The next piece of body data, `None` at the end of the body.
-    pub(crate) async fn next<R: AsyncRead + Unpin>(
+    pub(crate) async fn next<R: ClientRead>(
         &mut self,
         r: &mut Reader<R>,
     ) -> Result<Option<Bytes>, BodyError> {
@@ -128,7 +128,7 @@ impl Decoder {
         }
     }
 
-    async fn fill<R: AsyncRead + Unpin>(r: &mut Reader<R>) -> Result<(), BodyError> {
+    async fn fill<R: ClientRead>(r: &mut Reader<R>) -> Result<(), BodyError> {
         match r.fill().await {
             Ok(0) => Err(BodyError::Closed),
             Ok(_) => Ok(()),
@@ -137,7 +137,7 @@ impl Decoder {
     }
 
     /// One CRLF- (or LF-) terminated line, without its terminator.
-    async fn line<R: AsyncRead + Unpin>(r: &mut Reader<R>) -> Result<Vec<u8>, BodyError> {
+    async fn line<R: ClientRead>(r: &mut Reader<R>) -> Result<Vec<u8>, BodyError> {
         loop {
             if let Some(i) = r.buf.iter().position(|b| *b == b'\n') {
                 let mut l = r.buf.split_to(i + 1);
@@ -210,7 +210,7 @@ impl BodyPump {
     /// Move the body from the client to the channel until it ends, the
     /// receiver goes away, or the client fails (`timeout` is the client
     /// inactivity timeout).
-    pub(crate) async fn run<R: AsyncRead + Unpin>(
+    pub(crate) async fn run<R: ClientRead>(
         &mut self,
         r: &mut Reader<R>,
         timeout: Option<std::time::Duration>,
@@ -254,7 +254,7 @@ impl BodyPump {
 
     /// Read and discard what is left of the body, up to `limit` bytes, so
     /// the connection can serve the next request. True if the body ended.
-    pub(crate) async fn drain<R: AsyncRead + Unpin>(
+    pub(crate) async fn drain<R: ClientRead>(
         &mut self,
         r: &mut Reader<R>,
         limit: u64,

@@ -14,5 +14,8 @@ mod write;
 
 pub(crate) use body::{BodyError, BodyPump, ReqBody};
 pub(crate) use head::{parse_head, Framing, HeadError, ReqHead};
+pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;
-pub(crate) use write::{encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming};
+pub(crate) use write::{
+    encode_body_frame, encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming,
+};

@@ -1,10 +1,37 @@
 //! A buffered reader over the client connection that counts bytes in.
+//!
+//! The buffer exists only while there are bytes to hold: an idle keep-alive
+//! connection waits for readability with no buffer at all (HAProxy releases
+//! an idle connection's buffers the same way), so 10k idle clients cost
+//! little memory.
+
+use std::future::Future;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// How much to ask the socket for at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// The buffer allocated when bytes arrive on an idle connection.
+const FIRST_CHUNK: usize = 8 * 1024;
+
+/// A client byte stream that can wait for readability without a buffer.
+pub(crate) trait ClientRead: AsyncRead + Unpin + Send {
+    /// Resolves once a read would not block (or the socket failed).
+    fn ready(&self) -> impl Future<Output = ()> + Send + '_;
+}
+
+impl ClientRead for tokio::net::tcp::OwnedReadHalf {
+    async fn ready(&self) {
+        let _ = self.readable().await;
+    }
+}
+
+impl ClientRead for tokio::net::unix::OwnedReadHalf {
+    async fn ready(&self) {
+        let _ = self.readable().await;
+    }
+}
 
 pub(crate) struct Reader<R> {
     io: R,
@@ -14,13 +41,20 @@ pub(crate) struct Reader<R> {
     eof: bool,
 }
 
-impl<R: AsyncRead + Unpin> Reader<R> {
+impl<R: ClientRead> Reader<R> {
     pub(crate) fn new(io: R) -> Reader<R> {
         Reader {
             io,
-            buf: BytesMut::with_capacity(8 * 1024),
+            buf: BytesMut::new(),
             total: 0,
             eof: false,
+        }
+    }
+
+    /// Give the buffer back while it holds nothing (between requests).
+    pub(crate) fn release(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
         }
     }
 
@@ -29,7 +63,10 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         if self.eof {
             return Ok(0);
         }
-        if self.buf.capacity() - self.buf.len() < 4096 {
+        if self.buf.capacity() == 0 {
+            self.io.ready().await;
+            self.buf.reserve(FIRST_CHUNK);
+        } else if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(READ_CHUNK);
         }
         let n = self.io.read_buf(&mut self.buf).await?;

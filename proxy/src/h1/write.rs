@@ -62,27 +62,37 @@ pub(crate) fn htx_size_raw(raw: &[u8]) -> u64 {
     (20 + sl_len + hs + 1 + (raw.len() - end - 4)) as u64
 }
 
-/// Write one piece of body data in `framing`; returns the bytes written.
+/// Append one piece of body data in `framing` to `out`.
+pub(crate) fn encode_body_frame(out: &mut Vec<u8>, framing: RespFraming, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    match framing {
+        RespFraming::NoBody => {}
+        RespFraming::Length | RespFraming::Close => out.extend_from_slice(data),
+        RespFraming::Chunked => {
+            use std::io::Write as _;
+            let _ = write!(out, "{:x}\r\n", data.len());
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+/// Write one piece of body data in `framing` (one write per frame).
 pub(crate) async fn write_body_frame<W: AsyncWrite + Unpin>(
     w: &mut W,
     framing: RespFraming,
     data: &[u8],
-) -> std::io::Result<u64> {
-    if data.is_empty() {
-        return Ok(0);
-    }
+) -> std::io::Result<()> {
     match framing {
-        RespFraming::NoBody => Ok(0),
-        RespFraming::Length | RespFraming::Close => {
-            w.write_all(data).await?;
-            Ok(data.len() as u64)
-        }
+        RespFraming::NoBody => Ok(()),
+        _ if data.is_empty() => Ok(()),
+        RespFraming::Length | RespFraming::Close => w.write_all(data).await,
         RespFraming::Chunked => {
-            let size = format!("{:x}\r\n", data.len());
-            w.write_all(size.as_bytes()).await?;
-            w.write_all(data).await?;
-            w.write_all(b"\r\n").await?;
-            Ok((size.len() + data.len() + 2) as u64)
+            let mut buf = Vec::with_capacity(data.len() + 12);
+            encode_body_frame(&mut buf, framing, data);
+            w.write_all(&buf).await
         }
     }
 }

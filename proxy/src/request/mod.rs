@@ -71,9 +71,12 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     log.client = cx.conn.client;
     log.frontend_addr = cx.conn.local;
     log.tls = cx.conn.tls;
-    log.request = Some(head.request_line());
-    log.method = Some(head.method.to_string());
-    log.uri = Some(head.target.clone());
+    // The request's text is only kept when a log line will be written.
+    if crate::log::will_log(&fe.cfg) {
+        log.request = Some(head.request_line());
+        log.method = Some(head.method.to_string());
+        log.uri = Some(head.target.clone());
+    }
     log.actconn = cx.actconn;
     log.feconn = fe.live.fe.scur.load(Relaxed);
     log.times = Times {

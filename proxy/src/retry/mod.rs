@@ -114,11 +114,16 @@ pub(crate) async fn forward(
         headers.remove(http::header::CONTENT_LENGTH);
     }
     headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
-    let uri = head
-        .uri
-        .path_and_query()
-        .and_then(|pq| pq.as_str().parse::<Uri>().ok())
-        .unwrap_or_else(|| head.uri.clone());
+    // Servers get the origin form (an absolute-form target loses its
+    // scheme and authority); an origin-form target goes on as it is.
+    let uri = if head.uri.scheme().is_none() && head.uri.authority().is_none() {
+        head.uri.clone()
+    } else {
+        head.uri
+            .path_and_query()
+            .and_then(|pq| pq.as_str().parse::<Uri>().ok())
+            .unwrap_or_else(|| head.uri.clone())
+    };
     let out = Outgoing {
         method: head.method.clone(),
         uri,

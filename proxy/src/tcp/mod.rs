@@ -40,7 +40,7 @@ pub(crate) async fn serve<R, W>(
     wr: W,
     accepted: Start,
 ) where
-    R: AsyncRead + Unpin + Send,
+    R: crate::h1::ClientRead,
     W: AsyncWrite + Unpin + Send,
 {
     let snap = shared.store.load_full();
@@ -61,7 +61,8 @@ pub(crate) async fn serve<R, W>(
     if be.as_ref().is_some_and(|b| b.cfg.mode == Mode::Http) {
         // HAProxy upgrades a TCP stream switched to an HTTP backend.
         drop(snap);
-        return crate::conn::serve(shared, conn, rd, wr, accepted).await;
+        let http = Box::pin(crate::conn::serve(shared, conn, rd, wr, accepted));
+        return http.await;
     }
     drop(snap);
 
