@@ -1,18 +1,24 @@
-//! Idle keep-alive connections of one server, lock-free (a bounded
-//! crossbeam queue). Each entry remembers the address it was opened to, so
-//! an address change at runtime never reuses a connection to the old one.
+//! Idle keep-alive connections of one server, lock-free (a crossbeam
+//! segmented queue, which allocates only as connections are kept, so an idle
+//! server costs nothing). Each entry remembers the address it was opened
+//! to, so an address change at runtime never reuses a connection to the old
+//! one.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crossbeam_queue::ArrayQueue;
+use std::sync::atomic::AtomicUsize;
+
+use crossbeam_queue::SegQueue;
 use switchyard_state::ServerLive;
 
 use super::connect::Sender;
 
-/// Idle connections kept per server.
-const CAPACITY: usize = 256;
+/// Idle connections kept per server. HAProxy's default (`pool-max-conn -1`)
+/// keeps every one within `maxconn`; a smaller bound made a `-c 500` load
+/// close and reopen a quarter of its server connections.
+const CAPACITY: usize = 16384;
 /// How long an idle connection is trusted. Many servers close idle
 /// keep-alive connections after 5 s (node's default); reusing one they are
 /// closing costs a failed attempt, so we stay below that.
@@ -24,16 +30,11 @@ struct Idle {
     since: Instant,
 }
 
+#[derive(Default)]
 pub(crate) struct Pool {
-    idle: ArrayQueue<Idle>,
-}
-
-impl Default for Pool {
-    fn default() -> Self {
-        Pool {
-            idle: ArrayQueue::new(CAPACITY),
-        }
-    }
+    idle: SegQueue<Idle>,
+    /// Entries in `idle` (SegQueue has no bound of its own).
+    len: AtomicUsize,
 }
 
 impl std::fmt::Debug for Pool {
@@ -46,6 +47,7 @@ impl Pool {
     /// A live idle connection to `addr`, if any.
     pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive) -> Option<Sender> {
         while let Some(c) = self.idle.pop() {
+            self.len.fetch_sub(1, Relaxed);
             dec(live);
             if c.addr == addr && !c.sender.is_closed() && c.since.elapsed() < MAX_IDLE {
                 return Some(c.sender);
@@ -59,17 +61,16 @@ impl Pool {
         if sender.is_closed() {
             return;
         }
-        if self
-            .idle
-            .push(Idle {
-                sender,
-                addr,
-                since: Instant::now(),
-            })
-            .is_ok()
-        {
-            live.idle_conns.fetch_add(1, Relaxed);
+        if self.len.fetch_add(1, Relaxed) >= CAPACITY {
+            self.len.fetch_sub(1, Relaxed);
+            return;
         }
+        self.idle.push(Idle {
+            sender,
+            addr,
+            since: Instant::now(),
+        });
+        live.idle_conns.fetch_add(1, Relaxed);
     }
 }
 
