@@ -3,17 +3,19 @@
 //! accepting (connections wait in the kernel backlog) rather than refuse.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_state::ProxyLive;
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::listeners::{BoundListener, Sock};
 use crate::proxy::Shared;
+use crate::release::ReleaseState;
 use crate::request::ConnInfo;
 use crate::timing::Start;
 
@@ -60,13 +62,27 @@ impl Drop for ConnCount {
 }
 
 /// Run accept loops for the current listener set until a stop; follows
-/// [`crate::Proxy::set_listeners`] changes.
+/// [`crate::Proxy::set_listeners`] changes, and gives the sockets up when
+/// [`crate::Proxy::release_listeners`] asks.
 pub(crate) async fn supervise(shared: Arc<Shared>) {
     let mut rx = shared.listeners.subscribe();
+    let mut release = shared.release.subscribe();
     let mut running: HashMap<u64, JoinHandle<()>> = HashMap::new();
     let mut stop = Box::pin(shared.shutdown.stop_requested());
     loop {
         let current = rx.borrow_and_update().clone();
+        let asked = *release.borrow_and_update();
+        if let ReleaseState::Asked(how) = asked {
+            // The loops must be gone (not just told) before the queues are
+            // drained: one still running would race for the connections
+            // and, finding the socket shut down, listen again.
+            for (_, h) in running.drain() {
+                h.abort();
+                let _ = h.await;
+            }
+            crate::release::give_up(&shared, &current, how);
+            break;
+        }
         let ids: Vec<u64> = current.shared().iter().map(|l| l.id).collect();
         running.retain(|id, h| {
             let keep = ids.contains(id);
@@ -82,6 +98,7 @@ pub(crate) async fn supervise(shared: Arc<Shared>) {
         }
         tokio::select! {
             r = rx.changed() => if r.is_err() { break },
+            r = release.changed() => if r.is_err() { break },
             _ = &mut stop => break,
         }
     }
@@ -91,6 +108,14 @@ pub(crate) async fn supervise(shared: Arc<Shared>) {
     // Drop our references to the sockets so they close once the binary
     // drops its copy.
     shared.listeners.send_replace(crate::Listeners::empty());
+    shared.release.send_replace(ReleaseState::Done);
+}
+
+/// Whether a socket found not listening may listen again: never once the
+/// sockets are being given up (a soft stop), or the socket would rejoin
+/// its SO_REUSEPORT group and take connections it then resets.
+fn may_relisten(shared: &Shared) -> bool {
+    !shared.release.borrow().giving_up() && !shared.shutdown.is_stopping()
 }
 
 /// What an accept loop may do next.
@@ -164,7 +189,9 @@ async fn stopped(shared: &Shared, frontend: &str, tl: &TcpListener) {
             break;
         }
     }
-    let _ = socket2::SockRef::from(tl).listen(RELISTEN_BACKLOG);
+    if may_relisten(shared) {
+        let _ = socket2::SockRef::from(tl).listen(RELISTEN_BACKLOG);
+    }
 }
 
 async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
@@ -197,23 +224,12 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                         // Raced with `shutdown frontend`: not served.
                         drop(stream);
                     }
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let local = stream.local_addr().ok();
-                        let info = ConnInfo {
-                            frontend: Arc::from(l.frontend()),
-                            client: Some(peer),
-                            local,
-                            tls: false,
-                        };
-                        let (rd, wr) = stream.into_split();
-                        spawn_conn(shared.clone(), fe, info, rd, wr);
-                    }
+                    Ok((stream, peer)) => serve_tcp(&shared, &l, fe, stream, peer),
                     Err(e) => {
                         // EINVAL: the socket is not listening (a previous
                         // `shutdown frontend`, here or in a process that
-                        // passed it on); listen again.
-                        if e.kind() == std::io::ErrorKind::InvalidInput {
+                        // passed it on); listen again, unless stopping.
+                        if e.kind() == std::io::ErrorKind::InvalidInput && may_relisten(&shared) {
                             let _ = socket2::SockRef::from(&tl).listen(RELISTEN_BACKLOG);
                         }
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -241,21 +257,49 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                 };
                 match accepted {
                     Ok(_) if fe.fe_stopped.load(Ordering::Relaxed) => {}
-                    Ok((stream, _)) => {
-                        let info = ConnInfo {
-                            frontend: Arc::from(l.frontend()),
-                            client: None,
-                            local: None,
-                            tls: false,
-                        };
-                        let (rd, wr) = stream.into_split();
-                        spawn_conn(shared.clone(), fe, info, rd, wr);
-                    }
+                    Ok((stream, _)) => serve_unix(&shared, &l, fe, stream),
                     Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
             }
         }
     }
+}
+
+/// Serve a connection accepted on the TCP socket `l`.
+pub(crate) fn serve_tcp(
+    shared: &Arc<Shared>,
+    l: &BoundListener,
+    fe: Arc<ProxyLive>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().ok();
+    let info = ConnInfo {
+        frontend: Arc::from(l.frontend()),
+        client: Some(peer),
+        local,
+        tls: false,
+    };
+    let (rd, wr) = stream.into_split();
+    spawn_conn(shared.clone(), fe, info, rd, wr);
+}
+
+/// Serve a connection accepted on the unix socket `l`.
+pub(crate) fn serve_unix(
+    shared: &Arc<Shared>,
+    l: &BoundListener,
+    fe: Arc<ProxyLive>,
+    stream: UnixStream,
+) {
+    let info = ConnInfo {
+        frontend: Arc::from(l.frontend()),
+        client: None,
+        local: None,
+        tls: false,
+    };
+    let (rd, wr) = stream.into_split();
+    spawn_conn(shared.clone(), fe, info, rd, wr);
 }
 
 fn spawn_conn<R, W>(shared: Arc<Shared>, fe: Arc<ProxyLive>, info: ConnInfo, rd: R, wr: W)

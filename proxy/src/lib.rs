@@ -54,6 +54,7 @@ mod log;
 mod pages;
 mod proxy;
 mod queue;
+mod release;
 mod request;
 mod retry;
 mod rules;
@@ -74,4 +75,5 @@ pub mod bench_api {
 pub use listeners::{BoundListener, Listeners};
 pub use log::LogStats;
 pub use proxy::Proxy;
+pub use release::Release;
 pub use shutdown::ShutdownHandle;

@@ -1,6 +1,7 @@
 //! The [`Proxy`]: shared state of the hot path and the entry points the
 //! binary calls.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::listeners::Listeners;
 use crate::log::{LogStats, Logger};
+use crate::release::{Release, ReleaseState};
 use crate::shutdown::{ShutdownHandle, ShutdownState};
 
 /// Everything request tasks share. Read-mostly; mutable parts are atomics.
@@ -19,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) listeners: watch::Sender<Listeners>,
     /// A listener set was given (by `serve` or `set_listeners`).
     pub(crate) listeners_set: AtomicBool,
+    /// A soft stop giving the listening sockets up.
+    pub(crate) release: watch::Sender<ReleaseState>,
     pub(crate) logger: Logger,
     pub(crate) limits: crate::accept::Limits,
 }
@@ -54,6 +58,7 @@ impl Proxy {
                 shutdown: ShutdownState::new(),
                 listeners: tx,
                 listeners_set: AtomicBool::new(false),
+                release: watch::Sender::new(ReleaseState::Serving),
                 logger: Logger::new(tag),
                 limits: crate::accept::Limits::default(),
             }),
@@ -94,6 +99,26 @@ impl Proxy {
             set.store(true, Ordering::Release);
             *cur = listeners;
         });
+    }
+
+    /// Give the listening sockets up for good (the first step of a soft
+    /// stop): the accept loops stop, and with [`Release::Exclusive`] what is
+    /// already queued on each socket is accepted and served before the
+    /// socket stops listening, so a successor bound beside us takes every
+    /// later connection and none is reset. Resolves once done (or once the
+    /// proxy has stopped serving); a later call changes nothing.
+    pub fn release_listeners(&self, how: Release) -> impl Future<Output = ()> + Send + 'static {
+        self.shared.release.send_if_modified(|s| {
+            let ask = *s == ReleaseState::Serving;
+            if ask {
+                *s = ReleaseState::Asked(how);
+            }
+            ask
+        });
+        let mut rx = self.shared.release.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s == ReleaseState::Done).await;
+        }
     }
 
     /// A handle to stop this proxy.

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{header, read_one, Harness};
-use switchyard_proxy::Listeners;
+use switchyard_proxy::{Listeners, Release};
 use switchyard_testkit::{eventually, http_get, Behavior, FakeUpstream};
 
 /// Nothing of ours answers there (refused, or someone else's socket).
@@ -143,4 +143,86 @@ fn reload_keeps_unchanged_listeners_and_opens_new_ones() {
         not_ours(&first.to_string())
     });
     assert_eq!(http_get(&second, &[]).expect("second").status, 200);
+}
+
+/// Connections waiting in the accept queue of the one socket listening on
+/// `port` (`rx_queue` of its LISTEN line in /proc/net/tcp).
+fn accept_queue(port: u16) -> Option<u32> {
+    let want = format!(":{port:04X}");
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() > 4 && f[1].ends_with(&want) && f[3] == "0A" {
+            let rx = f[4].split(':').nth(1)?;
+            u32::from_str_radix(rx, 16).ok()
+        } else {
+            None
+        }
+    })
+}
+
+fn cfg_maxconn_1(up: &FakeUpstream) -> String {
+    cfg(up).replace("  bind @BIND@\n", "  bind @BIND@\n  maxconn 1\n")
+}
+
+#[test]
+fn exclusive_release_serves_what_is_queued_then_stops_listening() {
+    const QUEUED: u32 = 5;
+    let up = FakeUpstream::start("s1");
+    let h = Harness::start(&cfg_maxconn_1(&up));
+    let addr = h.addr(0);
+    // The only slot is taken by an idle connection: the others wait in the
+    // socket's accept queue.
+    let hold = TcpStream::connect(addr).expect("connect");
+    let queued: Vec<_> = (0..QUEUED)
+        .map(|_| {
+            let url = format!("http://{addr}/");
+            thread::spawn(move || http_get(&url, &[]))
+        })
+        .collect();
+    eventually(Duration::from_secs(5), Duration::from_millis(5), || {
+        accept_queue(addr.port()) == Some(QUEUED)
+    });
+
+    let release = h.proxy.release_listeners(Release::Exclusive);
+    let done = h.block_on(async { tokio::time::timeout(Duration::from_secs(5), release).await });
+    assert!(done.is_ok(), "the release resolved");
+    for q in queued {
+        let resp = q.join().expect("join").expect("a queued request was lost");
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("x-served-by"), Some("s1"));
+    }
+    // Not listening any more, though the harness still holds a copy of the
+    // socket (as the binary does until it closes its own).
+    assert!(!h.listeners.is_empty());
+    let refused = TcpStream::connect(addr).map_err(|e| e.kind());
+    assert_eq!(
+        refused.err(),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "the socket still listens"
+    );
+    drop(hold);
+}
+
+#[test]
+fn shared_release_leaves_the_socket_listening() {
+    let up = FakeUpstream::start("s1");
+    let h = Harness::start(&cfg(&up));
+    let addr = h.addr(0);
+    assert_eq!(
+        http_get(&format!("http://{addr}/"), &[])
+            .expect("get")
+            .status,
+        200
+    );
+    let release = h.proxy.release_listeners(Release::Shared);
+    let done = h.block_on(async { tokio::time::timeout(Duration::from_secs(5), release).await });
+    assert!(done.is_ok(), "the release resolved");
+    // A successor holding the same socket (here, the harness's copy) keeps
+    // getting connections: the kernel still completes the handshake, and
+    // nobody here accepts.
+    let _c = TcpStream::connect(addr).expect("still listening");
+    eventually(Duration::from_secs(5), Duration::from_millis(5), || {
+        accept_queue(addr.port()) == Some(1)
+    });
 }

@@ -17,7 +17,13 @@ use common::life::{self, listen_inode};
 use common::*;
 use tk::{eventually, BackgroundHey, Behavior, ChildGuard, FakeUpstream, HttpResponse};
 
-fn config(dir: &Path, port: u16, stats_port: u16, fast: SocketAddr, slow: SocketAddr) -> String {
+fn config(
+    dir: &Path,
+    port: u16,
+    stats_port: u16,
+    (fast, slow): (SocketAddr, SocketAddr),
+    fe_lines: &str,
+) -> String {
     format!(
         "global
     stats socket {dir}/admin.sock mode 600 level admin expose-fd listeners
@@ -31,7 +37,7 @@ defaults
 
 frontend fe
     bind 127.0.0.1:{port}
-    use_backend be_slow if {{ path_beg /slow }}
+{fe_lines}    use_backend be_slow if {{ path_beg /slow }}
     default_backend be_fast
 
 backend be_fast
@@ -54,6 +60,11 @@ struct Lab {
 
 impl Lab {
     fn new() -> Lab {
+        Lab::with_frontend("")
+    }
+
+    /// With `fe_lines` added to the frontend.
+    fn with_frontend(fe_lines: &str) -> Lab {
         let fast = FakeUpstream::start("fast");
         let slow = FakeUpstream::builder("slow")
             .behavior(Behavior::Delay(Duration::from_secs(3)))
@@ -61,7 +72,8 @@ impl Lab {
             .unwrap_or_else(|e| panic!("slow upstream: {e}"));
         let dir = tempdir();
         let (port, stats_port) = (tk::free_port(), tk::free_port());
-        let cfg = config(dir.path(), port, stats_port, fast.addr(), slow.addr());
+        let upstreams = (fast.addr(), slow.addr());
+        let cfg = config(dir.path(), port, stats_port, upstreams, fe_lines);
         write(dir.path(), "haproxy.cfg", &cfg);
         Lab {
             dir,
@@ -128,15 +140,17 @@ fn load(url: &str, new_conns: bool) -> BackgroundHey {
     BackgroundHey::start(&args).unwrap_or_else(|e| panic!("hey: {e}"))
 }
 
+/// What an upgrade under load did.
+struct Handover {
+    /// The listening socket's inode before and after.
+    inodes: (Option<u64>, Option<u64>),
+    /// The load generator's report.
+    load: tk::HeySummary,
+}
+
 /// Run the upgrade from `old_bin` to `new_bin` under load and check the
-/// handover: returns the old and new listening socket inodes.
-fn upgrade(
-    lab: &Lab,
-    old_bin: &Path,
-    new_bin: &Path,
-    with_x: bool,
-    new_conns: bool,
-) -> (Option<u64>, Option<u64>) {
+/// handover (the load's failures are the caller's to judge).
+fn upgrade(lab: &Lab, old_bin: &Path, new_bin: &Path, with_x: bool, new_conns: bool) -> Handover {
     let mut old = lab.start(old_bin, "old", &[]);
     let old_pid = old.pid();
     let inode_before = listen_inode(lab.port);
@@ -190,13 +204,16 @@ fn upgrade(
     });
     let summary = hey.finish(Duration::ZERO);
     eprintln!(
-        "upgrade (-x: {with_x}, new connection per request: {new_conns}): {} requests",
-        summary.total_requests
+        "upgrade (-x: {with_x}, new connection per request: {new_conns}): {} requests, {} failed",
+        summary.total_requests,
+        summary.failed()
     );
-    life::assert_no_failures(&summary, 1000);
     let inode_after = listen_inode(lab.port);
     drop(new);
-    (inode_before, inode_after)
+    Handover {
+        inodes: (inode_before, inode_after),
+        load: summary,
+    }
 }
 
 #[test]
@@ -205,7 +222,9 @@ fn upgrade_with_x_refuses_no_connection() {
     let bin = switchyard();
     // Every request on a new connection: the handover of the listening
     // socket itself is under test.
-    let (before, after) = upgrade(&lab, &bin, &bin, true, true);
+    let h = upgrade(&lab, &bin, &bin, true, true);
+    life::assert_no_failures(&h.load, 1000);
+    let (before, after) = h.inodes;
     assert!(before.is_some());
     assert_eq!(
         before, after,
@@ -217,12 +236,94 @@ fn upgrade_with_x_refuses_no_connection() {
 fn upgrade_with_sf_binds_beside_the_old_process() {
     let lab = Lab::new();
     let bin = switchyard();
-    let (before, after) = upgrade(&lab, &bin, &bin, false, false);
+    let h = upgrade(&lab, &bin, &bin, false, false);
+    life::assert_no_failures(&h.load, 1000);
+    let (before, after) = h.inodes;
     assert!(before.is_some() && after.is_some());
     assert_ne!(
         before, after,
         "without -x the new process binds its own socket"
     );
+}
+
+/// How many failed requests `-sf` without `-x` may still cost under a load
+/// that opens a connection per request. The old process accepts what is
+/// queued on its socket before the socket stops listening, but no system
+/// call does both at once: a connection that completes its handshake on the
+/// old socket between the last empty `accept` and the `shutdown` (a longer
+/// window if the thread is preempted there), or is still mid-handshake
+/// then, is reset by the kernel, as with HAProxy. Measured on 2 cores: a
+/// few failed requests per hundred upgrades, at most 2 in one; HAProxy 2.6
+/// loses 1 to 6 per upgrade, switchyard before the drain lost 5 to 40.
+/// (`net.ipv4.tcp_migrate_req = 1` in the network namespace has the kernel
+/// move even those to the new socket.) The exact guarantee, nothing
+/// already queued is lost, is `sf_serves_what_was_queued_on_the_old_socket`.
+const SF_NEW_CONNS_LOST_MAX: u64 = 5;
+
+#[test]
+fn upgrade_with_sf_and_a_connection_per_request() {
+    let lab = Lab::new();
+    let bin = switchyard();
+    let h = upgrade(&lab, &bin, &bin, false, true);
+    let load = &h.load;
+    assert!(load.total_requests >= 1000, "{}", load.raw);
+    assert!(
+        load.failed() <= SF_NEW_CONNS_LOST_MAX,
+        "{} failed requests:\n{}",
+        load.failed(),
+        load.raw
+    );
+    // Any loss is a reset connection, never an error answered.
+    assert!(
+        load.errors
+            .iter()
+            .all(|(_, e)| e.contains("connection reset by peer")),
+        "{}",
+        load.raw
+    );
+    assert!(load.status_codes.keys().all(|s| *s == 200), "{}", load.raw);
+    let (before, after) = h.inodes;
+    assert!(before.is_some() && after.is_some() && before != after);
+}
+
+/// Connections waiting in the old process's accept queue when `-sf` stops
+/// it are accepted and served, not reset by the socket's close (HAProxy
+/// 2.6 resets them). `maxconn 1` and one idle connection holding the only
+/// slot make them wait there, for as long as the test needs.
+#[test]
+fn sf_serves_what_was_queued_on_the_old_socket() {
+    const QUEUED: u32 = 20;
+    let lab = Lab::with_frontend("    maxconn 1\n");
+    let bin = switchyard();
+    let mut old = lab.start(&bin, "old", &[]);
+    let hold =
+        std::net::TcpStream::connect(lo(lab.port)).unwrap_or_else(|e| panic!("connect: {e}"));
+    let queued: Vec<_> = (0..QUEUED)
+        .map(|_| {
+            let url = lab.url("/");
+            std::thread::spawn(move || tk::http_get(&url, &[]))
+        })
+        .collect();
+    eventually(Duration::from_secs(10), Duration::from_millis(5), || {
+        life::accept_queue(lab.port) == Some(QUEUED)
+    });
+
+    let old_pid = old.pid().to_string();
+    let _new = lab.start(&bin, "new", &["-sf", &old_pid]);
+    for q in queued {
+        let resp = q
+            .join()
+            .unwrap_or_else(|_| panic!("client panicked"))
+            .unwrap_or_else(|e| panic!("a queued connection was lost: {e}"));
+        assert_eq!(resp.status, 200, "{resp:?}");
+        assert_eq!(resp.header("x-served-by"), Some("fast"));
+    }
+    // The old process leaves once its last connection is done.
+    drop(hold);
+    let status = old
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the old process did not exit"));
+    assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
 #[test]
@@ -254,7 +355,9 @@ fn x_from_an_old_haproxy() {
     }
     let lab = Lab::new();
     let haproxy = Path::new(tk::HAPROXY_PATH);
-    let (before, after) = upgrade(&lab, haproxy, &switchyard(), true, true);
+    let h = upgrade(&lab, haproxy, &switchyard(), true, true);
+    life::assert_no_failures(&h.load, 1000);
+    let (before, after) = h.inodes;
     assert_eq!(before, after, "switchyard must adopt haproxy's socket");
 }
 
@@ -265,7 +368,9 @@ fn x_from_an_old_switchyard_to_haproxy() {
     }
     let lab = Lab::new();
     let haproxy = Path::new(tk::HAPROXY_PATH);
-    let (before, after) = upgrade(&lab, &switchyard(), haproxy, true, true);
+    let h = upgrade(&lab, &switchyard(), haproxy, true, true);
+    life::assert_no_failures(&h.load, 1000);
+    let (before, after) = h.inodes;
     assert_eq!(before, after, "haproxy must adopt switchyard's socket");
 }
 

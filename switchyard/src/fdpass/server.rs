@@ -70,6 +70,12 @@ impl FdSource {
         ours
     }
 
+    /// Whether a successor asked for the sockets (`-x`): they are shared
+    /// with it, and must keep listening when we stop.
+    pub fn handed_over(&self) -> bool {
+        self.handed_over.load(Ordering::SeqCst)
+    }
+
     fn collect(&self) -> io::Result<Vec<OwnedFd>> {
         let frontends = self
             .listeners
@@ -139,8 +145,10 @@ async fn read_first_line(stream: &mut UnixStream, head: &mut Vec<u8>) {
 }
 
 async fn hand_over(stream: UnixStream, source: &FdSource) -> io::Result<()> {
-    let fds = source.collect()?;
+    // Before taking the copies: a stop that no longer sees the flag
+    // cleared cannot have missed a socket handed over.
     source.handed_over.store(true, Ordering::SeqCst);
+    let fds = source.collect()?;
     let sock = stream.into_std()?;
     sock.set_nonblocking(false)?;
     sock.set_read_timeout(Some(ACK_TIMEOUT))?;

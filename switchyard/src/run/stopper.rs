@@ -2,17 +2,20 @@
 //! old process, the Runtime API's hook) goes in HAProxy's order: the stats
 //! sockets and the listeners close first — really closed, out of their
 //! SO_REUSEPORT group, so a successor bound beside us gets every new
-//! connection — then the proxy finishes in-flight requests (the last
-//! response on a keep-alive connection says `Connection: close`, idle ones
-//! are closed), HAProxy's "Proxy X stopped" lines are logged, `show info`
-//! says `Stopping: 1`, and the serving loop arms `hard-stop-after`.
+//! connection (unlike HAProxy, what is already queued on a socket no
+//! successor shares is accepted and served first, not reset: see
+//! `switchyard_proxy::Release`) — then the proxy finishes in-flight
+//! requests (the last response on a keep-alive connection says
+//! `Connection: close`, idle ones are closed), HAProxy's "Proxy X stopped"
+//! lines are logged, `show info` says `Stopping: 1`, and the serving loop
+//! arms `hard-stop-after`.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_admin::AdminCtx;
-use switchyard_proxy::{Listeners, Proxy, ShutdownHandle};
+use switchyard_proxy::{Listeners, Proxy, Release, ShutdownHandle};
 use switchyard_state::{events, Store};
 use tokio::sync::{watch, Notify};
 
@@ -87,6 +90,15 @@ impl Stopper {
         let ours = self.fds.close();
         let inodes = closing::tcp_inodes(&ours);
         drop(ours);
+        // Read after `close`: a successor that took the sockets has set it.
+        let how = if self.fds.handed_over() {
+            Release::Shared
+        } else {
+            Release::Exclusive
+        };
+        // What is queued on our sockets is served, not reset; then they
+        // stop listening.
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.proxy.release_listeners(how)).await;
         self.proxy.set_listeners(Listeners::empty());
         closing::gone(inodes, CLOSE_WAIT).await;
         // Now wind down the connections; the returned future only waits.

@@ -131,3 +131,28 @@ pub fn listen_inode(port: u16) -> Option<u64> {
             })
         })
 }
+
+/// How many connections wait in the accept queue of the one socket
+/// listening on `port` (`rx_queue` of its LISTEN line in /proc/net/tcp);
+/// `None` unless exactly one socket listens there.
+pub fn accept_queue(port: u16) -> Option<u32> {
+    let want = format!(":{port:04X}");
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address, state 0A = LISTEN, tx_queue:rx_queue.
+            if f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A" {
+                let rx = f[4].split(':').nth(1)?;
+                found.push(u32::from_str_radix(rx, 16).ok()?);
+            }
+        }
+    }
+    match found[..] {
+        [n] => Some(n),
+        _ => None,
+    }
+}
