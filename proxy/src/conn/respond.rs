@@ -191,7 +191,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
             }
             if ended {
                 if framing == RespFraming::Chunked {
-                    out.extend_from_slice(b"0\r\n\r\n");
+                    out.extend_from_slice(LAST_CHUNK);
                 }
             } else {
                 upstream = Some(inc);
@@ -202,9 +202,8 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         w.complete = false;
         w.term = Some(t);
         return (w, true, end, lease);
-    } else {
-        w.bytes += htx_head + body_bytes;
     }
+    w.bytes += htx_head + body_bytes;
     drop(out);
 
     if let Some(mut inc) = upstream {
@@ -241,7 +240,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
             match frame {
                 None => {
                     if framing == RespFraming::Chunked {
-                        if let Err(t) = timed(t_client, wr.write_all(b"0\r\n\r\n")).await {
+                        if let Err(t) = timed(t_client, wr.write_all(LAST_CHUNK)).await {
                             w.complete = false;
                             w.term = Some(t);
                         }
@@ -276,6 +275,9 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let close = closing || !w.complete;
     (w, close, end, lease)
 }
+
+/// The chunked encoding's last chunk (no trailers).
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// The most body data gathered behind a head for its first write.
 const COALESCE_MAX: usize = 64 * 1024;

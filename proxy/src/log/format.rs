@@ -19,12 +19,6 @@ pub(crate) const TCPLOG: &str =
 /// The format of `p`'s traffic log lines: its `log-format`, else `option
 /// httplog` (which a TCP-mode proxy turns into tcplog, as HAProxy warns),
 /// else `option tcplog`; `None` when it logs no traffic lines.
-/// Whether requests on proxy `p` produce log lines at all (what the sink
-/// checks before formatting), so callers can skip gathering their text.
-pub(crate) fn will_log(p: &switchyard_config::Proxy) -> bool {
-    !p.logs.is_empty() && format_of(p).is_some()
-}
-
 pub(crate) fn format_of(p: &switchyard_config::Proxy) -> Option<&str> {
     if let Some(f) = &p.log_format {
         return Some(f);
@@ -37,6 +31,12 @@ pub(crate) fn format_of(p: &switchyard_config::Proxy) -> Option<&str> {
     } else {
         None
     }
+}
+
+/// Whether requests on proxy `p` produce log lines at all (what the sink
+/// checks before formatting), so callers can skip gathering their text.
+pub(crate) fn will_log(p: &switchyard_config::Proxy) -> bool {
+    !p.logs.is_empty() && format_of(p).is_some()
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS.mmm` in local time, as `%tr` prints it.

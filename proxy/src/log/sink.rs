@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local};
 use switchyard_config::{LogDest, LogFormatKind, LogLevel, LogTarget};
 
-use super::format::{format_of, render};
+use super::format::{format_of, render, will_log};
 use super::record::LogRecord;
 use super::LogStats;
 
@@ -79,7 +79,7 @@ impl Logger {
     /// Queue a request's log line.
     pub(crate) fn record(&self, r: LogRecord) {
         let Some(p) = &r.proxy else { return };
-        if p.logs.is_empty() || r.level == LogLevel::Silent || format_of(p).is_none() {
+        if r.level == LogLevel::Silent || !will_log(p) {
             return;
         }
         self.send(Msg::Record(Box::new(r)));

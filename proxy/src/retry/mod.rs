@@ -345,39 +345,17 @@ pub(crate) async fn forward(
                 // A fresh connection closed before the request could be sent
                 // (an upstream stopping while its backlog is drained): nothing
                 // reached the server, so it is retried like a failed connect.
-                if retry_on.has(RetryOn::CONN_FAILURE) && retries < max_retries {
-                    if body.is_none() {
-                        body = Some(b);
-                    }
-                    retries += 1;
-                    end.log.retries = retries;
-                    let redisp = l7_retry(
-                        be,
-                        backend,
-                        srv,
-                        idx,
-                        retries,
-                        max_retries,
-                        &mut target,
-                        &mut direct,
-                        &mut prev,
-                    );
-                    // Same turn-around as a failed connect: no hot loop on a
-                    // server that is shutting down.
-                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
-                        return Forwarded::Failed {
-                            cause: Cause::Killed,
-                            end: Box::new(end),
-                        };
-                    }
-                    continue;
+                if !(retry_on.has(RetryOn::CONN_FAILURE) && retries < max_retries) {
+                    bump(&srv.live.counters.eresp);
+                    bump(&be.live.be.eresp);
+                    return Forwarded::Failed {
+                        cause: Cause::UpstreamClosed,
+                        end: Box::new(end),
+                    };
                 }
-                bump(&srv.live.counters.eresp);
-                bump(&be.live.be.eresp);
-                return Forwarded::Failed {
-                    cause: Cause::UpstreamClosed,
-                    end: Box::new(end),
-                };
+                if body.is_none() {
+                    body = Some(b);
+                }
             }
             Attempt::Failed(cause, event) => {
                 if let Some(ev) = event {
@@ -408,53 +386,30 @@ pub(crate) async fn forward(
                     drop(slot);
                     continue;
                 }
-                if !cause.is_kill()
+                drop(slot);
+                let retry = !cause.is_kill()
                     && l7
                     && retry_on.has(bit)
                     && retries < max_retries
-                    && replayable
-                {
-                    drop(slot);
-                    retries += 1;
+                    && replayable;
+                if !retry {
+                    if !cause.is_kill() {
+                        bump(&srv.live.counters.eresp);
+                        bump(&be.live.be.eresp);
+                        if cause == Cause::UpstreamClosed {
+                            bump(&srv.live.counters.srv_abrt);
+                            bump(&be.live.be.srv_abrt);
+                        }
+                    }
+                    if cause == Cause::UpstreamTimeout {
+                        end.log.times.tresp = -1;
+                    }
                     end.log.retries = retries;
-                    let redisp = l7_retry(
-                        be,
-                        backend,
-                        srv,
-                        idx,
-                        retries,
-                        max_retries,
-                        &mut target,
-                        &mut direct,
-                        &mut prev,
-                    );
-                    // Same turn-around as a failed connect: no hot loop on a
-                    // server that is shutting down.
-                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
-                        return Forwarded::Failed {
-                            cause: Cause::Killed,
-                            end: Box::new(end),
-                        };
-                    }
-                    continue;
+                    return Forwarded::Failed {
+                        cause,
+                        end: Box::new(end),
+                    };
                 }
-                drop(slot);
-                if !cause.is_kill() {
-                    bump(&srv.live.counters.eresp);
-                    bump(&be.live.be.eresp);
-                    if cause == Cause::UpstreamClosed {
-                        bump(&srv.live.counters.srv_abrt);
-                        bump(&be.live.be.srv_abrt);
-                    }
-                }
-                if cause == Cause::UpstreamTimeout {
-                    end.log.times.tresp = -1;
-                }
-                end.log.retries = retries;
-                return Forwarded::Failed {
-                    cause,
-                    end: Box::new(end),
-                };
             }
             Attempt::Ok(resp, sender) => {
                 let status = resp.status().as_u16();
@@ -463,69 +418,72 @@ pub(crate) async fn forward(
                 let retry_status = RetryOn::status_bit(status)
                     .map(|b| retry_on.has(b))
                     .unwrap_or(false);
-                if l7 && retry_status && retries < max_retries && replayable {
-                    // The retried response is not counted in hrsp_*.
-                    drop(resp);
-                    drop(sender);
-                    drop(slot);
-                    retries += 1;
+                if !(l7 && retry_status && retries < max_retries && replayable) {
+                    end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
                     end.log.retries = retries;
-                    let redisp = l7_retry(
-                        be,
-                        backend,
-                        srv,
-                        idx,
-                        retries,
-                        max_retries,
-                        &mut target,
-                        &mut direct,
-                        &mut prev,
-                    );
-                    // Same turn-around as a failed connect: no hot loop on a
-                    // server that is shutting down.
-                    if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
-                        return Forwarded::Failed {
-                            cause: Cause::Killed,
-                            end: Box::new(end),
-                        };
-                    }
-                    continue;
+                    let lease = Lease {
+                        sender: Some(sender),
+                        addr,
+                        live: srv.live.clone(),
+                        slot: Some(slot),
+                        reusable: reuse,
+                        kill: Some(kw),
+                        observe,
+                        t_server,
+                        t_tunnel: timeouts
+                            .tunnel
+                            .or(match (fe.cfg.timeouts.client, t_server) {
+                                (Some(c), Some(sv)) => Some(c.max(sv)),
+                                (c, sv) => c.or(sv),
+                            }),
+                    };
+                    return Forwarded::Response {
+                        reply: Box::new(response(
+                            &cx.snap,
+                            fe,
+                            be,
+                            backend,
+                            srv,
+                            &head,
+                            origin,
+                            resp,
+                            lease,
+                            end,
+                            &mut sw,
+                            direct.is_some(),
+                        )),
+                    };
                 }
-                end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
-                end.log.retries = retries;
-                let lease = Lease {
-                    sender: Some(sender),
-                    addr,
-                    live: srv.live.clone(),
-                    slot: Some(slot),
-                    reusable: reuse,
-                    kill: Some(kw),
-                    observe,
-                    t_server,
-                    t_tunnel: timeouts
-                        .tunnel
-                        .or(match (fe.cfg.timeouts.client, t_server) {
-                            (Some(c), Some(sv)) => Some(c.max(sv)),
-                            (c, sv) => c.or(sv),
-                        }),
-                };
-                return Forwarded::Response {
-                    reply: Box::new(response(
-                        &cx.snap,
-                        fe,
-                        be,
-                        backend,
-                        srv,
-                        &head,
-                        origin,
-                        resp,
-                        lease,
-                        end,
-                        &mut sw,
-                        direct.is_some(),
-                    )),
-                };
+                // The retried response is not counted in hrsp_*.
+                drop(resp);
+                drop(sender);
+                drop(slot);
             }
+        }
+
+        // ---- retry: the arms above that did not return or continue
+        // retry at layer 7 (or resend a request a fresh connection closed
+        // before it went out).
+        retries += 1;
+        end.log.retries = retries;
+        let redisp = l7_retry(
+            be,
+            backend,
+            srv,
+            idx,
+            retries,
+            max_retries,
+            &mut target,
+            &mut direct,
+            &mut prev,
+        );
+        // Same turn-around as a failed connect: no hot loop on a server
+        // that is shutting down.
+        if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
+            return Forwarded::Failed {
+                cause: Cause::Killed,
+                end: Box::new(end),
+            };
         }
     }
 }

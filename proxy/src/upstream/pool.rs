@@ -5,10 +5,9 @@
 //! one.
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
-
-use std::sync::atomic::AtomicUsize;
 
 use crossbeam_queue::SegQueue;
 use switchyard_state::ServerLive;
