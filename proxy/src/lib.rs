@@ -34,8 +34,9 @@
 //! - The client side speaks HTTP/1 through our own small codec (module `h1`):
 //!   HAProxy's exact 400/408 pages, its request and keep-alive timeouts and
 //!   its byte counts need control hyper's server does not give. The upstream
-//!   side is hyper's client connection API with a per-server pool
-//!   (module `upstream`). Connection serving is generic over the I/O halves so TLS
+//!   side (module `upstream`) is the same codec run as a client over a
+//!   per-server pool, in the request's own task (hyper's client needed a
+//!   task per connection and two task switches per request). Connection serving is generic over the I/O halves so TLS
 //!   and HTTP/2 can be added beside it.
 //! - One deliberate difference from HAProxy 2.6: hop-by-hop request headers
 //!   (RFC 9110 §7.6.1) are removed before forwarding; HAProxy forwards most

@@ -84,9 +84,11 @@ impl Proxy {
             first
         });
         let watcher = tokio::spawn(crate::kill::watch_servers(self.shared.store.clone()));
+        let purger = tokio::spawn(crate::upstream::pool::purge_idle(self.shared.store.clone()));
         crate::accept::supervise(self.shared.clone()).await;
         self.shared.shutdown.wait_drained().await;
         watcher.abort();
+        purger.abort();
         self.shared.logger.flush().await;
     }
 

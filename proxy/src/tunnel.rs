@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{ClientRead, Reader};
 use crate::kill::{killed, KillWatch};
+use crate::upstream::Conn;
 
 /// Bytes moved each way, and the termination code when the tunnel was
 /// killed (`shutdown sessions server`, server marked down).
@@ -24,7 +23,7 @@ pub(crate) struct Moved {
 pub(crate) async fn relay<R, W>(
     reader: &mut Reader<R>,
     wr: &mut W,
-    up: OnUpgrade,
+    up: Conn,
     idle: Option<Duration>,
     kill: Option<&KillWatch>,
 ) -> Moved
@@ -33,8 +32,15 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut moved = Moved::default();
-    let Ok(upgraded) = up.await else { return moved };
-    let (mut ur, mut uw) = tokio::io::split(TokioIo::new(upgraded));
+    let (io, early) = up.rd.into_parts();
+    let (mut ur, mut uw) = io.into_split();
+    // What the server sent right behind its 101 goes first.
+    if !early.is_empty() {
+        if wr.write_all(&early).await.is_err() {
+            return moved;
+        }
+        moved.to_client += early.len() as u64;
+    }
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         // Bytes the client already sent after its request head go first.

@@ -6,15 +6,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::Version;
-use http_body_util::BodyExt;
 use switchyard_state::ObserveEvent;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::h1::{
-    encode_body_frame, encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming,
-};
+use crate::h1::{encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming};
 use crate::request::{self, Reply, RespBody};
-use http_body::Body as _;
+use crate::upstream::BodyKind;
 
 /// How a response transfer ended.
 pub(super) struct Written {
@@ -66,9 +63,11 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         body,
         raw,
         close,
-        lease,
+        mut lease,
         htx_head: server_htx,
         upgrade: _,
+        http10,
+        interim,
         end,
     } = reply;
     let closing = close || stopping || !client_keep_alive;
@@ -125,19 +124,17 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
                 }
                 RespFraming::Length
             }
-            RespBody::Upstream(_) => {
-                if headers.contains_key(CONTENT_LENGTH) {
-                    RespFraming::Length
-                } else if headers.contains_key(TRANSFER_ENCODING) {
-                    // A service asked for chunked itself.
-                    RespFraming::Chunked
-                } else if client_version == Version::HTTP_11 {
+            // The server's framing, whatever the client's version (as
+            // HAProxy does): chunked stays chunked, until-close closes.
+            RespBody::Upstream(b) => match b.kind {
+                BodyKind::Length => RespFraming::Length,
+                BodyKind::Chunked => {
+                    headers.remove(CONTENT_LENGTH);
                     add_te = true;
                     RespFraming::Chunked
-                } else {
-                    RespFraming::Close
                 }
-            }
+                BodyKind::UntilClose => RespFraming::Close,
+            },
         }
     };
     let closing = status != 101 && (closing || framing == RespFraming::Close);
@@ -148,18 +145,23 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     if add_te {
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
     }
+    // HTTP/1.1 keeps alive by default, 1.0 closes: the header says so
+    // when the status line's version (or the client's) means otherwise.
     if status == 101 {
         // The server's `connection: upgrade` stays as it is.
     } else if closing {
-        headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    } else if client_version == Version::HTTP_10 {
+        if !http10 {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+    } else if client_version == Version::HTTP_10 || http10 {
         headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
     }
     // The head and whatever body is already at hand go out in one write:
     // on loopback each send runs the receiver's TCP input path too, so a
     // split head/body write costs about a whole extra round of kernel work.
-    let mut out = Vec::with_capacity(512);
-    encode_head(&mut out, status, &reason, &headers);
+    let mut out = interim;
+    out.reserve(512);
+    encode_head(&mut out, http10, status, &reason, &headers);
     let mut body_bytes = 0u64;
     let mut upstream = None;
     match body {
@@ -171,28 +173,11 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
             }
         }
         RespBody::Upstream(mut inc) => {
-            // A frame the server already sent costs nothing to wait for.
-            let mut ended = false;
-            while out.len() < COALESCE_MAX {
-                match ready_frame(&mut inc) {
-                    Some(Some(Ok(f))) => {
-                        if let Ok(data) = f.into_data() {
-                            encode_body_frame(&mut out, framing, &data);
-                            body_bytes += data.len() as u64;
-                        }
-                    }
-                    Some(None) => {
-                        ended = true;
-                        break;
-                    }
-                    // An error is seen (and accounted) by the loop below.
-                    Some(Some(Err(_))) | None => break,
-                }
-            }
+            // Body bytes that came with the head cost nothing to wait for.
+            let (n, ended) = gather(&mut inc, framing, None, &mut out);
+            body_bytes = n;
             if ended {
-                if framing == RespFraming::Chunked {
-                    out.extend_from_slice(LAST_CHUNK);
-                }
+                give_back(&mut lease, *inc);
             } else {
                 upstream = Some(inc);
             }
@@ -214,11 +199,13 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
                 l.observe(ev);
             }
         };
+        let mut ended = false;
+        let mut buf = Vec::new();
         loop {
             let next = async {
                 match t_server {
-                    Some(t) => tokio::time::timeout(t, inc.frame()).await.ok(),
-                    None => Some(inc.frame().await),
+                    Some(t) => tokio::time::timeout(t, inc.next()).await.ok(),
+                    None => Some(inc.next().await),
                 }
             };
             let frame = tokio::select! {
@@ -237,34 +224,30 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
                     break;
                 }
             };
-            match frame {
-                None => {
-                    if framing == RespFraming::Chunked {
-                        if let Err(t) = timed(t_client, wr.write_all(LAST_CHUNK)).await {
-                            w.complete = false;
-                            w.term = Some(t);
-                        }
-                    }
-                    break;
-                }
-                Some(Err(_)) => {
+            let first = match frame {
+                Ok(d) => Some(d),
+                Err(_) => {
                     observe(ObserveEvent::HttpReadError);
                     w.complete = false;
                     w.term = Some(*b"SD");
                     break;
                 }
-                Some(Ok(f)) => {
-                    let Ok(data) = f.into_data() else { continue };
-                    match timed(t_client, write_body_frame(wr, framing, &data)).await {
-                        Ok(_) => w.bytes += data.len() as u64,
-                        Err(t) => {
-                            w.complete = false;
-                            w.term = Some(t);
-                            break;
-                        }
-                    }
-                }
+            };
+            buf.clear();
+            let (n, end_seen) = gather(&mut inc, framing, first, &mut buf);
+            if let Err(t) = timed(t_client, wr.write_all(&buf)).await {
+                w.complete = false;
+                w.term = Some(t);
+                break;
             }
+            w.bytes += n;
+            if end_seen {
+                ended = true;
+                break;
+            }
+        }
+        if ended {
+            give_back(&mut lease, *inc);
         }
     }
     if w.complete && wr.flush().await.is_err() {
@@ -276,20 +259,64 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     (w, close, end, lease)
 }
 
-/// The chunked encoding's last chunk (no trailers).
-const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
-
 /// The most body data gathered behind a head for its first write.
 const COALESCE_MAX: usize = 64 * 1024;
 
-/// The body's next frame if the server already sent it (no waiting).
-fn ready_frame(
-    inc: &mut hyper::body::Incoming,
-) -> Option<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::Pin::new(inc).poll_frame(&mut cx) {
-        std::task::Poll::Ready(f) => Some(f),
-        std::task::Poll::Pending => None,
+/// Body data from the server that is ready now, after `first` (what a read
+/// just returned: data, or `Some(None)` for the end), written to `out` as
+/// one frame of `framing` (HAProxy sends what it has buffered as one
+/// chunk), then the end of the body if it came: the last chunk with the
+/// server's trailers. Returns the data bytes and whether the body ended.
+fn gather(
+    inc: &mut crate::upstream::UpBody,
+    framing: RespFraming,
+    first: Option<Option<Bytes>>,
+    out: &mut Vec<u8>,
+) -> (u64, bool) {
+    let mut ended = false;
+    let mut pieces: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
+    match first {
+        Some(Some(d)) => {
+            total += d.len();
+            pieces.push(d);
+        }
+        Some(None) => ended = true,
+        None => {}
+    }
+    while !ended && total < COALESCE_MAX {
+        match inc.ready() {
+            Some(Ok(Some(d))) => {
+                total += d.len();
+                pieces.push(d);
+            }
+            Some(Ok(None)) => ended = true,
+            // An error is seen (and accounted) by the caller's next read.
+            Some(Err(_)) | None => break,
+        }
+    }
+    if framing == RespFraming::Chunked {
+        if total > 0 {
+            use std::io::Write as _;
+            let _ = write!(out, "{total:X}\r\n");
+            pieces.iter().for_each(|p| out.extend_from_slice(p));
+            out.extend_from_slice(b"\r\n");
+        }
+        if ended {
+            out.extend_from_slice(b"0\r\n");
+            out.extend_from_slice(&inc.take_trailers());
+            out.extend_from_slice(b"\r\n");
+        }
+    } else if framing != RespFraming::NoBody {
+        pieces.iter().for_each(|p| out.extend_from_slice(p));
+    }
+    (total as u64, ended)
+}
+
+/// A response body read to its end hands its connection back for reuse.
+fn give_back(lease: &mut Option<crate::upstream::Lease>, body: crate::upstream::UpBody) {
+    if let Some(l) = lease.as_mut() {
+        l.conn = body.into_conn();
     }
 }
 

@@ -39,13 +39,19 @@ enum State {
     ChunkData(u64),
     ChunkCrlf,
     Trailers,
+    /// A response delimited by the server closing the connection.
+    UntilClose,
     Done,
+    /// Failed: the same error again on every call.
+    Failed(BodyError),
 }
 
 /// Decodes a request body from the client connection.
 #[derive(Debug)]
 pub(crate) struct Decoder {
     state: State,
+    /// Trailer lines, kept (names lowercased) when asked for.
+    trailers: Option<Vec<u8>>,
 }
 
 impl Decoder {
@@ -55,7 +61,32 @@ impl Decoder {
             Framing::Length(n) => State::Length(n),
             Framing::Chunked => State::ChunkSize,
         };
-        Decoder { state }
+        Decoder {
+            state,
+            trailers: None,
+        }
+    }
+
+    /// Keep the trailers (a response's go on to the client).
+    pub(crate) fn keeping_trailers(mut self) -> Decoder {
+        self.trailers = Some(Vec::new());
+        self
+    }
+
+    /// The trailer lines read, each ending in CRLF.
+    pub(crate) fn take_trailers(&mut self) -> Vec<u8> {
+        self.trailers
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// A response body that ends when the server closes the connection.
+    pub(crate) fn until_close() -> Decoder {
+        Decoder {
+            state: State::UntilClose,
+            trailers: None,
+        }
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -67,9 +98,18 @@ impl Decoder {
         &mut self,
         r: &mut Reader<R>,
     ) -> Result<Option<Bytes>, BodyError> {
+        let res = self.step(r).await;
+        if let Err(e) = res {
+            self.state = State::Failed(e);
+        }
+        res
+    }
+
+    async fn step<R: ClientRead>(&mut self, r: &mut Reader<R>) -> Result<Option<Bytes>, BodyError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
+                State::Failed(e) => return Err(e),
                 State::Length(rem) => {
                     if r.buf.is_empty() {
                         Self::fill(r).await?;
@@ -116,12 +156,30 @@ impl Decoder {
                     }
                     self.state = State::ChunkSize;
                 }
+                State::UntilClose => {
+                    if r.buf.is_empty() {
+                        match r.fill().await {
+                            Ok(0) => {
+                                self.state = State::Done;
+                                return Ok(None);
+                            }
+                            Ok(_) => {}
+                            Err(_) => return Err(BodyError::Io),
+                        }
+                    }
+                    return Ok(Some(r.buf.split().freeze()));
+                }
                 State::Trailers => {
-                    // Trailers are read and dropped (HAProxy 2.6 forwards
-                    // them only between HTX-aware muxes).
+                    // A request's trailers are dropped; a response's are
+                    // kept for the client, as HAProxy forwards them.
                     let line = Self::line(r).await?;
                     if line.is_empty() {
                         self.state = State::Done;
+                    } else if let Some(t) = self.trailers.as_mut() {
+                        let colon = line.iter().position(|b| *b == b':').unwrap_or(0);
+                        t.extend(line[..colon].iter().map(u8::to_ascii_lowercase));
+                        t.extend_from_slice(&line[colon..]);
+                        t.extend_from_slice(b"\r\n");
                     }
                 }
             }

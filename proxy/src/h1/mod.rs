@@ -5,17 +5,15 @@
 //! http-request` expires (hyper closes silently), distinct keep-alive and
 //! request timeouts, no added `date` header, exact byte counts for `%B`, and
 //! `Connection: close` on the last response of a soft stop. The upstream
-//! side uses hyper's client.
+//! side (module `upstream`) reuses the reader and the body decoder.
 
 mod body;
 mod head;
 mod reader;
 mod write;
 
-pub(crate) use body::{BodyError, BodyPump, ReqBody};
+pub(crate) use body::{BodyError, BodyPump, Decoder, ReqBody};
 pub(crate) use head::{parse_head, Framing, HeadError, ReqHead};
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;
-pub(crate) use write::{
-    encode_body_frame, encode_head, htx_head_size, htx_size_raw, write_body_frame, RespFraming,
-};
+pub(crate) use write::{encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming};

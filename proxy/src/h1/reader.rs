@@ -1,4 +1,5 @@
-//! A buffered reader over the client connection that counts bytes in.
+//! A buffered reader over a connection (the client's, or a server's in
+//! `upstream`) that counts bytes in.
 //!
 //! The buffer exists only while there are bytes to hold: an idle keep-alive
 //! connection waits for readability with no buffer at all (HAProxy releases
@@ -15,23 +16,29 @@ const READ_CHUNK: usize = 64 * 1024;
 /// The buffer allocated when bytes arrive on an idle connection.
 const FIRST_CHUNK: usize = 8 * 1024;
 
-/// A client byte stream that can wait for readability without a buffer.
+/// A byte stream that can wait for readability without a buffer.
 pub(crate) trait ClientRead: AsyncRead + Unpin + Send {
     /// Resolves once a read would not block (or the socket failed).
     fn ready(&self) -> impl Future<Output = ()> + Send + '_;
+    /// Read what is there without waiting (`WouldBlock` if nothing is).
+    fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize>;
 }
 
-impl ClientRead for tokio::net::tcp::OwnedReadHalf {
-    async fn ready(&self) {
-        let _ = self.readable().await;
-    }
+macro_rules! client_read {
+    ($t:ty) => {
+        impl ClientRead for $t {
+            async fn ready(&self) {
+                let _ = self.readable().await;
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+        }
+    };
 }
-
-impl ClientRead for tokio::net::unix::OwnedReadHalf {
-    async fn ready(&self) {
-        let _ = self.readable().await;
-    }
-}
+client_read!(tokio::net::tcp::OwnedReadHalf);
+client_read!(tokio::net::unix::OwnedReadHalf);
+client_read!(tokio::net::TcpStream);
 
 pub(crate) struct Reader<R> {
     io: R,
@@ -49,6 +56,32 @@ impl<R: ClientRead> Reader<R> {
             total: 0,
             eof: false,
         }
+    }
+
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.io
+    }
+
+    /// The stream and whatever was read but not consumed.
+    pub(crate) fn into_parts(self) -> (R, BytesMut) {
+        (self.io, self.buf)
+    }
+
+    /// Read what the socket already holds, without waiting: `Ok(0)` at end
+    /// of stream, `WouldBlock` if there is nothing.
+    pub(crate) fn try_fill(&mut self) -> std::io::Result<usize> {
+        if self.eof {
+            return Ok(0);
+        }
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(FIRST_CHUNK);
+        }
+        let n = self.io.try_read_buf(&mut self.buf)?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.total += n as u64;
+        Ok(n)
     }
 
     /// Give the buffer back while it holds nothing (between requests).

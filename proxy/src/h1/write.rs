@@ -2,7 +2,6 @@
 //! H1 output) and body frames in the chosen framing.
 
 use http::HeaderMap;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// How the response body is delimited on the client connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,9 +14,17 @@ pub(crate) enum RespFraming {
     Close,
 }
 
-/// Append `HTTP/1.1 <status> <reason>` and the headers, then the blank line.
-pub(crate) fn encode_head(out: &mut Vec<u8>, status: u16, reason: &str, headers: &HeaderMap) {
-    out.extend_from_slice(b"HTTP/1.1 ");
+/// Append `HTTP/1.x <status> <reason>` and the headers, then the blank
+/// line. The version is 1.1 unless a server answered in 1.0 (HAProxy keeps
+/// the server's version).
+pub(crate) fn encode_head(
+    out: &mut Vec<u8>,
+    http10: bool,
+    status: u16,
+    reason: &str,
+    headers: &HeaderMap,
+) {
+    out.extend_from_slice(if http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
     out.extend_from_slice(status.to_string().as_bytes());
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
@@ -79,24 +86,6 @@ pub(crate) fn encode_body_frame(out: &mut Vec<u8>, framing: RespFraming, data: &
     }
 }
 
-/// Write one piece of body data in `framing` (one write per frame).
-pub(crate) async fn write_body_frame<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    framing: RespFraming,
-    data: &[u8],
-) -> std::io::Result<()> {
-    match framing {
-        RespFraming::NoBody => Ok(()),
-        _ if data.is_empty() => Ok(()),
-        RespFraming::Length | RespFraming::Close => w.write_all(data).await,
-        RespFraming::Chunked => {
-            let mut buf = Vec::with_capacity(data.len() + 12);
-            encode_body_frame(&mut buf, framing, data);
-            w.write_all(&buf).await
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,7 +108,7 @@ mod tests {
         h.insert("Content-Length", http::HeaderValue::from_static("5"));
         h.append("X-A", http::HeaderValue::from_static("1"));
         let mut out = Vec::new();
-        encode_head(&mut out, 200, "OK", &h);
+        encode_head(&mut out, false, 200, "OK", &h);
         assert_eq!(
             out,
             b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-a: 1\r\n\r\n"

@@ -37,6 +37,8 @@ pub(super) fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
         lease: None,
         htx_head: None,
         upgrade: None,
+        http10: false,
+        interim: Vec::new(),
         end: TxnEnd {
             log,
             no_log: true,
@@ -162,6 +164,8 @@ fn local_reply(
         lease: None,
         htx_head: None,
         upgrade: None,
+        http10: false,
+        interim: Vec::new(),
         end,
     }
 }
@@ -215,6 +219,8 @@ fn simple(fe: &ProxyRt, be: Option<&ProxyRt>, r: SimpleResponse, mut end: TxnEnd
         lease: None,
         htx_head: None,
         upgrade: None,
+        http10: false,
+        interim: Vec::new(),
         end,
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::HeaderMap;
-use hyper::body::Incoming;
 use switchyard_state::{ProxyLive, ProxyRt, ServerLive};
 
 use crate::error::Cause;
@@ -14,13 +13,13 @@ use crate::log::LogRecord;
 use crate::pages;
 use crate::proxy::Shared;
 use crate::timing::Start;
-use crate::upstream::Lease;
+use crate::upstream::{Conn, Lease, UpBody};
 
 /// A response body.
 pub(crate) enum RespBody {
     Empty,
     Full(Bytes),
-    Upstream(Incoming),
+    Upstream(Box<UpBody>),
 }
 
 /// A response ready to be written to the client.
@@ -39,7 +38,11 @@ pub(crate) struct Reply {
     /// and `bout` measure for forwarded responses); `None` for local ones.
     pub(crate) htx_head: Option<u64>,
     /// A `101 Switching Protocols` from the server: the upgraded connection.
-    pub(crate) upgrade: Option<hyper::upgrade::OnUpgrade>,
+    pub(crate) upgrade: Option<Conn>,
+    /// The server answered HTTP/1.0: its status line keeps that version.
+    pub(crate) http10: bool,
+    /// Interim (1xx) responses to send first, encoded.
+    pub(crate) interim: Vec<u8>,
     pub(crate) end: TxnEnd,
 }
 
@@ -167,6 +170,8 @@ pub(crate) fn page(
         lease: None,
         htx_head: None,
         upgrade: None,
+        http10: false,
+        interim: Vec::new(),
         end,
     }
 }
@@ -191,6 +196,8 @@ pub(crate) fn error(fe: &ProxyRt, be: Option<&ProxyRt>, cause: Cause, mut end: T
                 lease: None,
                 htx_head: None,
                 upgrade: None,
+                http10: false,
+                interim: Vec::new(),
                 end,
             }
         }

@@ -1,82 +1,171 @@
-//! One request/response exchange on an upstream connection.
+//! One request/response exchange on an upstream connection: the head (and
+//! a body at hand) in one write, a streamed body chunk by chunk while
+//! watching for an early answer, then the response head.
 
 use std::time::Duration;
 
-use http::Request;
-use hyper::body::Incoming;
-
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use switchyard_state::ObserveEvent;
 
 use crate::error::Cause;
 use crate::h1::{BodyError, ReqBody};
-use crate::upstream::Sender;
+use crate::upstream::{body_decoder, frame, read_head, Answer, Conn, HeadError, Outgoing};
+use crate::upstream::{SendFraming, Wrote};
 
 /// What one exchange attempt produced.
 pub(super) enum Attempt {
-    Ok(http::Response<Incoming>, Sender),
-    /// Nothing was sent: the request (and its body) come back.
+    Ok(Box<Answer>),
+    /// Nothing was sent: the request body comes back.
     NotSent(ReqBody),
     /// Failed, with what passive health (`observe`) should count, if
     /// anything: the client's own failures count nothing.
     Failed(Cause, Option<ObserveEvent>),
 }
 
-/// Send one request on `sender` and wait for the response head.
+/// A body this small goes out in the same write as the head.
+const COALESCE_BODY: usize = 16 * 1024;
+
+/// Send the request on `conn` and wait for the response head, all within
+/// `timeout server`.
 pub(super) async fn exchange(
-    mut sender: Sender,
-    req: Request<ReqBody>,
+    conn: Conn,
+    out: &Outgoing,
+    body: ReqBody,
     t_server: Option<Duration>,
+    limit: usize,
 ) -> Attempt {
-    if sender.ready().await.is_err() {
-        return Attempt::NotSent(req.into_body());
-    }
-    let fut = sender.try_send_request(req);
-    let res = match t_server {
-        Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r,
-            Err(_) => {
-                return Attempt::Failed(Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout))
-            }
+    let run = exchange_untimed(conn, out, body, limit);
+    match t_server {
+        Some(t) => match tokio::time::timeout(t, run).await {
+            Ok(a) => a,
+            Err(_) => Attempt::Failed(Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout)),
         },
-        None => fut.await,
-    };
-    match res {
-        Ok(resp) => Attempt::Ok(resp, sender),
-        Err(mut e) => {
-            if let Some(req) = e.take_message() {
-                return Attempt::NotSent(req.into_body());
-            }
-            let (cause, ev) = classify(e.error());
-            Attempt::Failed(cause, ev)
-        }
+        None => run.await,
     }
 }
 
-/// Which side failed, from hyper's client error, and the passive-health
-/// event HAProxy's `http_wait_for_response` reports for it.
-fn classify(e: &hyper::Error) -> (Cause, Option<ObserveEvent>) {
-    let mut io = false;
-    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(b) = s.downcast_ref::<BodyError>() {
-            let cause = if *b == BodyError::Timeout {
-                Cause::ClientTimeout
-            } else {
-                Cause::ClientAborted
+async fn exchange_untimed(mut conn: Conn, out: &Outgoing, body: ReqBody, limit: usize) -> Attempt {
+    let is_head = out.method == http::Method::HEAD;
+    let mut buf = Vec::with_capacity(512);
+    let framing = out.encode_head(&mut buf, &body);
+    let mut answered_early = false;
+    match body {
+        ReqBody::Empty | ReqBody::Full(_) => {
+            let data = match &body {
+                ReqBody::Full(Some(b)) if framing != SendFraming::NoBody => b.clone(),
+                _ => Bytes::new(),
             };
-            return (cause, None);
+            if data.len() <= COALESCE_BODY {
+                frame(framing, data.clone(), &mut buf);
+            }
+            match conn.write(&buf).await {
+                Wrote::All => {}
+                Wrote::Answered => answered_early = true,
+                Wrote::Failed { any: false } => return Attempt::NotSent(body),
+                Wrote::Failed { any: true } => return broken_pipe(),
+            }
+            if data.len() > COALESCE_BODY && !answered_early {
+                match conn.write(&data).await {
+                    Wrote::All => {}
+                    Wrote::Answered => answered_early = true,
+                    Wrote::Failed { .. } => return broken_pipe(),
+                }
+            }
         }
-        io |= s.is::<std::io::Error>();
-        src = s.source();
+        ReqBody::Stream(_) => {
+            match conn.write(&buf).await {
+                Wrote::All => {}
+                Wrote::Answered => answered_early = true,
+                Wrote::Failed { any: false } => return Attempt::NotSent(body),
+                Wrote::Failed { any: true } => return broken_pipe(),
+            }
+            if framing != SendFraming::NoBody && !answered_early {
+                match upload(&mut conn, body, framing).await {
+                    Ok(early) => answered_early = early,
+                    Err(a) => return a,
+                }
+            }
+        }
     }
-    if e.is_parse() || e.is_parse_status() {
-        (Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp))
-    } else if e.is_timeout() {
-        (Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout))
-    } else if io {
-        // A reset or another socket error while reading.
-        (Cause::UpstreamClosed, Some(ObserveEvent::HttpReadError))
-    } else {
-        (Cause::UpstreamClosed, Some(ObserveEvent::HttpBrokenPipe))
+    let head = match read_head(&mut conn, limit).await {
+        Ok(h) => h,
+        Err(HeadError::Invalid) => {
+            return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp))
+        }
+        Err(HeadError::Io) => {
+            return Attempt::Failed(Cause::UpstreamClosed, Some(ObserveEvent::HttpReadError))
+        }
+        Err(HeadError::Closed) => return broken_pipe(),
+    };
+    let Some((dec, kind)) = body_decoder(&head, is_head) else {
+        return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp));
+    };
+    Attempt::Ok(Box::new(Answer {
+        head,
+        conn,
+        dec,
+        kind,
+        // The rest of an interrupted request body would reach the server
+        // as the next request.
+        reusable: !answered_early,
+    }))
+}
+
+fn broken_pipe() -> Attempt {
+    Attempt::Failed(Cause::UpstreamClosed, Some(ObserveEvent::HttpBrokenPipe))
+}
+
+/// Stream the request body; `Ok(true)` when the server answered first.
+async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Result<bool, Attempt> {
+    let mut buf = Vec::new();
+    loop {
+        let step = tokio::select! {
+            biased;
+            f = body.frame() => Some(f),
+            _ = conn.io().readable() => None,
+        };
+        let data = match step {
+            None => {
+                if conn.answered() {
+                    return Ok(true);
+                }
+                continue;
+            }
+            Some(None) => {
+                if framing == SendFraming::Chunked {
+                    return match conn.write(b"0\r\n\r\n").await {
+                        Wrote::All => Ok(false),
+                        Wrote::Answered => Ok(true),
+                        Wrote::Failed { .. } => Err(broken_pipe()),
+                    };
+                }
+                return Ok(false);
+            }
+            Some(Some(Err(e))) => {
+                let cause = if e == BodyError::Timeout {
+                    Cause::ClientTimeout
+                } else {
+                    Cause::ClientAborted
+                };
+                return Err(Attempt::Failed(cause, None));
+            }
+            Some(Some(Ok(f))) => match f.into_data() {
+                Ok(d) if !d.is_empty() => d,
+                _ => continue,
+            },
+        };
+        let wire: &[u8] = if framing == SendFraming::Chunked {
+            buf.clear();
+            frame(framing, data.clone(), &mut buf);
+            &buf
+        } else {
+            &data
+        };
+        match conn.write(wire).await {
+            Wrote::All => {}
+            Wrote::Answered => return Ok(true),
+            Wrote::Failed { .. } => return Err(broken_pipe()),
+        }
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::header::{CONNECTION, EXPECT};
-use http::{HeaderMap, Method, Request, Uri, Version};
+use http::{HeaderMap, Uri};
 use switchyard_config::{HttpConnMode, HttpReuse, RetryOn};
 use switchyard_state::{ObserveEvent, ProxyRt, ServerIdx, ServerLive};
 
@@ -30,7 +30,7 @@ use crate::kill::{self, KillWatch};
 use crate::queue::{self, SlotOwner};
 use crate::request::{Reply, ReqCtx, TxnEnd};
 use crate::rules::{Origin, Switches};
-use crate::upstream::{connect, ConnectError, Lease};
+use crate::upstream::{connect, ConnectError, Lease, Outgoing};
 use exchange::{exchange, Attempt};
 use redispatch::{l7_retry, next_target};
 use response::response;
@@ -39,25 +39,6 @@ use response::response;
 pub(crate) enum Forwarded {
     Response { reply: Box<Reply> },
     Failed { cause: Cause, end: Box<TxnEnd> },
-}
-
-/// The request as sent upstream, kept so attempts can rebuild it.
-struct Outgoing {
-    method: Method,
-    uri: Uri,
-    version: Version,
-    headers: HeaderMap,
-}
-
-impl Outgoing {
-    fn build(&self, body: ReqBody) -> Request<ReqBody> {
-        let mut r = Request::new(body);
-        *r.method_mut() = self.method.clone();
-        *r.uri_mut() = self.uri.clone();
-        *r.version_mut() = self.version;
-        *r.headers_mut() = self.headers.clone();
-        r
-    }
 }
 
 pub(super) fn bump(c: &std::sync::atomic::AtomicU64) {
@@ -239,15 +220,9 @@ pub(crate) async fn forward(
         } else {
             None
         };
-        let mut reused = false;
-        let sender = match pooled {
-            Some(mut s) => match tokio::time::timeout(Duration::from_secs(1), s.ready()).await {
-                Ok(Ok(())) => {
-                    reused = true;
-                    Ok(s)
-                }
-                _ => connect(addr, t_connect).await,
-            },
+        let reused = pooled.is_some();
+        let conn = match pooled {
+            Some(c) => Ok(c),
             None => {
                 tokio::select! {
                     r = connect(addr, t_connect) => r,
@@ -264,12 +239,12 @@ pub(crate) async fn forward(
             bump(&srv.live.counters.connect);
             bump(&be.live.be.connect);
         }
-        let sender = match sender {
-            Ok(s) => {
+        let conn = match conn {
+            Ok(c) => {
                 if !reused {
                     srv.live.observe(observe, ObserveEvent::L4Ok);
                 }
-                s
+                c
             }
             Err(e) => {
                 srv.live.observe(observe, ObserveEvent::L4Err);
@@ -323,7 +298,7 @@ pub(crate) async fn forward(
         };
         let kw = KillWatch::new(&srv.live);
         let attempt = tokio::select! {
-            a = exchange(sender, out.build(this_body), t_server) => a,
+            a = exchange(conn, &out, this_body, t_server, cx.snap.config.global.bufsize) => a,
             _ = &mut hard => Attempt::Failed(Cause::Killed, None),
             k = kill::killed(Some(&kw)) => Attempt::Failed(Cause::killed_by(k), None),
         };
@@ -411,8 +386,8 @@ pub(crate) async fn forward(
                     };
                 }
             }
-            Attempt::Ok(resp, sender) => {
-                let status = resp.status().as_u16();
+            Attempt::Ok(answer) => {
+                let status = answer.head.status;
                 srv.live.observe(observe, ObserveEvent::for_status(status));
                 let replayable = body.as_ref().map(|b| b.replay().is_some()).unwrap_or(false);
                 let retry_status = RetryOn::status_bit(status)
@@ -422,7 +397,7 @@ pub(crate) async fn forward(
                     end.log.times.tresp = after.duration_since(connected).as_millis() as i64;
                     end.log.retries = retries;
                     let lease = Lease {
-                        sender: Some(sender),
+                        conn: None,
                         addr,
                         live: srv.live.clone(),
                         slot: Some(slot),
@@ -446,7 +421,7 @@ pub(crate) async fn forward(
                             srv,
                             &head,
                             origin,
-                            resp,
+                            *answer,
                             lease,
                             end,
                             &mut sw,
@@ -455,8 +430,7 @@ pub(crate) async fn forward(
                     };
                 }
                 // The retried response is not counted in hrsp_*.
-                drop(resp);
-                drop(sender);
+                drop(answer);
                 drop(slot);
             }
         }

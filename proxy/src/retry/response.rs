@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering::Relaxed;
 
 use http::header::CONNECTION;
-use http::Version;
-use hyper::body::Incoming;
 use switchyard_state::{BackendRt, ProxyRt, ServerRt};
 
 use crate::cookie;
@@ -13,7 +11,7 @@ use crate::h1::ReqHead;
 use crate::headers;
 use crate::request::{count_status, Reply, RespBody, TxnEnd};
 use crate::rules::{self, Origin, Switches};
-use crate::upstream::Lease;
+use crate::upstream::{Answer, Lease, UpBody};
 
 /// The response path: hop-by-hop removal, cookies, `http-response` rules
 /// (backend's, then frontend's), counters.
@@ -26,22 +24,22 @@ pub(super) fn response(
     srv: &ServerRt,
     head: &ReqHead,
     origin: &Origin,
-    resp: http::Response<Incoming>,
+    answer: Answer,
     mut lease: Lease,
     mut end: TxnEnd,
     sw: &mut Switches,
     direct: bool,
 ) -> Reply {
-    let mut resp = resp;
-    let on_upgrade = (resp.status() == http::StatusCode::SWITCHING_PROTOCOLS)
-        .then(|| hyper::upgrade::on(&mut resp));
-    let (parts, body) = resp.into_parts();
-    let status = parts.status.as_u16();
-    let reason: Cow<'static, str> = match parts.extensions.get::<hyper::ext::ReasonPhrase>() {
-        Some(r) => Cow::Owned(String::from_utf8_lossy(r.as_bytes()).into_owned()),
-        None => Cow::Borrowed(parts.status.canonical_reason().unwrap_or("Unknown")),
-    };
-    let mut headers = parts.headers;
+    let Answer {
+        head: resp,
+        conn,
+        dec,
+        kind,
+        reusable,
+    } = answer;
+    let status = resp.status;
+    let reason: Cow<'static, str> = resp.reason;
+    let mut headers = resp.headers;
     let htx_head = {
         let hs: usize = headers
             .iter()
@@ -55,7 +53,7 @@ pub(super) fn response(
             .map(|s| s.to_ascii_lowercase().contains("close"))
             .unwrap_or(false)
     });
-    if server_close || parts.version == Version::HTTP_10 {
+    if server_close || resp.http10 || !reusable {
         lease.reusable = false;
     }
     let upgrade_to = (status == 101)
@@ -91,16 +89,24 @@ pub(super) fn response(
     srv.live.counters.req_tot.fetch_add(1, Relaxed);
     end.log.status = i32::from(status);
     end.time_stats = true;
+    let (body, upgrade) = if status == 101 {
+        (RespBody::Empty, Some(conn))
+    } else {
+        let body = UpBody::new(conn, dec, kind, lease.reusable);
+        (RespBody::Upstream(Box::new(body)), None)
+    };
     Reply {
         status,
         reason,
         headers,
-        body: RespBody::Upstream(body),
+        body,
         raw: None,
         close: false,
         lease: Some(lease),
         htx_head: Some(htx_head),
-        upgrade: on_upgrade,
+        upgrade,
+        http10: resp.http10,
+        interim: resp.interim,
         end,
     }
 }

@@ -1,15 +1,11 @@
-//! Opening a connection to a server and handing it to hyper.
+//! Opening a connection to a server.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::h1::ReqBody;
-
-pub(crate) type Sender = http1::SendRequest<ReqBody>;
+use super::conn::Conn;
 
 #[derive(Debug)]
 pub(crate) enum ConnectError {
@@ -36,21 +32,10 @@ pub(crate) async fn connect_tcp(
     Ok(stream)
 }
 
-/// Connect to `addr` within `timeout` and start the HTTP/1 client on it.
+/// Connect to `addr` within `timeout` for HTTP.
 pub(crate) async fn connect(
     addr: SocketAddr,
     timeout: Option<Duration>,
-) -> Result<Sender, ConnectError> {
-    let stream = connect_tcp(addr, timeout).await?;
-    let (sender, conn) = http1::Builder::new()
-        .allow_obsolete_multiline_headers_in_responses(true)
-        .handshake::<_, ReqBody>(TokioIo::new(stream))
-        .await
-        .map_err(|_| ConnectError::Failed)?;
-    // The connection task ends when the server closes or the sender (and any
-    // in-flight exchange) is dropped.
-    tokio::spawn(async move {
-        let _ = conn.with_upgrades().await;
-    });
-    Ok(sender)
+) -> Result<Conn, ConnectError> {
+    connect_tcp(addr, timeout).await.map(Conn::new)
 }

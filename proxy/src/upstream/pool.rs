@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::SegQueue;
 use switchyard_state::ServerLive;
 
-use super::connect::Sender;
+use super::conn::Conn;
 
 /// Idle connections kept per server. HAProxy's default (`pool-max-conn -1`)
 /// keeps every one within `maxconn`; a smaller bound made a `-c 500` load
@@ -24,7 +24,7 @@ const CAPACITY: usize = 16384;
 const MAX_IDLE: Duration = Duration::from_secs(4);
 
 struct Idle {
-    sender: Sender,
+    conn: Conn,
     addr: SocketAddr,
     since: Instant,
 }
@@ -44,32 +44,68 @@ impl std::fmt::Debug for Pool {
 
 impl Pool {
     /// A live idle connection to `addr`, if any.
-    pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive) -> Option<Sender> {
-        while let Some(c) = self.idle.pop() {
+    pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive) -> Option<Conn> {
+        while let Some(mut c) = self.idle.pop() {
             self.len.fetch_sub(1, Relaxed);
             dec(live);
-            if c.addr == addr && !c.sender.is_closed() && c.since.elapsed() < MAX_IDLE {
-                return Some(c.sender);
+            if c.addr == addr && c.since.elapsed() < MAX_IDLE && c.conn.is_alive() {
+                return Some(c.conn);
             }
         }
         None
     }
 
     /// Keep a connection for reuse (dropped if the pool is full).
-    pub(crate) fn put(&self, sender: Sender, addr: SocketAddr, live: &ServerLive) {
-        if sender.is_closed() {
+    pub(crate) fn put(&self, mut conn: Conn, addr: SocketAddr, live: &ServerLive) {
+        if !conn.is_alive() {
             return;
         }
+        conn.release();
         if self.len.fetch_add(1, Relaxed) >= CAPACITY {
             self.len.fetch_sub(1, Relaxed);
             return;
         }
         self.idle.push(Idle {
-            sender,
+            conn,
             addr,
             since: Instant::now(),
         });
         live.idle_conns.fetch_add(1, Relaxed);
+    }
+}
+
+impl Pool {
+    /// Close idle connections the server closed, or kept past `MAX_IDLE`
+    /// (HAProxy purges its idle connections the same way): nothing else
+    /// watches an idle connection.
+    pub(crate) fn purge(&self, live: &ServerLive) {
+        for _ in 0..self.len.load(Relaxed) {
+            let Some(mut c) = self.idle.pop() else { break };
+            if c.since.elapsed() < MAX_IDLE && c.conn.is_alive() {
+                self.idle.push(c);
+            } else {
+                self.len.fetch_sub(1, Relaxed);
+                dec(live);
+            }
+        }
+    }
+}
+
+/// Purge every server's idle connections once a second.
+pub(crate) async fn purge_idle(store: std::sync::Arc<switchyard_state::Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let snap = store.load_full();
+        for p in &snap.proxies {
+            let Some(be) = &p.backend else { continue };
+            for s in &be.servers {
+                if let Some(ext) = crate::queue::server_ext_if_any(&s.live) {
+                    ext.pool.purge(&s.live);
+                }
+            }
+        }
     }
 }
 

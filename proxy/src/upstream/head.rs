@@ -1,0 +1,183 @@
+//! Reading a server's response head: httparse over the connection's buffer,
+//! header values shared with that buffer (no copy), interim 1xx responses
+//! skipped, and the body framing RFC 9112 §6.3 gives the response.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, StatusCode};
+
+use super::body::BodyKind;
+use super::conn::Conn;
+use crate::h1::Decoder;
+
+/// HAProxy's default `tune.http.maxhdr`.
+const MAX_HEADERS: usize = 101;
+
+pub(crate) struct RespHead {
+    pub(crate) status: u16,
+    pub(crate) reason: Cow<'static, str>,
+    pub(crate) http10: bool,
+    pub(crate) headers: HeaderMap,
+    /// Interim (1xx) responses that came first, encoded for the client
+    /// (HAProxy forwards them, whatever the client's version).
+    pub(crate) interim: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadError {
+    /// The server closed before a complete head.
+    Closed,
+    /// The socket failed (reset).
+    Io,
+    /// Not a valid HTTP/1.x response, or too large.
+    Invalid,
+}
+
+/// Read the final response head within `limit` bytes; interim 1xx
+/// responses (other than 101) are kept to be forwarded before it.
+pub(crate) async fn read_head(conn: &mut Conn, limit: usize) -> Result<RespHead, HeadError> {
+    let mut interim = Vec::new();
+    loop {
+        if !conn.rd.buf.is_empty() {
+            if let Some((head, len)) = parse(&conn.rd.buf, limit)? {
+                let raw = conn.rd.buf.split_to(len).freeze();
+                let mut head = build(head, &raw)?;
+                if (100..200).contains(&head.status) && head.status != 101 {
+                    crate::h1::encode_head(
+                        &mut interim,
+                        false,
+                        head.status,
+                        &head.reason,
+                        &head.headers,
+                    );
+                    continue;
+                }
+                head.interim = interim;
+                return Ok(head);
+            }
+        }
+        match conn.rd.fill().await {
+            Ok(0) => return Err(HeadError::Closed),
+            Ok(_) => {}
+            Err(_) => return Err(HeadError::Io),
+        }
+    }
+}
+
+/// Offsets into the head's bytes: what httparse found, kept without
+/// borrowing the buffer so values can share its allocation afterwards.
+struct Parsed {
+    status: u16,
+    reason: (usize, usize),
+    http10: bool,
+    headers: Vec<((usize, usize), (usize, usize))>,
+}
+
+fn parse(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut slots);
+    let mut cfg = httparse::ParserConfig::default();
+    cfg.allow_obsolete_multiline_headers_in_responses(true);
+    let len = match cfg.parse_response(&mut resp, buf) {
+        Ok(httparse::Status::Complete(n)) if n <= limit => n,
+        Ok(httparse::Status::Partial) if buf.len() < limit => return Ok(None),
+        _ => return Err(HeadError::Invalid),
+    };
+    let base = buf.as_ptr() as usize;
+    let at = |s: &[u8]| {
+        let start = s.as_ptr() as usize - base;
+        (start, start + s.len())
+    };
+    let reason = resp.reason.map(|r| at(r.as_bytes())).unwrap_or((0, 0));
+    let headers = resp
+        .headers
+        .iter()
+        .map(|h| (at(h.name.as_bytes()), at(h.value)))
+        .collect();
+    Ok(Some((
+        Parsed {
+            status: resp.code.ok_or(HeadError::Invalid)?,
+            reason,
+            http10: resp.version == Some(0),
+            headers,
+        },
+        len,
+    )))
+}
+
+fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
+    let status = StatusCode::from_u16(p.status).map_err(|_| HeadError::Invalid)?;
+    let reason_bytes = &raw[p.reason.0..p.reason.1];
+    let reason = match status.canonical_reason() {
+        Some(c) if c.as_bytes() == reason_bytes => Cow::Borrowed(c),
+        _ => Cow::Owned(String::from_utf8_lossy(reason_bytes).into_owned()),
+    };
+    let mut headers = HeaderMap::with_capacity(p.headers.len());
+    for ((ns, ne), (vs, ve)) in p.headers {
+        let name = HeaderName::from_bytes(&raw[ns..ne]).map_err(|_| HeadError::Invalid)?;
+        let v = &raw[vs..ve];
+        let value = if v.iter().any(|b| *b == b'\r' || *b == b'\n') {
+            // An obsolete line folding becomes spaces (RFC 9112 §5.2).
+            let folded: Vec<u8> = v
+                .iter()
+                .map(|b| if *b == b'\r' || *b == b'\n' { b' ' } else { *b })
+                .collect();
+            HeaderValue::from_bytes(&folded)
+        } else {
+            HeaderValue::from_maybe_shared(raw.slice(vs..ve))
+        }
+        .map_err(|_| HeadError::Invalid)?;
+        headers.append(name, value);
+    }
+    Ok(RespHead {
+        status: p.status,
+        reason,
+        http10: p.http10,
+        headers,
+        interim: Vec::new(),
+    })
+}
+
+/// How the body of this response is delimited; `None` when its framing
+/// headers are invalid (conflicting lengths, a coding after chunked).
+pub(crate) fn body_decoder(head: &RespHead, is_head: bool) -> Option<(Decoder, BodyKind)> {
+    use crate::h1::Framing;
+    let s = head.status;
+    if is_head || (100..200).contains(&s) || s == 204 || s == 304 {
+        return Some((Decoder::new(Framing::None), BodyKind::Length));
+    }
+    let mut te = false;
+    let mut chunked_last = false;
+    for v in head.headers.get_all(TRANSFER_ENCODING) {
+        te = true;
+        if let Ok(s) = v.to_str() {
+            for coding in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                chunked_last = coding.eq_ignore_ascii_case("chunked");
+            }
+        }
+    }
+    if te {
+        // HAProxy answers 502 to a response whose last coding is not
+        // chunked (RFC 9112 would read it until close).
+        return (chunked_last && !head.http10).then(|| {
+            let dec = Decoder::new(Framing::Chunked).keeping_trailers();
+            (dec, BodyKind::Chunked)
+        });
+    }
+    let mut len: Option<u64> = None;
+    for v in head.headers.get_all(CONTENT_LENGTH) {
+        for part in v.to_str().ok()?.split(',') {
+            let n: u64 = part.trim().parse().ok()?;
+            if len.is_some_and(|l| l != n) {
+                return None;
+            }
+            len = Some(n);
+        }
+    }
+    Some(match len {
+        Some(n) => (Decoder::new(Framing::Length(n)), BodyKind::Length),
+        None => (Decoder::until_close(), BodyKind::UntilClose),
+    })
+}

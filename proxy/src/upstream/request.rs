@@ -1,0 +1,113 @@
+//! The request as sent to a server: its head encoded once per attempt, with
+//! the body framing hyper's client used to choose (what servers behind
+//! switchyard have seen so far).
+
+use std::io::Write as _;
+
+use bytes::Bytes;
+use http::header::CONTENT_LENGTH;
+use http::{HeaderMap, Method, Uri, Version};
+use http_body::Body as _;
+
+use crate::h1::ReqBody;
+
+/// The request as sent upstream, kept so attempts can resend it.
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+}
+
+/// How the request body goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendFraming {
+    /// Nothing is sent after the head.
+    NoBody,
+    Length,
+    Chunked,
+}
+
+impl Outgoing {
+    /// Append the head for `body` to `out` and say how the body follows.
+    /// The client's `content-length` is kept; a body of unknown length is
+    /// chunked, except on GET/HEAD/CONNECT (sent without a body), and
+    /// HTTP/1.0 never gets chunked.
+    pub(crate) fn encode_head(&self, out: &mut Vec<u8>, body: &ReqBody) -> SendFraming {
+        out.extend_from_slice(self.method.as_str().as_bytes());
+        out.push(b' ');
+        match self.uri.path_and_query() {
+            Some(pq) if self.uri.scheme().is_none() => {
+                out.extend_from_slice(pq.as_str().as_bytes())
+            }
+            _ => {
+                let _ = write!(out, "{}", self.uri);
+            }
+        }
+        out.extend_from_slice(if self.version == Version::HTTP_10 {
+            b" HTTP/1.0\r\n"
+        } else {
+            b" HTTP/1.1\r\n"
+        });
+        for (name, value) in &self.headers {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        let framing = self.framing(body, out);
+        out.extend_from_slice(b"\r\n");
+        framing
+    }
+
+    fn framing(&self, body: &ReqBody, out: &mut Vec<u8>) -> SendFraming {
+        if body.is_end_stream() {
+            return SendFraming::NoBody;
+        }
+        if self.content_length().is_some() {
+            return SendFraming::Length;
+        }
+        match body.size_hint().exact() {
+            Some(n) => {
+                let _ = write!(out, "content-length: {n}\r\n");
+                SendFraming::Length
+            }
+            None if self.version == Version::HTTP_10 => SendFraming::NoBody,
+            None if matches!(self.method, Method::GET | Method::HEAD | Method::CONNECT) => {
+                SendFraming::NoBody
+            }
+            None => {
+                out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                SendFraming::Chunked
+            }
+        }
+    }
+
+    /// The client's content-length, when every value agrees.
+    fn content_length(&self) -> Option<u64> {
+        let mut len = None;
+        for v in self.headers.get_all(CONTENT_LENGTH) {
+            for part in v.to_str().ok()?.split(',') {
+                let n: u64 = part.trim().parse().ok()?;
+                if len.is_some_and(|l| l != n) {
+                    return None;
+                }
+                len = Some(n);
+            }
+        }
+        len
+    }
+}
+
+/// A piece of body data in the request's framing.
+pub(crate) fn frame(framing: SendFraming, data: Bytes, out: &mut Vec<u8>) {
+    match framing {
+        SendFraming::NoBody => {}
+        SendFraming::Length => out.extend_from_slice(&data),
+        SendFraming::Chunked => {
+            let _ = write!(out, "{:X}\r\n", data.len());
+            out.extend_from_slice(&data);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}

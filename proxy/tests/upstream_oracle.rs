@@ -1,0 +1,345 @@
+//! The upstream HTTP/1 client side by side with the real HAProxy 2.6
+//! (skipped when it is not installed): a scripted server sends odd but
+//! legal, or broken, responses; the same client request goes through each
+//! proxy; what the client gets must match once the framing (which each
+//! proxy may choose) is decoded.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{raw, with_ports, Harness};
+use switchyard_testkit::{haproxy_available, Proxy};
+
+/// The server's answer for each path: raw bytes, then the connection closes
+/// unless the answer says `keep`.
+fn script(path: &str) -> (&'static [u8], bool) {
+    match path {
+        "/interim" => (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+            true,
+        ),
+        "/until-close" => (
+            b"HTTP/1.1 200 OK\r\nx-kind: eof\r\n\r\nthe body ends when the server closes",
+            false,
+        ),
+        "/te-gzip" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nraw bytes until close",
+            false,
+        ),
+        "/chunked" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n4\r\ndefg\r\n0\r\nx-trailer: 1\r\n\r\n",
+            true,
+        ),
+        "/reason" => (
+            b"HTTP/1.1 299 Quite Fine\r\ncontent-length: 0\r\n\r\n",
+            true,
+        ),
+        "/cl-list" => (b"HTTP/1.1 200 OK\r\ncontent-length: 2, 2\r\n\r\nok", true),
+        "/cl-conflict" => (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nokk",
+            false,
+        ),
+        "/cl-junk" => (b"HTTP/1.1 200 OK\r\ncontent-length: 2x\r\n\r\nok", false),
+        "/no-status" => (b"HTTP/1.1 OK\r\ncontent-length: 2\r\n\r\nok", false),
+        "/http10" => (b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok", false),
+        "/204" => (b"HTTP/1.1 204 No Content\r\nx-a: 1\r\n\r\n", true),
+        "/304" => (
+            b"HTTP/1.1 304 Not Modified\r\netag: \"x\"\r\ncontent-length: 10\r\n\r\n",
+            true,
+        ),
+        "/many-headers" => (many_headers(), false),
+        "/early" => (
+            b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbig!",
+            false,
+        ),
+        _ => (b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nyes", true),
+    }
+}
+
+/// A response head with 150 headers: more than HAProxy's 101.
+fn many_headers() -> &'static [u8] {
+    let mut v = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n".to_vec();
+    for i in 0..150 {
+        v.extend_from_slice(format!("x-h{i}: {i}\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"\r\nok");
+    Box::leak(v.into_boxed_slice())
+}
+
+fn scripted_upstream() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            thread::spawn(move || serve(s));
+        }
+    });
+    addr
+}
+
+fn serve(s: TcpStream) {
+    let mut w = s.try_clone().expect("clone");
+    let mut r = BufReader::new(s);
+    loop {
+        let mut first = String::new();
+        if r.read_line(&mut first).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut cl = 0usize;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    cl = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let path = first.split(' ').nth(1).unwrap_or("/").to_string();
+        let (answer, keep) = script(&path);
+        if path != "/early" {
+            let mut body = vec![0u8; cl];
+            if r.read_exact(&mut body).is_err() {
+                return;
+            }
+        }
+        if w.write_all(answer).is_err() {
+            return;
+        }
+        if !keep {
+            let _ = w.shutdown(Shutdown::Write);
+            // Take what the proxy still sends (an unread upload would turn
+            // the close into a reset that can destroy the answer).
+            let _ = r.get_ref().set_read_timeout(Some(Duration::from_secs(2)));
+            let mut sink = [0u8; 65536];
+            while matches!(r.read(&mut sink), Ok(n) if n > 0) {}
+            return;
+        }
+    }
+}
+
+/// What a client sees, with the framing decoded: status line, headers
+/// other than framing ones (lowercased, in order), and the body.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    interim: Vec<String>,
+    status: String,
+    headers: Vec<String>,
+    body: String,
+}
+
+fn decode(raw: &[u8]) -> Seen {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let mut rest = text.as_str();
+    let mut interim = Vec::new();
+    loop {
+        let Some((head, body)) = rest.split_once("\r\n\r\n") else {
+            return Seen {
+                interim,
+                status: format!("<no head: {rest:?}>"),
+                headers: vec![],
+                body: String::new(),
+            };
+        };
+        let mut lines = head.lines();
+        let status = lines.next().unwrap_or("").to_string();
+        if status.split(' ').nth(1).is_some_and(|c| c.starts_with('1')) {
+            interim.push(status);
+            rest = body;
+            continue;
+        }
+        let mut headers = Vec::new();
+        let mut chunked = false;
+        for l in lines {
+            let Some((k, v)) = l.split_once(':') else {
+                continue;
+            };
+            let k = k.to_ascii_lowercase();
+            if k == "transfer-encoding" && v.trim() == "chunked" {
+                chunked = true;
+            }
+            if !matches!(
+                k.as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            ) {
+                headers.push(format!("{k}: {}", v.trim()));
+            }
+        }
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        return Seen {
+            interim,
+            status,
+            headers,
+            body,
+        };
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn config(bind: &str, server: SocketAddr) -> String {
+    format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 2s\n\
+         frontend fe\n  bind {bind}\n  default_backend be\n\
+         backend be\n  server s1 {server}\n"
+    )
+}
+
+fn request(path: &str) -> Vec<u8> {
+    if path == "/early" {
+        let body = vec![b'u'; 1 << 20];
+        let mut r = format!(
+            "POST /early HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(&body);
+        return r;
+    }
+    let method = if path == "/head" { "HEAD" } else { "GET" };
+    format!("{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").into_bytes()
+}
+
+/// Send the request (in a thread: an early answer may come before the
+/// upload is done) and read until the proxy closes.
+fn exchange(addr: SocketAddr, path: &str) -> Vec<u8> {
+    if path != "/early" {
+        return raw(addr, &request(path), Duration::from_secs(4));
+    }
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut w = s.try_clone().expect("clone");
+    let req = request(path);
+    let up = thread::spawn(move || {
+        let _ = w.write_all(&req);
+    });
+    s.set_read_timeout(Some(Duration::from_secs(4)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = up.join();
+    out
+}
+
+const PATHS: &[&str] = &[
+    "/plain",
+    "/head",
+    "/interim",
+    "/until-close",
+    "/te-gzip",
+    "/chunked",
+    "/reason",
+    "/cl-list",
+    "/cl-conflict",
+    "/cl-junk",
+    "/no-status",
+    "/http10",
+    "/204",
+    "/304",
+    "/many-headers",
+    "/early",
+];
+
+#[test]
+fn server_responses_reach_the_client_as_through_haproxy() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let up = scripted_upstream();
+    let sy = Harness::start(&config("@BIND@", up));
+    let ha_cfg = with_ports(&config("@BIND@", up));
+    let ha_port: u16 = ha_cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+
+    let mut diffs = Vec::new();
+    for path in PATHS {
+        let ours = decode(&exchange(sy.addr(0), path));
+        let theirs = decode(&exchange(ha_addr, path));
+        if ours != theirs {
+            diffs.push(format!(
+                "{path}:\n  switchyard {ours:?}\n  haproxy    {theirs:?}"
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+}
+
+#[test]
+fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let up = scripted_upstream();
+    let sy = Harness::start(&config("@BIND@", up));
+    let ha_cfg = with_ports(&config("@BIND@", up));
+    let ha_port: u16 = ha_cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+
+    // Pipelined on one keep-alive connection, HTTP/1.1 then HTTP/1.0.
+    for version in ["HTTP/1.1", "HTTP/1.0"] {
+        let ka = if version == "HTTP/1.0" {
+            "connection: keep-alive\r\n"
+        } else {
+            ""
+        };
+        let mut req = Vec::new();
+        for path in [
+            "/http10", "/plain", "/chunked", "/204", "/interim", "/reason", "/304",
+        ] {
+            req.extend_from_slice(
+                format!("GET {path} {version}\r\nhost: x\r\n{ka}\r\n").as_bytes(),
+            );
+        }
+        let ours = String::from_utf8_lossy(&raw(sy.addr(0), &req, Duration::from_millis(1500)))
+            .into_owned();
+        let theirs =
+            String::from_utf8_lossy(&raw(ha_addr, &req, Duration::from_millis(1500))).into_owned();
+        assert_eq!(ours, theirs, "{version}");
+    }
+}

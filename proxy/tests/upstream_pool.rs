@@ -1,0 +1,88 @@
+//! The idle pool of server connections: a connection the server closed is
+//! never the cause of a failed request, and is dropped from the pool (and
+//! from `srv_icur`) without waiting for traffic.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::Ordering::Relaxed;
+use std::thread;
+use std::time::Duration;
+
+use common::Harness;
+use switchyard_testkit::{eventually, KeepAliveClient};
+
+/// A server that answers one request per connection with a keep-alive
+/// response (no `connection: close`), then closes after `linger`.
+fn closing_upstream(linger: Duration) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            thread::spawn(move || answer_once(s, linger));
+        }
+    });
+    addr
+}
+
+fn answer_once(s: TcpStream, linger: Duration) {
+    let mut w = s.try_clone().expect("clone");
+    let mut r = BufReader::new(s);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    thread::sleep(linger);
+}
+
+fn cfg(server: SocketAddr) -> String {
+    format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 2s\n\
+         frontend fe\n  bind @BIND@\n  default_backend be\n\
+         backend be\n  server s1 {server}\n"
+    )
+}
+
+#[test]
+fn a_connection_the_server_closed_leaves_the_pool_on_its_own() {
+    let up = closing_upstream(Duration::from_millis(50));
+    let h = Harness::start(&cfg(up));
+    let live = h.server("be", "s1");
+    let mut c = KeepAliveClient::connect(&h.addr(0).to_string()).expect("client");
+    assert_eq!(c.get("/a").expect("get").status, 200);
+    eventually(Duration::from_secs(2), Duration::from_millis(5), || {
+        live.idle_conns.load(Relaxed) == 1
+    });
+    // The server closes it; the purge notices without any request.
+    eventually(Duration::from_secs(4), Duration::from_millis(20), || {
+        live.idle_conns.load(Relaxed) == 0
+    });
+    assert_eq!(c.get("/b").expect("get").status, 200);
+    assert_eq!(live.counters.connect.load(Relaxed), 2);
+    assert_eq!(live.counters.reuse.load(Relaxed), 0);
+    assert_eq!(live.counters.eresp.load(Relaxed), 0);
+}
+
+#[test]
+fn a_connection_closed_as_it_is_reused_costs_no_request() {
+    // The server closes right after answering: the next request races the
+    // close. Whichever wins, the client never sees an error.
+    let up = closing_upstream(Duration::ZERO);
+    let h = Harness::start(&cfg(up));
+    let live = h.server("be", "s1");
+    let mut c = KeepAliveClient::connect(&h.addr(0).to_string()).expect("client");
+    for i in 0..200 {
+        let r = c.get(&format!("/{i}")).expect("get");
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    assert_eq!(live.counters.eresp.load(Relaxed), 0);
+    assert_eq!(live.counters.wretr.load(Relaxed), 0);
+    assert_eq!(live.counters.hrsp[1].load(Relaxed), 200);
+}
