@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::conn_task::ConnTask;
 use crate::listeners::{BoundListener, Sock};
 use crate::proxy::Shared;
 use crate::release::ReleaseState;
@@ -311,34 +312,17 @@ where
     let guard = shared.shutdown.conn_guard();
     let count = ConnCount::new(shared.clone(), fe);
     let tcp = connect_log(&shared, &info);
-    let task = async move {
-        let hard = shared.shutdown.hard_requested();
-        // On a hard stop, a request waiting for its server answers 502
-        // (`KH--`) first; then whatever is left is cut.
-        let cut = async {
-            hard.await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        let serve = async {
-            if tcp {
-                // Boxed: TCP mode is rare, so its state should not size
-                // every HTTP connection's task.
-                // (A separate statement: a temporary in the awaited
-                // expression would stay in the state.)
-                let tcp = Box::pin(crate::tcp::serve(shared.clone(), info, rd, wr, accepted));
-                tcp.await
-            } else {
-                crate::conn::serve(shared.clone(), info, rd, wr, accepted).await
-            }
-        };
-        tokio::select! {
-            _ = serve => {}
-            _ = cut => {}
-        }
-        drop(count);
-        drop(guard);
-    };
-    tokio::spawn(task);
+    let hard = shared.shutdown.hard_requested();
+    let guards = (count, guard);
+    if tcp {
+        // Boxed: TCP mode is rare, so its state should not size every
+        // HTTP connection's task.
+        let serve = Box::pin(crate::tcp::serve(shared, info, rd, wr, accepted));
+        tokio::spawn(ConnTask::new(serve, hard, guards));
+    } else {
+        let serve = crate::conn::serve(shared, info, rd, wr, accepted);
+        tokio::spawn(ConnTask::new(serve, hard, guards));
+    }
 }
 
 /// Without `option httplog`/`tcplog` (and no `log-format`), HAProxy logs

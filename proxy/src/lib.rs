@@ -45,6 +45,7 @@
 mod accept;
 mod balance;
 mod conn;
+mod conn_task;
 mod cookie;
 mod error;
 mod h1;

@@ -91,17 +91,21 @@ pub(crate) async fn serve<R, W>(
             if shared.shutdown.is_stopping() && !first {
                 return;
             }
-            let got = tokio::select! {
-                r = reader.fill() => Some(r),
-                _ = sleep_opt(idle_deadline) => None,
-                _ = stop.changed() => {
-                    // Soft stop: idle keep-alive connections just close.
-                    if !first { return; }
-                    // A brand new connection still gets its request served.
-                    tokio::select! {
-                        r = reader.fill() => Some(r),
-                        _ = sleep_opt(idle_deadline) => None,
-                    }
+            // (No await in a branch: the select's futures would stay in
+            // every idle connection's state beside it.)
+            let mut watch_stop = true;
+            let got = loop {
+                let step = tokio::select! {
+                    r = reader.fill() => Some(Some(r)),
+                    _ = sleep_opt(idle_deadline) => Some(None),
+                    _ = stop.changed(), if watch_stop => None,
+                };
+                match step {
+                    Some(got) => break got,
+                    // Soft stop: idle keep-alive connections just close;
+                    // a brand new connection still gets its request served.
+                    None if !first => return,
+                    None => watch_stop = false,
                 }
             };
             match got {
