@@ -85,17 +85,31 @@ fn parse(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError>
         Ok(httparse::Status::Partial) if buf.len() < limit => return Ok(None),
         _ => return Err(HeadError::Invalid),
     };
+    // httparse's slices point into `buf`, except empty ones (an empty
+    // reason or value may be a static ""): those become an empty range.
     let base = buf.as_ptr() as usize;
-    let at = |s: &[u8]| {
-        let start = s.as_ptr() as usize - base;
-        (start, start + s.len())
+    let at = |s: &[u8]| -> Result<(usize, usize), HeadError> {
+        if s.is_empty() {
+            return Ok((0, 0));
+        }
+        let start = (s.as_ptr() as usize)
+            .checked_sub(base)
+            .ok_or(HeadError::Invalid)?;
+        let end = start + s.len();
+        if end > len {
+            return Err(HeadError::Invalid);
+        }
+        Ok((start, end))
     };
-    let reason = resp.reason.map(|r| at(r.as_bytes())).unwrap_or((0, 0));
+    let reason = match resp.reason {
+        Some(r) => at(r.as_bytes())?,
+        None => (0, 0),
+    };
     let headers = resp
         .headers
         .iter()
-        .map(|h| (at(h.name.as_bytes()), at(h.value)))
-        .collect();
+        .map(|h| Ok((at(h.name.as_bytes())?, at(h.value)?)))
+        .collect::<Result<_, HeadError>>()?;
     Ok(Some((
         Parsed {
             status: resp.code.ok_or(HeadError::Invalid)?,
