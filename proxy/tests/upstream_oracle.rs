@@ -343,3 +343,95 @@ fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
         assert_eq!(ours, theirs, "{version}");
     }
 }
+
+/// A server that records each request head it gets and answers keep-alive.
+fn recording_upstream(seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let seen = seen.clone();
+            thread::spawn(move || {
+                let mut w = s.try_clone().expect("clone");
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut head = String::new();
+                    let mut cl = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some((k, v)) = line.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                cl = v.trim().parse().unwrap_or(0);
+                            }
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0u8; cl];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    head.push_str(&String::from_utf8_lossy(&body));
+                    if let Ok(mut s) = seen.lock() {
+                        s.push(head);
+                    }
+                    if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn requests_reach_the_server_as_through_haproxy() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let up = recording_upstream(seen.clone());
+    let sy = Harness::start(&config("@BIND@", up));
+    let ha_cfg = with_ports(&config("@BIND@", up));
+    let ha_port: u16 = ha_cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let requests: &[&[u8]] = &[
+        b"GET /a HTTP/1.0\r\nhost: x\r\nuser-agent: t\r\n\r\n",
+        b"GET /b HTTP/1.0\r\nhost: x\r\nconnection: keep-alive\r\n\r\n",
+        b"GET /c?q=1 HTTP/1.1\r\nhost: x\r\nx-custom: 1\r\n\r\n",
+        b"POST /d HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ncontent-type: text/plain\r\n\r\nabc",
+    ];
+    let through = |addr: SocketAddr| {
+        if let Ok(mut s) = seen.lock() {
+            s.clear();
+        }
+        for req in requests {
+            let out = raw(addr, req, Duration::from_millis(300));
+            assert!(
+                out.starts_with(b"HTTP/1.1 200"),
+                "{:?}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+        seen.lock().map(|s| s.clone()).unwrap_or_default()
+    };
+    let ours = through(sy.addr(0));
+    let theirs = through(ha_addr);
+    assert_eq!(ours, theirs);
+}

@@ -110,6 +110,8 @@ pub(crate) async fn forward(
         uri,
         version: head.version,
         headers,
+        keep_alive: be.cfg.options.conn_mode == HttpConnMode::KeepAlive
+            && fe.cfg.options.conn_mode == HttpConnMode::KeepAlive,
     };
     // From here on the balancer's view of the headers is what goes out.
     head.headers = HeaderMap::new();

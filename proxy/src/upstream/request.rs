@@ -17,6 +17,8 @@ pub(crate) struct Outgoing {
     pub(crate) uri: Uri,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
+    /// The server connection may stay open (no `httpclose` and the like).
+    pub(crate) keep_alive: bool,
 }
 
 /// How the request body goes on the wire.
@@ -56,6 +58,11 @@ impl Outgoing {
             out.extend_from_slice(b"\r\n");
         }
         let framing = self.framing(body, out);
+        if self.keep_alive && self.version == Version::HTTP_10 {
+            // An HTTP/1.0 request would close the server connection: like
+            // HAProxy, ask to keep it.
+            out.extend_from_slice(b"connection: keep-alive\r\n");
+        }
         out.extend_from_slice(b"\r\n");
         framing
     }
