@@ -52,6 +52,12 @@ fn script(path: &str) -> (&'static [u8], bool) {
             true,
         ),
         "/many-headers" => (many_headers(), false),
+        "/big-head" => (big_head(15500), false),
+        "/fitting-head" => (big_head(14000), false),
+        "/http10-chunked" => (
+            b"HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            false,
+        ),
         "/early" => (
             b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbig!",
             false,
@@ -67,6 +73,15 @@ fn many_headers() -> &'static [u8] {
         v.extend_from_slice(format!("x-h{i}: {i}\r\n").as_bytes());
     }
     v.extend_from_slice(b"\r\nok");
+    Box::leak(v.into_boxed_slice())
+}
+
+/// A response head of about `n` bytes (HAProxy's limit is tune.bufsize
+/// less tune.maxrewrite: 15360 by default).
+fn big_head(n: usize) -> &'static [u8] {
+    let mut v = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-big: ".to_vec();
+    v.extend(std::iter::repeat_n(b'a', n));
+    v.extend_from_slice(b"\r\n\r\nok");
     Box::leak(v.into_boxed_slice())
 }
 
@@ -267,6 +282,9 @@ const PATHS: &[&str] = &[
     "/204",
     "/304",
     "/many-headers",
+    "/big-head",
+    "/fitting-head",
+    "/http10-chunked",
     "/early",
 ];
 

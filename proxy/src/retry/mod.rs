@@ -134,6 +134,9 @@ pub(crate) async fn forward(
         }
     }
 
+    // A response head must fit in a buffer less its rewrite reserve
+    // (`tune.maxrewrite`), as the client side's request heads do.
+    let head_max = cx.snap.config.global.bufsize.saturating_sub(1024).max(1024);
     let timeouts = be.cfg.timeouts;
     let t_connect = timeouts.connect;
     let t_queue = timeouts.queue.or(timeouts.connect);
@@ -300,7 +303,7 @@ pub(crate) async fn forward(
         };
         let kw = KillWatch::new(&srv.live);
         let attempt = tokio::select! {
-            a = exchange(conn, &out, this_body, t_server, cx.snap.config.global.bufsize) => a,
+            a = exchange(conn, &out, this_body, t_server, head_max) => a,
             _ = &mut hard => Attempt::Failed(Cause::Killed, None),
             k = kill::killed(Some(&kw)) => Attempt::Failed(Cause::killed_by(k), None),
         };

@@ -174,8 +174,9 @@ pub(crate) fn body_decoder(head: &RespHead, is_head: bool) -> Option<(Decoder, B
     }
     if te {
         // HAProxy answers 502 to a response whose last coding is not
-        // chunked (RFC 9112 would read it until close).
-        return (chunked_last && !head.http10).then(|| {
+        // chunked (RFC 9112 would read it until close), and takes chunked
+        // from an HTTP/1.0 server too.
+        return chunked_last.then(|| {
             let dec = Decoder::new(Framing::Chunked).keeping_trailers();
             (dec, BodyKind::Chunked)
         });
