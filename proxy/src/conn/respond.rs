@@ -9,7 +9,9 @@ use http::Version;
 use switchyard_state::ObserveEvent;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::h1::{encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming};
+use crate::h1::{
+    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming,
+};
 use crate::request::{self, Reply, RespBody};
 use crate::upstream::BodyKind;
 
@@ -297,8 +299,7 @@ fn gather(
     }
     if framing == RespFraming::Chunked {
         if total > 0 {
-            use std::io::Write as _;
-            let _ = write!(out, "{total:X}\r\n");
+            chunk_size_line(out, total);
             pieces.iter().for_each(|p| out.extend_from_slice(p));
             out.extend_from_slice(b"\r\n");
         }

@@ -90,11 +90,7 @@ pub(crate) fn parse_head(
         headers.append(name, value);
     }
     let framing = framing(&headers, version)?;
-    let (close, ka) = connection_tokens(&headers);
-    let keep_alive = match version {
-        Version::HTTP_10 => ka && !close,
-        _ => !close,
-    };
+    let keep_alive = keeps_alive(&headers, version == Version::HTTP_10);
     let expect_continue = headers
         .get(EXPECT)
         .map(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
@@ -130,6 +126,21 @@ fn trim(v: &[u8]) -> &[u8] {
 /// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last
 /// coding is not `chunked`, or conflicting lengths, make the request invalid.
 fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> {
+    if chunked(headers)? {
+        if version == Version::HTTP_10 {
+            return Err(HeadError::Invalid);
+        }
+        return Ok(Framing::Chunked);
+    }
+    Ok(match content_length(headers)? {
+        Some(0) | None => Framing::None,
+        Some(n) => Framing::Length(n),
+    })
+}
+
+/// Whether Transfer-Encoding is present; it must end in `chunked` (and
+/// name it only there), as HAProxy requires of requests and responses.
+pub(crate) fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
     let mut te_seen = false;
     let mut chunked_last = false;
     for v in headers.get_all(TRANSFER_ENCODING) {
@@ -143,12 +154,15 @@ fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> 
             chunked_last = coding.eq_ignore_ascii_case("chunked");
         }
     }
-    if te_seen {
-        if !chunked_last || version == Version::HTTP_10 {
-            return Err(HeadError::Invalid);
-        }
-        return Ok(Framing::Chunked);
+    if te_seen && !chunked_last {
+        return Err(HeadError::Invalid);
     }
+    Ok(te_seen)
+}
+
+/// The Content-Length, if any: every value (and comma-separated part) must
+/// be digits and all must agree.
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, HeadError> {
     let mut len: Option<u64> = None;
     for v in headers.get_all(CONTENT_LENGTH) {
         let s = v.to_str().map_err(|_| HeadError::Invalid)?;
@@ -164,14 +178,18 @@ fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> 
             }
         }
     }
-    Ok(match len {
-        Some(0) | None => Framing::None,
-        Some(n) => Framing::Length(n),
-    })
+    Ok(len)
+}
+
+/// Whether a message leaves its connection open: HTTP/1.1 unless it says
+/// `close`, HTTP/1.0 only when it says `keep-alive` (and not `close`).
+pub(crate) fn keeps_alive(headers: &HeaderMap, http10: bool) -> bool {
+    let (close, ka) = connection_tokens(headers);
+    !close && (ka || !http10)
 }
 
 /// `(close, keep-alive)` tokens of the Connection header.
-pub(crate) fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
+fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
     let mut close = false;
     let mut ka = false;
     for v in headers.get_all(CONNECTION) {

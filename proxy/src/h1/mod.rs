@@ -13,7 +13,11 @@ mod reader;
 mod write;
 
 pub(crate) use body::{BodyError, BodyPump, Decoder, ReqBody};
-pub(crate) use head::{parse_head, Framing, HeadError, ReqHead};
+pub(crate) use head::{
+    chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead,
+};
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;
-pub(crate) use write::{encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming};
+pub(crate) use write::{
+    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming,
+};

@@ -77,11 +77,16 @@ impl<R: ClientRead> Reader<R> {
             self.buf.reserve(FIRST_CHUNK);
         }
         let n = self.io.try_read_buf(&mut self.buf)?;
+        Ok(self.counted(n))
+    }
+
+    /// Account for a read of `n` bytes (0: end of stream).
+    fn counted(&mut self, n: usize) -> usize {
         if n == 0 {
             self.eof = true;
         }
         self.total += n as u64;
-        Ok(n)
+        n
     }
 
     /// Give the buffer back while it holds nothing (between requests).
@@ -103,10 +108,6 @@ impl<R: ClientRead> Reader<R> {
             self.buf.reserve(READ_CHUNK);
         }
         let n = self.io.read_buf(&mut self.buf).await?;
-        if n == 0 {
-            self.eof = true;
-        }
-        self.total += n as u64;
-        Ok(n)
+        Ok(self.counted(n))
     }
 }

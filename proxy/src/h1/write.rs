@@ -78,12 +78,17 @@ pub(crate) fn encode_body_frame(out: &mut Vec<u8>, framing: RespFraming, data: &
         RespFraming::NoBody => {}
         RespFraming::Length | RespFraming::Close => out.extend_from_slice(data),
         RespFraming::Chunked => {
-            use std::io::Write as _;
-            let _ = write!(out, "{:x}\r\n", data.len());
+            chunk_size_line(out, data.len());
             out.extend_from_slice(data);
             out.extend_from_slice(b"\r\n");
         }
     }
+}
+
+/// A chunk's size line, in upper-case hex as HAProxy writes it.
+pub(crate) fn chunk_size_line(out: &mut Vec<u8>, len: usize) {
+    use std::io::Write as _;
+    let _ = write!(out, "{len:X}\r\n");
 }
 
 #[cfg(test)]

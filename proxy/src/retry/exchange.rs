@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::BodyExt;
 use switchyard_state::ObserveEvent;
 
@@ -49,42 +48,35 @@ async fn exchange_untimed(mut conn: Conn, out: &Outgoing, body: ReqBody, limit: 
     let is_head = out.method == http::Method::HEAD;
     let mut buf = Vec::with_capacity(512);
     let framing = out.encode_head(&mut buf, &body);
-    let mut answered_early = false;
-    match body {
-        ReqBody::Empty | ReqBody::Full(_) => {
-            let data = match &body {
-                ReqBody::Full(Some(b)) if framing != SendFraming::NoBody => b.clone(),
-                _ => Bytes::new(),
-            };
-            if data.len() <= COALESCE_BODY {
-                frame(framing, data.clone(), &mut buf);
-            }
-            match conn.write(&buf).await {
-                Wrote::All => {}
-                Wrote::Answered => answered_early = true,
-                Wrote::Failed { any: false } => return Attempt::NotSent(body),
-                Wrote::Failed { any: true } => return broken_pipe(),
-            }
-            if data.len() > COALESCE_BODY && !answered_early {
-                match conn.write(&data).await {
-                    Wrote::All => {}
-                    Wrote::Answered => answered_early = true,
-                    Wrote::Failed { .. } => return broken_pipe(),
-                }
+    // A buffered body goes with the head when small, right after it when
+    // not; a streamed one follows chunk by chunk.
+    let mut rest = None;
+    if let ReqBody::Full(Some(b)) = &body {
+        if framing != SendFraming::NoBody {
+            if b.len() <= COALESCE_BODY {
+                frame(framing, b, &mut buf);
+            } else {
+                rest = Some(b.clone());
             }
         }
-        ReqBody::Stream(_) => {
-            match conn.write(&buf).await {
+    }
+    let mut answered_early = match conn.write(&buf).await {
+        Wrote::All => false,
+        Wrote::Answered => true,
+        Wrote::Failed { any: false } => return Attempt::NotSent(body),
+        Wrote::Failed { any: true } => return broken_pipe(),
+    };
+    if !answered_early {
+        if let Some(data) = rest {
+            match conn.write(&data).await {
                 Wrote::All => {}
                 Wrote::Answered => answered_early = true,
-                Wrote::Failed { any: false } => return Attempt::NotSent(body),
-                Wrote::Failed { any: true } => return broken_pipe(),
+                Wrote::Failed { .. } => return broken_pipe(),
             }
-            if framing != SendFraming::NoBody && !answered_early {
-                match upload(&mut conn, body, framing).await {
-                    Ok(early) => answered_early = early,
-                    Err(a) => return a,
-                }
+        } else if matches!(body, ReqBody::Stream(_)) && framing != SendFraming::NoBody {
+            match upload(&mut conn, body, framing).await {
+                Ok(early) => answered_early = early,
+                Err(a) => return a,
             }
         }
     }
@@ -157,7 +149,7 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
         };
         let wire: &[u8] = if framing == SendFraming::Chunked {
             buf.clear();
-            frame(framing, data.clone(), &mut buf);
+            frame(framing, &data, &mut buf);
             &buf
         } else {
             &data

@@ -48,20 +48,7 @@ pub(super) fn response(
             .sum();
         (20 + 8 + 3 + reason.len() + hs + 1) as u64
     };
-    let has_token = |tok: &str| {
-        headers.get_all(CONNECTION).iter().any(|v| {
-            v.to_str()
-                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(tok)))
-                .unwrap_or(false)
-        })
-    };
-    // HTTP/1.1 stays open unless told to close; 1.0 only when asked to.
-    let server_keeps = if resp.http10 {
-        has_token("keep-alive") && !has_token("close")
-    } else {
-        !has_token("close")
-    };
-    if !server_keeps || !reusable {
+    if !crate::h1::keeps_alive(&headers, resp.http10) || !reusable {
         lease.reusable = false;
     }
     let upgrade_to = (status == 101)

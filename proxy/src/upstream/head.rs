@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 use super::body::BodyKind;
@@ -162,35 +162,14 @@ pub(crate) fn body_decoder(head: &RespHead, is_head: bool) -> Option<(Decoder, B
     if is_head || (100..200).contains(&s) || s == 204 || s == 304 {
         return Some((Decoder::new(Framing::None), BodyKind::Length));
     }
-    let mut te = false;
-    let mut chunked_last = false;
-    for v in head.headers.get_all(TRANSFER_ENCODING) {
-        te = true;
-        if let Ok(s) = v.to_str() {
-            for coding in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                chunked_last = coding.eq_ignore_ascii_case("chunked");
-            }
-        }
+    // HAProxy answers 502 to a response whose last coding is not chunked
+    // (RFC 9112 would read it until close), and takes chunked from an
+    // HTTP/1.0 server too; conflicting lengths are a 502 as well.
+    if crate::h1::chunked(&head.headers).ok()? {
+        let dec = Decoder::new(Framing::Chunked).keeping_trailers();
+        return Some((dec, BodyKind::Chunked));
     }
-    if te {
-        // HAProxy answers 502 to a response whose last coding is not
-        // chunked (RFC 9112 would read it until close), and takes chunked
-        // from an HTTP/1.0 server too.
-        return chunked_last.then(|| {
-            let dec = Decoder::new(Framing::Chunked).keeping_trailers();
-            (dec, BodyKind::Chunked)
-        });
-    }
-    let mut len: Option<u64> = None;
-    for v in head.headers.get_all(CONTENT_LENGTH) {
-        for part in v.to_str().ok()?.split(',') {
-            let n: u64 = part.trim().parse().ok()?;
-            if len.is_some_and(|l| l != n) {
-                return None;
-            }
-            len = Some(n);
-        }
-    }
+    let len = crate::h1::content_length(&head.headers).ok()?;
     Some(match len {
         Some(n) => (Decoder::new(Framing::Length(n)), BodyKind::Length),
         None => (Decoder::until_close(), BodyKind::UntilClose),

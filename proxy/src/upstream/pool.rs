@@ -29,6 +29,13 @@ struct Idle {
     since: Instant,
 }
 
+impl Idle {
+    /// Neither kept too long nor closed by the server.
+    fn usable(&mut self) -> bool {
+        self.since.elapsed() < MAX_IDLE && self.conn.is_alive()
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Pool {
     idle: SegQueue<Idle>,
@@ -48,7 +55,7 @@ impl Pool {
         while let Some(mut c) = self.idle.pop() {
             self.len.fetch_sub(1, Relaxed);
             dec(live);
-            if c.addr == addr && c.since.elapsed() < MAX_IDLE && c.conn.is_alive() {
+            if c.addr == addr && c.usable() {
                 return Some(c.conn);
             }
         }
@@ -81,7 +88,7 @@ impl Pool {
     pub(crate) fn purge(&self, live: &ServerLive) {
         for _ in 0..self.len.load(Relaxed) {
             let Some(mut c) = self.idle.pop() else { break };
-            if c.since.elapsed() < MAX_IDLE && c.conn.is_alive() {
+            if c.usable() {
                 self.idle.push(c);
             } else {
                 self.len.fetch_sub(1, Relaxed);

@@ -4,12 +4,10 @@
 
 use std::io::Write as _;
 
-use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, Method, Uri, Version};
 use http_body::Body as _;
 
-use crate::h1::ReqBody;
+use crate::h1::{encode_body_frame, ReqBody, RespFraming};
 
 /// The request as sent upstream, kept so attempts can resend it.
 pub(crate) struct Outgoing {
@@ -71,7 +69,7 @@ impl Outgoing {
         if body.is_end_stream() {
             return SendFraming::NoBody;
         }
-        if self.content_length().is_some() {
+        if matches!(crate::h1::content_length(&self.headers), Ok(Some(_))) {
             return SendFraming::Length;
         }
         match body.size_hint().exact() {
@@ -89,32 +87,14 @@ impl Outgoing {
             }
         }
     }
-
-    /// The client's content-length, when every value agrees.
-    fn content_length(&self) -> Option<u64> {
-        let mut len = None;
-        for v in self.headers.get_all(CONTENT_LENGTH) {
-            for part in v.to_str().ok()?.split(',') {
-                let n: u64 = part.trim().parse().ok()?;
-                if len.is_some_and(|l| l != n) {
-                    return None;
-                }
-                len = Some(n);
-            }
-        }
-        len
-    }
 }
 
 /// A piece of body data in the request's framing.
-pub(crate) fn frame(framing: SendFraming, data: Bytes, out: &mut Vec<u8>) {
-    match framing {
-        SendFraming::NoBody => {}
-        SendFraming::Length => out.extend_from_slice(&data),
-        SendFraming::Chunked => {
-            let _ = write!(out, "{:X}\r\n", data.len());
-            out.extend_from_slice(&data);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
+pub(crate) fn frame(framing: SendFraming, data: &[u8], out: &mut Vec<u8>) {
+    let f = match framing {
+        SendFraming::NoBody => RespFraming::NoBody,
+        SendFraming::Length => RespFraming::Length,
+        SendFraming::Chunked => RespFraming::Chunked,
+    };
+    encode_body_frame(out, f, data);
 }
