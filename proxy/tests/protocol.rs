@@ -4,12 +4,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 use std::time::Duration;
 
-use common::{header, raw, read_one, Harness};
+use common::{header, raw, read_one, read_request_head, serve_each, Harness};
 use switchyard_testkit::{eventually, http_get, Behavior, FakeUpstream};
 
 fn cfg(server: &str) -> String {
@@ -58,30 +58,13 @@ fn expect_100_continue_and_chunked_upload() {
 
 /// An upstream answering every request with a chunked body.
 fn chunked_upstream() -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            thread::spawn(move || {
-                let mut w = s.try_clone().expect("clone");
-                let mut r = BufReader::new(s);
-                loop {
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let _ = w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-                }
-            });
+    serve_each(|s| {
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        while read_request_head(&mut r).is_some() {
+            let _ = w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
         }
-    });
-    addr
+    })
 }
 
 #[test]
@@ -135,37 +118,23 @@ fn http10_keep_alive_and_pipelining() {
 
 /// An upstream that switches to an echo protocol after a 101.
 fn upgrade_upstream() -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            thread::spawn(move || {
-                let mut w = s.try_clone().expect("clone");
-                let mut r = BufReader::new(s);
-                let mut line = String::new();
-                let mut upgrade = false;
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    upgrade |= line.to_ascii_lowercase().starts_with("upgrade: websocket");
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                assert!(upgrade);
-                let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-                let mut b = [0u8; 1024];
-                while let Ok(n) = r.read(&mut b) {
-                    if n == 0 || w.write_all(&b[..n]).is_err() {
-                        return;
-                    }
-                }
-            });
+    serve_each(|s| {
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        let Some((head, _)) = read_request_head(&mut r) else {
+            return;
+        };
+        assert!(head
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("upgrade: websocket")));
+        let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        let mut b = [0u8; 1024];
+        while let Ok(n) = r.read(&mut b) {
+            if n == 0 || w.write_all(&b[..n]).is_err() {
+                return;
+            }
         }
-    });
-    addr
+    })
 }
 
 #[test]

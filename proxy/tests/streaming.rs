@@ -4,11 +4,10 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::thread;
+use std::net::TcpStream;
 use std::time::Duration;
 
-use common::Harness;
+use common::{read_request_head, serve_each, Harness};
 
 const SIZE: u64 = 256 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
@@ -27,73 +26,42 @@ fn vm_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Read a request head; returns its Content-Length.
-fn read_head(r: &mut BufReader<TcpStream>) -> Option<(String, u64)> {
-    let mut line = String::new();
-    let mut first = String::new();
-    let mut cl = 0;
-    loop {
-        line.clear();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if first.is_empty() {
-            first = line.clone();
-        }
-        if line == "\r\n" {
-            return Some((first, cl));
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                cl = v.trim().parse().ok()?;
-            }
-        }
-    }
-}
-
 /// An upstream that counts uploaded bytes (`POST`) or sends SIZE bytes (`GET`).
 fn upstream() -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            thread::spawn(move || {
-                let mut w = s.try_clone().expect("clone");
-                let mut r = BufReader::with_capacity(CHUNK, s);
-                while let Some((first, cl)) = read_head(&mut r) {
-                    if first.starts_with("POST") {
-                        let mut left = cl;
-                        let mut buf = vec![0u8; CHUNK];
-                        while left > 0 {
-                            let n = r
-                                .read(&mut buf[..(left.min(CHUNK as u64) as usize)])
-                                .expect("read");
-                            assert!(n > 0);
-                            left -= n as u64;
-                        }
-                        let body = cl.to_string();
-                        let _ = write!(
-                            w,
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
-                    } else {
-                        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\n\r\n");
-                        let buf = vec![b'z'; CHUNK];
-                        let mut left = SIZE;
-                        while left > 0 {
-                            let n = left.min(CHUNK as u64) as usize;
-                            if w.write_all(&buf[..n]).is_err() {
-                                return;
-                            }
-                            left -= n as u64;
-                        }
-                    }
+    serve_each(|s| {
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::with_capacity(CHUNK, s);
+        while let Some((head, cl)) = read_request_head(&mut r) {
+            if head.starts_with("POST") {
+                let mut left = cl;
+                let mut buf = vec![0u8; CHUNK];
+                while left > 0 {
+                    let n = r
+                        .read(&mut buf[..(left.min(CHUNK as u64) as usize)])
+                        .expect("read");
+                    assert!(n > 0);
+                    left -= n as u64;
                 }
-            });
+                let body = cl.to_string();
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\n\r\n");
+                let buf = vec![b'z'; CHUNK];
+                let mut left = SIZE;
+                while left > 0 {
+                    let n = left.min(CHUNK as u64) as usize;
+                    if w.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                    left -= n as u64;
+                }
+            }
         }
-    });
-    addr
+    })
 }
 
 #[test]

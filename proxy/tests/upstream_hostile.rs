@@ -5,14 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
-use common::{raw, Harness};
+use common::{raw, read_request_head, serve_each, Harness};
 use rand::{Rng, SeedableRng};
 
 const VALID: &[&[u8]] = &[
@@ -25,27 +24,13 @@ const VALID: &[&[u8]] = &[
 
 /// Serves, to each connection, the next answer from `answers`, then closes.
 fn hostile_upstream(answers: Arc<Mutex<Vec<Vec<u8>>>>) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let answer = answers.lock().map(|mut a| a.pop()).ok().flatten();
-            thread::spawn(move || serve(s, answer.unwrap_or_default()));
-        }
-    });
-    addr
-}
-
-fn serve(s: TcpStream, answer: Vec<u8>) {
-    let mut w = s.try_clone().expect("clone");
-    let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let _ = w.write_all(&answer);
+    serve_each(move |s| {
+        let answer = answers.lock().map(|mut a| a.pop()).ok().flatten();
+        let mut w = s.try_clone().expect("clone");
+        // The head, up to a malformed one; the answer goes out regardless.
+        let _ = read_request_head(&mut BufReader::new(s));
+        let _ = w.write_all(&answer.unwrap_or_default());
+    })
 }
 
 fn mutate(rng: &mut rand::rngs::StdRng, base: &[u8]) -> Vec<u8> {

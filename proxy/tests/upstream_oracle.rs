@@ -6,12 +6,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{raw, with_ports, Harness};
+use common::{raw, read_request_head, serve_each, with_ports, Harness};
 use switchyard_testkit::{haproxy_available, Proxy};
 
 /// The server's answer for each path: raw bytes, then the connection closes
@@ -86,43 +86,17 @@ fn big_head(n: usize) -> &'static [u8] {
 }
 
 fn scripted_upstream() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            thread::spawn(move || serve(s));
-        }
-    });
-    addr
+    serve_each(serve)
 }
 
 fn serve(s: TcpStream) {
     let mut w = s.try_clone().expect("clone");
     let mut r = BufReader::new(s);
-    loop {
-        let mut first = String::new();
-        if r.read_line(&mut first).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut cl = 0usize;
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    cl = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let path = first.split(' ').nth(1).unwrap_or("/").to_string();
+    while let Some((head, cl)) = read_request_head(&mut r) {
+        let path = head.split(' ').nth(1).unwrap_or("/").to_string();
         let (answer, keep) = script(&path);
         if path != "/early" {
-            let mut body = vec![0u8; cl];
+            let mut body = vec![0u8; cl as usize];
             if r.read_exact(&mut body).is_err() {
                 return;
             }
@@ -224,6 +198,23 @@ fn config(bind: &str, server: SocketAddr) -> String {
     )
 }
 
+/// switchyard (in process) and haproxy on the same config in front of
+/// `up`; haproxy's address. Both stop when dropped.
+fn both(up: SocketAddr) -> (Harness, Proxy, SocketAddr) {
+    let sy = Harness::start(&config("@BIND@", up));
+    let ha_cfg = with_ports(&config("@BIND@", up));
+    let ha_port: u16 = ha_cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    (sy, ha, ha_addr)
+}
+
 fn request(path: &str) -> Vec<u8> {
     if path == "/early" {
         let body = vec![b'u'; 1 << 20];
@@ -295,17 +286,7 @@ fn server_responses_reach_the_client_as_through_haproxy() {
         return;
     }
     let up = scripted_upstream();
-    let sy = Harness::start(&config("@BIND@", up));
-    let ha_cfg = with_ports(&config("@BIND@", up));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (sy, _ha, ha_addr) = both(up);
 
     let mut diffs = Vec::new();
     for path in PATHS {
@@ -327,17 +308,7 @@ fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
         return;
     }
     let up = scripted_upstream();
-    let sy = Harness::start(&config("@BIND@", up));
-    let ha_cfg = with_ports(&config("@BIND@", up));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (sy, _ha, ha_addr) = both(up);
 
     // Pipelined on one keep-alive connection, HTTP/1.1 then HTTP/1.0.
     for version in ["HTTP/1.1", "HTTP/1.0"] {
@@ -362,52 +333,28 @@ fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
     }
 }
 
-/// A server that records each request head it gets and answers keep-alive.
+/// A server that records each request (head and body) it gets and
+/// answers keep-alive.
 fn recording_upstream(seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let seen = seen.clone();
-            thread::spawn(move || {
-                let mut w = s.try_clone().expect("clone");
-                let mut r = BufReader::new(s);
-                loop {
-                    let mut head = String::new();
-                    let mut cl = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if let Some((k, v)) = line.split_once(':') {
-                            if k.eq_ignore_ascii_case("content-length") {
-                                cl = v.trim().parse().unwrap_or(0);
-                            }
-                        }
-                        head.push_str(&line);
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0u8; cl];
-                    if r.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    head.push_str(&String::from_utf8_lossy(&body));
-                    if let Ok(mut s) = seen.lock() {
-                        s.push(head);
-                    }
-                    if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+    serve_each(move |s| {
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        while let Some((mut head, cl)) = read_request_head(&mut r) {
+            let mut body = vec![0u8; cl as usize];
+            if r.read_exact(&mut body).is_err() {
+                return;
+            }
+            head.push_str(&String::from_utf8_lossy(&body));
+            if let Ok(mut s) = seen.lock() {
+                s.push(head);
+            }
+            if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .is_err()
+            {
+                return;
+            }
         }
-    });
-    addr
+    })
 }
 
 #[test]
@@ -418,17 +365,7 @@ fn requests_reach_the_server_as_through_haproxy() {
     }
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let up = recording_upstream(seen.clone());
-    let sy = Harness::start(&config("@BIND@", up));
-    let ha_cfg = with_ports(&config("@BIND@", up));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (sy, _ha, ha_addr) = both(up);
     let requests: &[&[u8]] = &[
         b"GET /a HTTP/1.0\r\nhost: x\r\nuser-agent: t\r\n\r\n",
         b"GET /b HTTP/1.0\r\nhost: x\r\nconnection: keep-alive\r\n\r\n",

@@ -4,42 +4,25 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 use std::time::Duration;
 
-use common::Harness;
+use common::{read_request_head, serve_each, Harness};
 use switchyard_testkit::{eventually, KeepAliveClient};
 
 /// A server that answers one request per connection with a keep-alive
 /// response (no `connection: close`), then closes after `linger`.
 fn closing_upstream(linger: Duration) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            thread::spawn(move || answer_once(s, linger));
+    serve_each(move |s| {
+        let mut w = s.try_clone().expect("clone");
+        if read_request_head(&mut BufReader::new(s)).is_some() {
+            let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            thread::sleep(linger);
         }
-    });
-    addr
-}
-
-fn answer_once(s: TcpStream, linger: Duration) {
-    let mut w = s.try_clone().expect("clone");
-    let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-    thread::sleep(linger);
+    })
 }
 
 fn cfg(server: SocketAddr) -> String {

@@ -6,8 +6,8 @@
 
 pub mod tcp;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -226,4 +226,45 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         let (k, v) = l.split_once(':')?;
         k.eq_ignore_ascii_case(name).then_some(v.trim())
     })
+}
+
+/// A scripted server on a loopback port: `handle` runs on its own thread
+/// for each connection accepted.
+pub fn serve_each<F>(handle: F) -> SocketAddr
+where
+    F: Fn(TcpStream) + Send + Sync + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let h = handle.clone();
+            std::thread::spawn(move || h(s));
+        }
+    });
+    addr
+}
+
+/// Read one request head on a scripted server's connection: its text
+/// (request line through the blank line) and its Content-Length; `None` at
+/// the end of the stream (or on an unreadable length).
+pub fn read_request_head(r: &mut BufReader<TcpStream>) -> Option<(String, u64)> {
+    let mut head = String::new();
+    let mut cl = 0;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                cl = v.trim().parse().ok()?;
+            }
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            return Some((head, cl));
+        }
+    }
 }
