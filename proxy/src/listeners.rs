@@ -47,6 +47,10 @@ impl BoundListener {
     pub fn frontend(&self) -> &str {
         &self.frontend
     }
+    /// The same name, shared (each connection keeps it without a copy).
+    pub(crate) fn frontend_arc(&self) -> Arc<str> {
+        self.frontend.clone()
+    }
     /// The address as written in the config.
     pub fn configured_addr(&self) -> &ListenAddr {
         &self.configured

