@@ -265,10 +265,13 @@ cpu_ticks() {
     echo "$total"
 }
 
+# Exact resident memory from smaps_rollup (VmRSS is read from per-CPU
+# counters that may lag by hundreds of KiB); VmRSS where it is missing.
 rss_kb() {
     local total=0 p v
     for p in $(pid_tree "$1"); do
-        v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+        v=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null) ||
+            v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
         total=$((total + ${v:-0}))
     done
     echo "$total"
