@@ -44,7 +44,7 @@ fn with_close(raw: &Bytes) -> Bytes {
 pub(super) type WriteOut = (
     Written,
     bool,
-    request::TxnEnd,
+    Box<request::TxnEnd>,
     Option<crate::upstream::Lease>,
 );
 

@@ -39,7 +39,7 @@ pub(super) fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
         upgrade: None,
         http10: false,
         interim: Vec::new(),
-        end: TxnEnd {
+        end: Box::new(TxnEnd {
             log,
             no_log: true,
             start: cx.start,
@@ -47,7 +47,7 @@ pub(super) fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
             be: None,
             srv_live: None,
             time_stats: false,
-        },
+        }),
     }
 }
 
@@ -60,7 +60,7 @@ pub(super) async fn local_flow(
     flow: Flow,
     head: ReqHead,
     body: ReqBody,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     sw: Switches,
     unread_body: bool,
 ) -> Reply {
@@ -103,7 +103,7 @@ fn local_reply(
     fe: &ProxyRt,
     be: Option<&ProxyRt>,
     local: Local,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     unread_body: bool,
 ) -> Reply {
     end.log.term[0] = b'L';
@@ -182,7 +182,7 @@ fn redirect_reason(status: u16) -> &'static str {
 }
 
 /// A [`SimpleResponse`] from a built-in service as the reply.
-fn simple(fe: &ProxyRt, be: Option<&ProxyRt>, r: SimpleResponse, mut end: TxnEnd) -> Reply {
+fn simple(fe: &ProxyRt, be: Option<&ProxyRt>, r: SimpleResponse, mut end: Box<TxnEnd>) -> Reply {
     let mut h = HeaderMap::new();
     for (n, v) in &r.headers {
         if let (Ok(n), Ok(v)) = (
@@ -258,7 +258,7 @@ pub(super) async fn stats(
     fe: &Arc<ProxyRt>,
     head: ReqHead,
     body: ReqBody,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     sw: Switches,
 ) -> Reply {
     end.log.level = sw.log_level.unwrap_or(LogLevel::Info);

@@ -90,7 +90,8 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     fe_c.req_tot.fetch_add(1, Relaxed);
     fe_c.req_rate.add(1);
 
-    let mut end = TxnEnd {
+    // Boxed: it travels through every layer of the request by value.
+    let mut end = Box::new(TxnEnd {
         log,
         no_log: false,
         start: cx.start,
@@ -98,7 +99,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
         be: None,
         srv_live: None,
         time_stats: false,
-    };
+    });
     let mut sw = Switches::default();
     let unread_body = !matches!(body, ReqBody::Empty);
 
@@ -188,7 +189,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     let fw = retry::forward(&cx, &fe, &be, head, body, &origin, end, sw).await;
     match fw {
         Forwarded::Response { reply } => *reply,
-        Forwarded::Failed { cause, end } => error(&fe, Some(&be), cause, *end),
+        Forwarded::Failed { cause, end } => error(&fe, Some(&be), cause, end),
     }
 }
 

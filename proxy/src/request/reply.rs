@@ -43,7 +43,7 @@ pub(crate) struct Reply {
     pub(crate) http10: bool,
     /// Interim (1xx) responses to send first, encoded.
     pub(crate) interim: Vec<u8>,
-    pub(crate) end: TxnEnd,
+    pub(crate) end: Box<TxnEnd>,
 }
 
 /// Bookkeeping finished once the response is written: byte counters, the
@@ -78,7 +78,13 @@ impl Drop for BeSession {
 impl TxnEnd {
     /// Account for the response sent: `bytes` to the client, `term` the
     /// termination code if the transfer ended abnormally.
-    pub(crate) fn finish(mut self, shared: &Shared, bytes: u64, bin: u64, term: Option<[u8; 2]>) {
+    pub(crate) fn finish(
+        mut self: Box<Self>,
+        shared: &Shared,
+        bytes: u64,
+        bin: u64,
+        term: Option<[u8; 2]>,
+    ) {
         let ta = self.start.elapsed();
         self.log.times.ta = ta;
         self.log.bytes = bytes;
@@ -151,7 +157,7 @@ pub(crate) fn page(
     fe: &ProxyRt,
     be: Option<&ProxyRt>,
     status: u16,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     term: [u8; 2],
 ) -> Reply {
     count_status(fe, be, None, status);
@@ -178,7 +184,12 @@ pub(crate) fn page(
 
 /// The error page for `cause`, with its counters and termination code; no
 /// response at all (status 0) when the client is gone.
-pub(crate) fn error(fe: &ProxyRt, be: Option<&ProxyRt>, cause: Cause, mut end: TxnEnd) -> Reply {
+pub(crate) fn error(
+    fe: &ProxyRt,
+    be: Option<&ProxyRt>,
+    cause: Cause,
+    mut end: Box<TxnEnd>,
+) -> Reply {
     match cause.status() {
         Some(status) => page(fe, be, status, end, cause.term()),
         None => {

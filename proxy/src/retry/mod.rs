@@ -54,19 +54,19 @@ pub(crate) async fn forward(
     head: ReqHead,
     body: ReqBody,
     origin: &Origin,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     mut sw: Switches,
 ) -> Forwarded {
     let Some(backend) = be.backend.as_ref() else {
         return Forwarded::Failed {
             cause: Cause::NoServer,
-            end: Box::new(end),
+            end,
         };
     };
     let Some(bcfg) = be.cfg.backend.as_ref() else {
         return Forwarded::Failed {
             cause: Cause::NoServer,
-            end: Box::new(end),
+            end,
         };
     };
     let mut head = head;
@@ -191,17 +191,14 @@ pub(crate) async fn forward(
                 if cause != Cause::QueueTimeout && retries == 0 {
                     end.log.times.tw = -1;
                 }
-                return Forwarded::Failed {
-                    cause,
-                    end: Box::new(end),
-                };
+                return Forwarded::Failed { cause, end };
             }
         };
         prev = None;
         let Some(srv) = backend.servers.get(idx.get()) else {
             return Forwarded::Failed {
                 cause: Cause::NoServer,
-                end: Box::new(end),
+                end,
             };
         };
         end.log.server = srv.name.clone();
@@ -210,7 +207,7 @@ pub(crate) async fn forward(
         let Some(mut addr) = srv.addr else {
             return Forwarded::Failed {
                 cause: Cause::NoServer,
-                end: Box::new(end),
+                end,
             };
         };
         if addr.port() == 0 {
@@ -231,7 +228,7 @@ pub(crate) async fn forward(
             None => {
                 tokio::select! {
                     r = connect(addr, t_connect) => r,
-                    _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end: Box::new(end) },
+                    _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end },
                 }
             }
         };
@@ -262,10 +259,7 @@ pub(crate) async fn forward(
                     bump(&srv.live.counters.econ);
                     bump(&be.live.be.econ);
                     end.log.retries = retries;
-                    return Forwarded::Failed {
-                        cause,
-                        end: Box::new(end),
-                    };
+                    return Forwarded::Failed { cause, end };
                 }
                 retries += 1;
                 end.log.retries = retries;
@@ -283,7 +277,7 @@ pub(crate) async fn forward(
                 if !reused && !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
                     return Forwarded::Failed {
                         cause: Cause::Killed,
-                        end: Box::new(end),
+                        end,
                     };
                 }
                 continue;
@@ -330,7 +324,7 @@ pub(crate) async fn forward(
                     bump(&be.live.be.eresp);
                     return Forwarded::Failed {
                         cause: Cause::UpstreamClosed,
-                        end: Box::new(end),
+                        end,
                     };
                 }
                 if body.is_none() {
@@ -349,10 +343,7 @@ pub(crate) async fn forward(
                     drop(slot);
                     bump(&fe.live.fe.cli_abrt);
                     bump(&be.live.be.cli_abrt);
-                    return Forwarded::Failed {
-                        cause,
-                        end: Box::new(end),
-                    };
+                    return Forwarded::Failed { cause, end };
                 }
                 let bit = match cause {
                     Cause::UpstreamTimeout => RetryOn::RESPONSE_TIMEOUT,
@@ -385,10 +376,7 @@ pub(crate) async fn forward(
                         end.log.times.tresp = -1;
                     }
                     end.log.retries = retries;
-                    return Forwarded::Failed {
-                        cause,
-                        end: Box::new(end),
-                    };
+                    return Forwarded::Failed { cause, end };
                 }
             }
             Attempt::Ok(answer) => {
@@ -461,13 +449,13 @@ pub(crate) async fn forward(
         if !turnaround(redisp, rr_kind, backend, t_connect, &mut hard).await {
             return Forwarded::Failed {
                 cause: Cause::Killed,
-                end: Box::new(end),
+                end,
             };
         }
     }
 }
 
-fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
+fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: Box<TxnEnd>) -> Forwarded {
     bump(&fe.live.fe.cli_abrt);
     bump(&be.live.be.cli_abrt);
     if let Some(s) = &end.srv_live {
@@ -475,7 +463,7 @@ fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: TxnEnd) -> Forwarded {
     }
     Forwarded::Failed {
         cause: Cause::ClientAborted,
-        end: Box::new(end),
+        end,
     }
 }
 

@@ -26,7 +26,7 @@ pub(super) fn response(
     origin: &Origin,
     answer: Answer,
     mut lease: Lease,
-    mut end: TxnEnd,
+    mut end: Box<TxnEnd>,
     sw: &mut Switches,
     direct: bool,
 ) -> Reply {
