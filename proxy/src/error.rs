@@ -69,6 +69,9 @@ pub(crate) enum Cause {
     UpstreamTimeout,
     /// The request body from the client failed while we forwarded it (`CH--`).
     ClientAborted,
+    /// The request body is not valid chunked encoding: HAProxy's 400, with
+    /// `PH--` once the request went to a server.
+    ClientInvalid,
     /// Client body stalled past `timeout client` (`cD--`).
     ClientTimeout,
     /// The process is hard-stopping, or `shutdown sessions server` (`KH--`).
@@ -96,6 +99,7 @@ impl Cause {
             Cause::UpstreamInvalid => Some(502),
             Cause::UpstreamTimeout => Some(504),
             Cause::ClientAborted => None,
+            Cause::ClientInvalid => Some(400),
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
             Cause::Down => Some(502),
@@ -116,6 +120,7 @@ impl Cause {
             Cause::UpstreamInvalid => *b"PH",
             Cause::UpstreamTimeout => *b"sH",
             Cause::ClientAborted => *b"CH",
+            Cause::ClientInvalid => *b"PH",
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",
             Cause::Down => *b"DH",

@@ -124,6 +124,25 @@ pub(crate) fn early_page(status: u16) -> Bytes {
     ))
 }
 
+/// `raw` (a complete page) with `connection: close` after its headers,
+/// unless it says so already.
+pub(crate) fn with_close(raw: &Bytes) -> Bytes {
+    let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return raw.clone();
+    };
+    if raw[..i + 2]
+        .windows(19)
+        .any(|w| w.eq_ignore_ascii_case(b"connection: close\r\n"))
+    {
+        return raw.clone();
+    }
+    let mut v = Vec::with_capacity(raw.len() + 19);
+    v.extend_from_slice(&raw[..i + 2]);
+    v.extend_from_slice(b"connection: close\r\n");
+    v.extend_from_slice(&raw[i + 2..]);
+    Bytes::from(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

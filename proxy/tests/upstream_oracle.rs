@@ -38,6 +38,12 @@ fn script(path: &str) -> (&'static [u8], bool) {
             b"HTTP/1.1 299 Quite Fine\r\ncontent-length: 0\r\n\r\n",
             true,
         ),
+        // Trailers as a sloppy server writes them: HAProxy lowercases the
+        // names and trims the values.
+        "/odd-trailers" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer:v1\r\nX-Other:   v2  \r\n\r\n",
+            true,
+        ),
         "/cl-list" => (b"HTTP/1.1 200 OK\r\ncontent-length: 2, 2\r\n\r\nok", true),
         "/cl-conflict" => (
             b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nokk",
@@ -319,7 +325,14 @@ fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
         };
         let mut req = Vec::new();
         for path in [
-            "/http10", "/plain", "/chunked", "/204", "/interim", "/reason", "/304",
+            "/http10",
+            "/plain",
+            "/chunked",
+            "/odd-trailers",
+            "/204",
+            "/interim",
+            "/reason",
+            "/304",
         ] {
             req.extend_from_slice(
                 format!("GET {path} {version}\r\nhost: x\r\n{ka}\r\n").as_bytes(),
@@ -389,4 +402,131 @@ fn requests_reach_the_server_as_through_haproxy() {
     let ours = through(sy.addr(0));
     let theirs = through(ha_addr);
     assert_eq!(ours, theirs);
+}
+
+/// A server that records, per `x-case` header, the raw bytes of the one
+/// request it gets on a connection (up to the end of its body, or until
+/// the proxy closes), then answers and closes.
+fn raw_recording_upstream(
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
+) -> SocketAddr {
+    serve_each(move |mut s| {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request_complete(&got) {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("x-case: "))
+            .unwrap_or("?")
+            .to_string();
+        if let Ok(mut m) = seen.lock() {
+            m.insert(key, text);
+        }
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    })
+}
+
+/// Whether `b` holds a whole request: its head, and its body by
+/// content-length or up to the end of a chunked body's trailers.
+fn request_complete(b: &[u8]) -> bool {
+    let Some(h) = b.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&b[..h]).to_ascii_lowercase();
+    let body = &b[h + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.starts_with(b"0\r\n\r\n")
+            || (body.windows(5).any(|w| w == b"\r\n0\r\n") && body.ends_with(b"\r\n\r\n"));
+    }
+    let cl = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    body.len() >= cl
+}
+
+/// Send `parts` with a pause between them; what came back until the proxy
+/// closed.
+fn send_parts(addr: SocketAddr, parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            thread::sleep(Duration::from_millis(300));
+        }
+        if s.write_all(p).is_err() {
+            break;
+        }
+    }
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+#[test]
+fn request_bodies_and_trailers_reach_the_server_as_through_haproxy() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let up = raw_recording_upstream(seen.clone());
+    let (sy, _ha, ha_addr) = both(up);
+    // (case, request parts): a pause between parts. The first two never
+    // reach a server (HAProxy parses what it has before connecting).
+    let cases: &[(&str, &[&str])] = &[
+        ("bad-size-at-once", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n\r\n"]),
+        ("bad-trailer-at-once", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nbogus line\r\n\r\n"]),
+        ("trailers", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer:v1\r\nX-Other:   v2  \r\n\r\n"]),
+        ("http10-chunked", &["POST /t HTTP/1.0\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"]),
+        ("http10-chunked-and-length", &["POST /t HTTP/1.0\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"]),
+        ("bad-size-later", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n", "zz\r\n\r\n"]),
+        ("bad-trailer-later-http10", &["POST /t HTTP/1.0\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n", "0\r\nbad line\r\n\r\n"]),
+    ];
+    let run = |addr: SocketAddr, tag: &str| -> Vec<String> {
+        cases
+            .iter()
+            .map(|(case, parts)| {
+                let parts: Vec<Vec<u8>> = parts
+                    .iter()
+                    .map(|p| p.replace('@', &format!("{case}-{tag}")).into_bytes())
+                    .collect();
+                format!(
+                    "{case}: {}",
+                    String::from_utf8_lossy(&send_parts(addr, &parts))
+                )
+            })
+            .collect()
+    };
+    let ours = run(sy.addr(0), "sy");
+    let theirs = run(ha_addr, "ha");
+    assert_eq!(ours, theirs, "what the client got");
+    // Every request haproxy passed on has reached the server through both.
+    let server_saw = |tag: &str| -> Vec<(String, String)> {
+        let suffix = format!("-{tag}");
+        seen.lock()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let case = k.strip_suffix(&suffix)?;
+                        Some((case.to_string(), v.replace(k.as_str(), case)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    switchyard_testkit::eventually(Duration::from_secs(5), Duration::from_millis(20), || {
+        let ha = server_saw("ha");
+        ha.len() == cases.len() - 2 && server_saw("sy").len() >= ha.len()
+    });
+    assert_eq!(server_saw("sy"), server_saw("ha"), "what the server got");
 }

@@ -18,7 +18,10 @@ use switchyard_state::{ProxyIdx, Snapshot};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant as TokioInstant;
 
-use crate::h1::{htx_head_size, parse_head, BodyPump, ClientRead, HeadError, Reader};
+use crate::h1::{
+    chunked_prefix_invalid, htx_head_size, parse_head, BodyPump, ClientRead, Framing, HeadError,
+    Reader,
+};
 use crate::proxy::Shared;
 use crate::request::{self, ConnInfo, ReqCtx};
 use crate::timing::Start;
@@ -259,6 +262,10 @@ where
     };
     let head_done = Instant::now();
     reader.buf.advance(head_len);
+    if head.framing == Framing::Chunked && chunked_prefix_invalid(&reader.buf) {
+        bad_request(shared, conn, &fe.cfg, wr, start).await;
+        return false;
+    }
     exchange(
         shared,
         conn,

@@ -27,20 +27,6 @@ pub(super) struct Written {
     pub(super) must_close: bool,
 }
 
-/// Insert `connection: close` at the end of a pre-encoded response head.
-fn with_close(raw: &Bytes) -> Bytes {
-    match raw.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(i) => {
-            let mut v = Vec::with_capacity(raw.len() + 19);
-            v.extend_from_slice(&raw[..i + 2]);
-            v.extend_from_slice(b"connection: close\r\n");
-            v.extend_from_slice(&raw[i + 2..]);
-            Bytes::from(v)
-        }
-        None => raw.clone(),
-    }
-}
-
 pub(super) type WriteOut = (
     Written,
     bool,
@@ -83,11 +69,11 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     if let Some(raw) = raw {
         let raw_htx = raw.clone();
         let bytes = if closing && client_version == Version::HTTP_11 {
-            with_close(&raw)
+            crate::pages::with_close(&raw)
         } else {
             raw
         };
-        let htx = htx_size_raw(&raw_htx);
+        let htx = server_htx.unwrap_or_else(|| htx_size_raw(&raw_htx));
         match timed(t_client, wr.write_all(&bytes)).await {
             Ok(()) => w.bytes = htx,
             Err(t) => {

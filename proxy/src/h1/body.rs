@@ -125,11 +125,7 @@ impl Decoder {
                 }
                 State::ChunkSize => {
                     let line = Self::line(r).await?;
-                    let hex = line.split(|b| *b == b';').next().unwrap_or(&[]);
-                    let hex = std::str::from_utf8(hex)
-                        .map_err(|_| BodyError::Invalid)?
-                        .trim();
-                    let size = u64::from_str_radix(hex, 16).map_err(|_| BodyError::Invalid)?;
+                    let size = chunk_size(&line).ok_or(BodyError::Invalid)?;
                     self.state = if size == 0 {
                         State::Trailers
                     } else {
@@ -170,15 +166,19 @@ impl Decoder {
                     return Ok(Some(r.buf.split().freeze()));
                 }
                 State::Trailers => {
-                    // A request's trailers are dropped; a response's are
-                    // kept for the client, as HAProxy forwards them.
+                    // Trailers go on, normalised as HAProxy writes them:
+                    // the name lowercased, `: `, the value trimmed. A line
+                    // that is not a field is an error (HAProxy: 400/502).
                     let line = Self::line(r).await?;
                     if line.is_empty() {
                         self.state = State::Done;
-                    } else if let Some(t) = self.trailers.as_mut() {
-                        let colon = line.iter().position(|b| *b == b':').unwrap_or(0);
-                        t.extend(line[..colon].iter().map(u8::to_ascii_lowercase));
-                        t.extend_from_slice(&line[colon..]);
+                        continue;
+                    }
+                    let (name, value) = trailer_field(&line).ok_or(BodyError::Invalid)?;
+                    if let Some(t) = self.trailers.as_mut() {
+                        t.extend(name.iter().map(u8::to_ascii_lowercase));
+                        t.extend_from_slice(b": ");
+                        t.extend_from_slice(value);
                         t.extend_from_slice(b"\r\n");
                     }
                 }
@@ -213,6 +213,81 @@ impl Decoder {
     }
 }
 
+/// A chunk-size line's size (extensions ignored); `None` if invalid.
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let hex = line.split(|b| *b == b';').next().unwrap_or(&[]);
+    let hex = std::str::from_utf8(hex).ok()?.trim();
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// Whether the chunked body bytes already read (`buf`, from the first
+/// chunk-size line on) hold a framing error. HAProxy parses what it has of
+/// a request before picking a server, so such a request is its early 400
+/// and never reaches one. Only what is complete in `buf` is judged.
+pub(crate) fn chunked_prefix_invalid(buf: &[u8]) -> bool {
+    // The next line from `at`, without its terminator, and where the one
+    // after it starts; `None` while incomplete.
+    let line = |at: usize| -> Option<(&[u8], usize)> {
+        let rest = buf.get(at..)?;
+        let nl = rest.iter().position(|b| *b == b'\n')?;
+        let l = &rest[..nl];
+        Some((l.strip_suffix(b"\r").unwrap_or(l), at + nl + 1))
+    };
+    let mut at = 0usize;
+    loop {
+        let Some((l, next)) = line(at) else {
+            return buf.len() - at.min(buf.len()) > MAX_LINE;
+        };
+        let Some(size) = chunk_size(l) else {
+            return true;
+        };
+        at = next;
+        if size == 0 {
+            loop {
+                let Some((l, next)) = line(at) else {
+                    return false;
+                };
+                if l.is_empty() {
+                    return false;
+                }
+                if trailer_field(l).is_none() {
+                    return true;
+                }
+                at = next;
+            }
+        }
+        match usize::try_from(size).ok().and_then(|n| at.checked_add(n)) {
+            Some(end) if end < buf.len() => at = end,
+            _ => return false,
+        }
+        let Some((l, next)) = line(at) else {
+            return false;
+        };
+        if !l.is_empty() {
+            return true;
+        }
+        at = next;
+    }
+}
+
+/// A trailer line's name and trimmed value; `None` if it is not a field.
+fn trailer_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = line.iter().position(|b| *b == b':')?;
+    let name = &line[..colon];
+    if name.is_empty()
+        || name
+            .iter()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return None;
+    }
+    let ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let value = &line[colon + 1..];
+    let start = value.iter().position(|b| !ws(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    Some((name, &value[start..end]))
+}
+
 /// How the pump ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PumpEnd {
@@ -229,6 +304,8 @@ pub(crate) struct BodyPump {
     dec: Decoder,
     /// Dropped when the body ends, so the receiver sees the end.
     tx: Option<mpsc::Sender<Result<Bytes, BodyError>>>,
+    /// A chunked body's trailers, sent before `tx` is dropped.
+    trailers: Option<oneshot::Sender<Bytes>>,
     /// Decoded body bytes read from the client so far.
     pub(crate) decoded: u64,
 }
@@ -243,6 +320,15 @@ impl BodyPump {
             Framing::Length(n) => Some(n),
             _ => None,
         };
+        let mut dec = Decoder::new(framing);
+        // Only a chunked body can have trailers.
+        let (ttx, trx) = if framing == Framing::Chunked {
+            dec = dec.keeping_trailers();
+            let (t, r) = oneshot::channel();
+            (Some(t), Some(r))
+        } else {
+            (None, None)
+        };
         let body = if framing == Framing::None {
             ReqBody::Empty
         } else {
@@ -252,12 +338,14 @@ impl BodyPump {
                 demand: Some(dtx),
                 len,
                 ended: false,
+                trailers: trx,
             })
         };
         (
             BodyPump {
-                dec: Decoder::new(framing),
+                dec,
                 tx: Some(tx),
+                trailers: ttx,
                 decoded: 0,
             },
             body,
@@ -282,7 +370,7 @@ impl BodyPump {
                 };
             };
             if self.dec.is_done() {
-                self.tx = None;
+                self.end();
                 return PumpEnd::Complete;
             }
             let next = tokio::select! {
@@ -298,7 +386,7 @@ impl BodyPump {
                     }
                 }
                 Ok(None) => {
-                    self.tx = None;
+                    self.end();
                     return PumpEnd::Complete;
                 }
                 Err(e) => {
@@ -308,6 +396,17 @@ impl BodyPump {
                 }
             }
         }
+    }
+
+    /// The body ended: hand over its trailers, then close the channel.
+    fn end(&mut self) {
+        if let Some(t) = self.trailers.take() {
+            let lines = self.dec.take_trailers();
+            if !lines.is_empty() {
+                let _ = t.send(Bytes::from(lines));
+            }
+        }
+        self.tx = None;
     }
 
     /// Read and discard what is left of the body, up to `limit` bytes, so
@@ -359,6 +458,8 @@ pub(crate) struct StreamBody {
     demand: Option<oneshot::Sender<()>>,
     len: Option<u64>,
     ended: bool,
+    /// The trailers of a chunked body, once it ended.
+    trailers: Option<oneshot::Receiver<Bytes>>,
 }
 
 /// A request body as sent upstream.
@@ -370,6 +471,15 @@ pub(crate) enum ReqBody {
 }
 
 impl ReqBody {
+    /// The trailer lines (each ending in CRLF) of a streamed chunked body,
+    /// once it has ended.
+    pub(crate) fn take_trailers(&mut self) -> Option<Bytes> {
+        match self {
+            ReqBody::Stream(s) => s.trailers.as_mut()?.try_recv().ok(),
+            _ => None,
+        }
+    }
+
     /// A replayable copy, if the body is fully buffered (or empty).
     pub(crate) fn replay(&self) -> Option<ReqBody> {
         match self {
@@ -475,5 +585,56 @@ impl Body for ReqBody {
                 None => SizeHint::default(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffered_chunked_bodies_are_judged_only_where_complete() {
+        let ok: &[&[u8]] = &[
+            b"",
+            b"3\r\nab",
+            b"3\r\nabc\r\n0\r\n\r\n",
+            b"3;ext=1\r\nabc\r\n0\r\nx-t: 1\r\n\r\n",
+            b"3\nabc\n0\n\n",
+            b"ffffffffffffffff\r\nab",
+            b"3\r\nabc\r\n0\r\nX-Partial",
+        ];
+        for b in ok {
+            assert!(
+                !chunked_prefix_invalid(b),
+                "{:?}",
+                String::from_utf8_lossy(b)
+            );
+        }
+        let bad: &[&[u8]] = &[
+            b"zz\r\n",
+            b"3\r\nabcX\r\n",
+            b"3\r\nabc\r\nzz\r\n\r\n",
+            b"3\r\nabc\r\n0\r\nbogus line\r\n\r\n",
+            b"3\r\nabc\r\n0\r\n: v\r\n\r\n",
+            b"10000000000000000\r\n",
+        ];
+        for b in bad {
+            assert!(
+                chunked_prefix_invalid(b),
+                "{:?}",
+                String::from_utf8_lossy(b)
+            );
+        }
+    }
+
+    #[test]
+    fn trailer_fields_are_trimmed() {
+        assert_eq!(
+            trailer_field(b"X-T:  v 1 \t"),
+            Some((&b"X-T"[..], &b"v 1"[..]))
+        );
+        assert_eq!(trailer_field(b"x:"), Some((&b"x"[..], &b""[..])));
+        assert_eq!(trailer_field(b"no colon"), None);
+        assert_eq!(trailer_field(b"bad name: v"), None);
     }
 }

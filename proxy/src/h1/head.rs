@@ -89,7 +89,7 @@ pub(crate) fn parse_head(
         let value = HeaderValue::from_bytes(trim(h.value)).map_err(|_| HeadError::Invalid)?;
         headers.append(name, value);
     }
-    let framing = framing(&headers, version)?;
+    let framing = framing(&headers)?;
     let keep_alive = keeps_alive(&headers, version == Version::HTTP_10);
     let expect_continue = headers
         .get(EXPECT)
@@ -125,11 +125,9 @@ fn trim(v: &[u8]) -> &[u8] {
 
 /// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last
 /// coding is not `chunked`, or conflicting lengths, make the request invalid.
-fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, HeadError> {
+/// HAProxy 2.6 takes a chunked body from an HTTP/1.0 client too.
+fn framing(headers: &HeaderMap) -> Result<Framing, HeadError> {
     if chunked(headers)? {
-        if version == Version::HTTP_10 {
-            return Err(HeadError::Invalid);
-        }
         return Ok(Framing::Chunked);
     }
     Ok(match content_length(headers)? {

@@ -12,7 +12,7 @@ mod head;
 mod reader;
 mod write;
 
-pub(crate) use body::{BodyError, BodyPump, Decoder, ReqBody};
+pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, Decoder, ReqBody};
 pub(crate) use head::{
     chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead,
 };

@@ -35,7 +35,8 @@ pub(crate) struct Reply {
     /// The upstream connection and server slot, released after the body.
     pub(crate) lease: Option<Lease>,
     /// HAProxy's byte count for the head as the server sent it (what `%B`
-    /// and `bout` measure for forwarded responses); `None` for local ones.
+    /// and `bout` measure for forwarded responses); for a `raw` page, its
+    /// whole count where `htx_size_raw` would not give it; else `None`.
     pub(crate) htx_head: Option<u64>,
     /// A `101 Switching Protocols` from the server: the upgraded connection.
     pub(crate) upgrade: Option<Conn>,
@@ -182,6 +183,9 @@ pub(crate) fn page(
     }
 }
 
+/// What `connection: close` adds to a page's HAProxy byte count.
+const CLOSE_HTX: u64 = ("connection".len() + "close".len()) as u64;
+
 /// The error page for `cause`, with its counters and termination code; no
 /// response at all (status 0) when the client is gone.
 pub(crate) fn error(
@@ -191,6 +195,20 @@ pub(crate) fn error(
     mut end: Box<TxnEnd>,
 ) -> Reply {
     match cause.status() {
+        // A broken request body leaves the connection unusable: HAProxy's
+        // 400 says `connection: close`, as part of the page (its `%B`
+        // counts it).
+        Some(status) if cause == Cause::ClientInvalid => {
+            let mut r = page(fe, be, status, end, cause.term());
+            if let Some(p) = r.raw.take() {
+                // The size HAProxy logs (`htx_size_raw` leaves connection
+                // headers out, which only the H1 layer adds elsewhere).
+                r.htx_head = Some(crate::h1::htx_size_raw(&p) + CLOSE_HTX);
+                r.raw = Some(pages::with_close(&p));
+            }
+            r.close = true;
+            r
+        }
         Some(status) => page(fe, be, status, end, cause.term()),
         None => {
             let t = cause.term();

@@ -126,7 +126,14 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
             }
             Some(None) => {
                 if framing == SendFraming::Chunked {
-                    return match conn.write(b"0\r\n\r\n").await {
+                    // The last chunk, with the client's trailers.
+                    buf.clear();
+                    buf.extend_from_slice(b"0\r\n");
+                    if let Some(t) = body.take_trailers() {
+                        buf.extend_from_slice(&t);
+                    }
+                    buf.extend_from_slice(b"\r\n");
+                    return match conn.write(&buf).await {
                         Wrote::All => Ok(false),
                         Wrote::Answered => Ok(true),
                         Wrote::Failed { .. } => Err(broken_pipe()),
@@ -135,10 +142,10 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
                 return Ok(false);
             }
             Some(Some(Err(e))) => {
-                let cause = if e == BodyError::Timeout {
-                    Cause::ClientTimeout
-                } else {
-                    Cause::ClientAborted
+                let cause = match e {
+                    BodyError::Timeout => Cause::ClientTimeout,
+                    BodyError::Invalid => Cause::ClientInvalid,
+                    _ => Cause::ClientAborted,
                 };
                 return Err(Attempt::Failed(cause, None));
             }

@@ -24,7 +24,7 @@ use switchyard_state::{ObserveEvent, ProxyRt, ServerIdx, ServerLive};
 use crate::balance::{self};
 use crate::cookie;
 use crate::error::Cause;
-use crate::h1::{ReqBody, ReqHead};
+use crate::h1::{BodyError, ReqBody, ReqHead};
 use crate::headers;
 use crate::kill::{self, KillWatch};
 use crate::queue::{self, SlotOwner};
@@ -127,6 +127,12 @@ pub(crate) async fn forward(
             Ok(b) => {
                 l7 = b.replay().is_some();
                 body = Some(b);
+            }
+            Err(BodyError::Invalid) => {
+                return Forwarded::Failed {
+                    cause: Cause::ClientInvalid,
+                    end,
+                };
             }
             Err(_) => {
                 return client_aborted(fe, be, end);
@@ -338,6 +344,11 @@ pub(crate) async fn forward(
                 if cause == Cause::ClientAborted {
                     drop(slot);
                     return client_aborted(fe, be, end);
+                }
+                // The client's fault: no retry.
+                if cause == Cause::ClientInvalid {
+                    drop(slot);
+                    return Forwarded::Failed { cause, end };
                 }
                 if cause == Cause::ClientTimeout {
                     drop(slot);

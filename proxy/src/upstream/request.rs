@@ -31,8 +31,7 @@ pub(crate) enum SendFraming {
 impl Outgoing {
     /// Append the head for `body` to `out` and say how the body follows.
     /// The client's `content-length` is kept; a body of unknown length is
-    /// chunked, except on GET/HEAD/CONNECT (sent without a body), and
-    /// HTTP/1.0 never gets chunked.
+    /// chunked, except on GET/HEAD/CONNECT (sent without a body).
     pub(crate) fn encode_head(&self, out: &mut Vec<u8>, body: &ReqBody) -> SendFraming {
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
@@ -56,9 +55,10 @@ impl Outgoing {
             out.extend_from_slice(b"\r\n");
         }
         let framing = self.framing(body, out);
-        if self.keep_alive && self.version == Version::HTTP_10 {
+        if self.keep_alive && self.version == Version::HTTP_10 && framing != SendFraming::Chunked {
             // An HTTP/1.0 request would close the server connection: like
-            // HAProxy, ask to keep it.
+            // HAProxy, ask to keep it (not for a chunked 1.0 request, which
+            // HAProxy forwards as it is).
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
@@ -77,7 +77,6 @@ impl Outgoing {
                 let _ = write!(out, "content-length: {n}\r\n");
                 SendFraming::Length
             }
-            None if self.version == Version::HTTP_10 => SendFraming::NoBody,
             None if matches!(self.method, Method::GET | Method::HEAD | Method::CONNECT) => {
                 SendFraming::NoBody
             }
