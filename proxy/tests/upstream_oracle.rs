@@ -38,6 +38,14 @@ fn script(path: &str) -> (&'static [u8], bool) {
             b"HTTP/1.1 299 Quite Fine\r\ncontent-length: 0\r\n\r\n",
             true,
         ),
+        "/signed-chunk" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n",
+            false,
+        ),
+        "/bad-trailer" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nnot a field\r\n\r\n",
+            false,
+        ),
         // Trailers as a sloppy server writes them: HAProxy lowercases the
         // names and trims the values.
         "/odd-trailers" => (
@@ -282,6 +290,8 @@ const PATHS: &[&str] = &[
     "/big-head",
     "/fitting-head",
     "/http10-chunked",
+    "/signed-chunk",
+    "/bad-trailer",
     "/early",
 ];
 
@@ -481,9 +491,10 @@ fn request_bodies_and_trailers_reach_the_server_as_through_haproxy() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
     let up = raw_recording_upstream(seen.clone());
     let (sy, _ha, ha_addr) = both(up);
-    // (case, request parts): a pause between parts. The first two never
+    // (case, request parts): a pause between parts. The first three never
     // reach a server (HAProxy parses what it has before connecting).
     let cases: &[(&str, &[&str])] = &[
+        ("signed-size-at-once", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n"]),
         ("bad-size-at-once", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n\r\n"]),
         ("bad-trailer-at-once", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nbogus line\r\n\r\n"]),
         ("trailers", &["POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer:v1\r\nX-Other:   v2  \r\n\r\n"]),
@@ -526,7 +537,7 @@ fn request_bodies_and_trailers_reach_the_server_as_through_haproxy() {
     };
     switchyard_testkit::eventually(Duration::from_secs(5), Duration::from_millis(20), || {
         let ha = server_saw("ha");
-        ha.len() == cases.len() - 2 && server_saw("sy").len() >= ha.len()
+        ha.len() == cases.len() - 3 && server_saw("sy").len() >= ha.len()
     });
     assert_eq!(server_saw("sy"), server_saw("ha"), "what the server got");
 }

@@ -213,11 +213,20 @@ impl Decoder {
     }
 }
 
-/// A chunk-size line's size (extensions ignored); `None` if invalid.
+/// A chunk-size line's size (extensions ignored); `None` if invalid. As in
+/// HAProxy: hex digits only (no sign, no leading blanks), blanks allowed
+/// before the end or the `;`.
 fn chunk_size(line: &[u8]) -> Option<u64> {
     let hex = line.split(|b| *b == b';').next().unwrap_or(&[]);
-    let hex = std::str::from_utf8(hex).ok()?.trim();
-    u64::from_str_radix(hex, 16).ok()
+    let end = hex
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |i| i + 1);
+    let hex = &hex[..end];
+    if hex.is_empty() || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
 }
 
 /// Whether the chunked body bytes already read (`buf`, from the first
@@ -600,6 +609,7 @@ mod tests {
             b"3\r\nabc\r\n0\r\n\r\n",
             b"3;ext=1\r\nabc\r\n0\r\nx-t: 1\r\n\r\n",
             b"3\nabc\n0\n\n",
+            b"3 \r\nabc\r\n03 ;a=b\r\nabc\r\n0\r\n\r\n",
             b"ffffffffffffffff\r\nab",
             b"3\r\nabc\r\n0\r\nX-Partial",
         ];
@@ -617,6 +627,10 @@ mod tests {
             b"3\r\nabc\r\n0\r\nbogus line\r\n\r\n",
             b"3\r\nabc\r\n0\r\n: v\r\n\r\n",
             b"10000000000000000\r\n",
+            b"+3\r\nabc\r\n",
+            b" 3\r\nabc\r\n",
+            b"0x3\r\nabc\r\n",
+            b";a\r\n",
         ];
         for b in bad {
             assert!(

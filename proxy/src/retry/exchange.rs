@@ -8,9 +8,9 @@ use http_body_util::BodyExt;
 use switchyard_state::ObserveEvent;
 
 use crate::error::Cause;
-use crate::h1::{BodyError, ReqBody};
+use crate::h1::{chunked_prefix_invalid, BodyError, ReqBody};
 use crate::upstream::{body_decoder, frame, read_head, Answer, Conn, HeadError, Outgoing};
-use crate::upstream::{SendFraming, Wrote};
+use crate::upstream::{BodyKind, SendFraming, Wrote};
 
 /// What one exchange attempt produced.
 pub(super) enum Attempt {
@@ -93,6 +93,11 @@ async fn exchange_untimed(mut conn: Conn, out: &Outgoing, body: ReqBody, limit: 
     let Some((dec, kind)) = body_decoder(&head, is_head) else {
         return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp));
     };
+    // HAProxy parses what it has of the body before it sends the head on:
+    // chunked framing already broken there is a 502, not a cut response.
+    if kind == BodyKind::Chunked && chunked_prefix_invalid(&conn.rd.buf) {
+        return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp));
+    }
     Attempt::Ok(Box::new(Answer {
         head,
         conn,
