@@ -8,8 +8,6 @@ pub mod fixture;
 pub mod gen;
 pub mod http1;
 #[cfg(feature = "crates")]
-pub mod services;
-#[cfg(feature = "crates")]
 pub mod upstream;
 #[cfg(feature = "crates")]
 pub mod view;
@@ -18,7 +16,7 @@ pub mod view;
 pub use fixture::{Fixture, FixtureError};
 pub use gen::{AclCfg, MapCfg};
 #[cfg(feature = "crates")]
-pub use services::NoServices;
+pub use switchyard_state::NoServices;
 #[cfg(feature = "crates")]
 pub use view::BenchRequest;
 

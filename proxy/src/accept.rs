@@ -375,32 +375,7 @@ fn connect_log(shared: &Shared, info: &ConnInfo) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_state::{ProxyIdx, ServiceRequest, Services, SimpleResponse, Snapshot, Store};
-
-    struct NoServices;
-    impl Services for NoServices {
-        fn stats_page(
-            &self,
-            _: &Store,
-            _: &Snapshot,
-            _: ProxyIdx,
-            _: &ServiceRequest<'_>,
-        ) -> SimpleResponse {
-            SimpleResponse {
-                status: 200,
-                headers: Vec::new(),
-                body: Vec::new(),
-            }
-        }
-        fn use_service(
-            &self,
-            _: &str,
-            _: &Snapshot,
-            _: &ServiceRequest<'_>,
-        ) -> Option<SimpleResponse> {
-            None
-        }
-    }
+    use switchyard_state::{NoServices, Store};
 
     /// Idle keep-alive connections cost their task's allocation: tokio adds
     /// 104 bytes to the future and rounds to 128, and the allocator's next

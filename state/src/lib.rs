@@ -34,7 +34,7 @@ pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use map_ids::haproxy_map_ids;
 pub use observe::ObserveEvent;
-pub use service::{ServiceRequest, Services, SimpleResponse};
+pub use service::{NoServices, ServiceRequest, Services, SimpleResponse};
 pub use snapshot::{
     slowstart_step, BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot, SLOWSTART_SCALE,
 };

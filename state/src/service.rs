@@ -51,3 +51,29 @@ pub trait Services: Send + Sync {
         req: &ServiceRequest<'_>,
     ) -> Option<SimpleResponse>;
 }
+
+/// No built-in services: the stats page answers an empty 404 and no
+/// `use-service` name is known. For a proxy run without admin (benches,
+/// tests).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoServices;
+
+impl Services for NoServices {
+    fn stats_page(
+        &self,
+        _: &Store,
+        _: &Snapshot,
+        _: ProxyIdx,
+        _: &ServiceRequest<'_>,
+    ) -> SimpleResponse {
+        SimpleResponse {
+            status: 404,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn use_service(&self, _: &str, _: &Snapshot, _: &ServiceRequest<'_>) -> Option<SimpleResponse> {
+        None
+    }
+}

@@ -7,7 +7,7 @@ mod early;
 mod respond;
 
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use bytes::Buf;
 use http::Method;
 use switchyard_state::{ProxyIdx, Snapshot};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::Instant as TokioInstant;
+use tokio::time::{Instant as TokioInstant, Sleep};
 
 use crate::h1::{
     chunked_prefix_invalid, htx_head_size, parse_head, BodyPump, ClientRead, Framing, HeadError,
@@ -79,38 +79,26 @@ where
                 } else {
                     t_ka.map(|t| TokioInstant::now() + t)
                 };
-                // Polled by hand rather than a select over futures: an idle
-                // keep-alive connection holds only the timer. A soft stop
-                // closes it (its task is woken by the stop, see `conn_task`);
-                // a brand new connection still gets its request served.
-                let mut timer = pin!(idle_deadline.map(tokio::time::sleep_until));
-                let got = poll_fn(|cx| {
-                    if let Poll::Ready(r) = reader.poll_fill(cx) {
-                        return Poll::Ready(Idle::Bytes(r));
-                    }
-                    if !first && shared.shutdown.is_stopping() {
-                        return Poll::Ready(Idle::Stop);
-                    }
-                    match timer.as_mut().as_pin_mut().map(|t| t.poll(cx)) {
-                        Some(Poll::Ready(())) => Poll::Ready(Idle::Timeout),
-                        _ => Poll::Pending,
-                    }
-                })
-                .await;
+                // A soft stop closes an idle keep-alive connection (its task
+                // is woken by the stop, see `conn_task`); a brand new
+                // connection still gets its request served.
+                let timer = pin!(idle_deadline.map(tokio::time::sleep_until));
+                let stopping = || !first && shared.shutdown.is_stopping();
+                let got = fill_or(&mut reader, timer, stopping).await;
                 match got {
-                    Idle::Bytes(Ok(_)) if !reader.buf.is_empty() => {}
+                    Wait::Bytes(Ok(_)) if !reader.buf.is_empty() => {}
                     // A first request that never came is logged (or
                     // answered 408); a keep-alive connection just closes.
-                    Idle::Bytes(_) if first => {
+                    Wait::Bytes(_) if first => {
                         Box::pin(no_request(&shared, &conn, &mut wr, accepted, false)).await;
                         return;
                     }
-                    Idle::Timeout if first => {
+                    Wait::Timeout if first => {
                         Box::pin(no_request(&shared, &conn, &mut wr, accepted, true)).await;
                         return;
                     }
-                    Idle::Bytes(_) | Idle::Timeout => return,
-                    Idle::Stop => return,
+                    Wait::Bytes(_) | Wait::Timeout => return,
+                    Wait::Stop => return,
                 }
             }
             // Settings of the frontend for this request (a reload may change them).
@@ -169,7 +157,7 @@ fn settings(
     let bufsize = snap.config.global.bufsize;
     Some(Settings {
         idx,
-        t_req: to.http_request.or(to.client),
+        t_req: http_request_timeout(&to),
         t_client: to.client,
         head_max: bufsize.saturating_sub(1024).max(1024),
         dontlognull: fe.cfg.options.dontlognull,
@@ -206,8 +194,13 @@ fn idle_timeouts(
     let snap = shared.store.load();
     let fe = snap.proxy(frontend_idx(&snap, &conn.frontend, fe_cache)?)?;
     let to = fe.cfg.timeouts;
-    let t_req = to.http_request.or(to.client);
+    let t_req = http_request_timeout(&to);
     Some((t_req, to.http_keep_alive.or(t_req)))
+}
+
+/// `timeout http-request`, which falls back to `timeout client`.
+fn http_request_timeout(to: &switchyard_config::Timeouts) -> Option<Duration> {
+    to.http_request.or(to.client)
 }
 
 /// Read the rest of a request head (its first bytes are in `reader`), run
@@ -233,6 +226,7 @@ where
     let req_clock = if first { accepted } else { start };
 
     let head_deadline = fe.t_req.map(|t| TokioInstant::from_std(req_clock.at) + t);
+    let mut timer = pin!(head_deadline.map(tokio::time::sleep_until));
     let (head, head_len) = loop {
         match parse_head(&reader.buf, fe.head_max) {
             Ok(Some(h)) => break h,
@@ -242,19 +236,15 @@ where
                 return false;
             }
         }
-        let r = tokio::select! {
-            r = reader.fill() => Some(r),
-            _ = sleep_opt(head_deadline) => None,
-        };
-        match r {
-            Some(Ok(0)) | Some(Err(_)) => {
+        match fill_or(reader, timer.as_mut(), || false).await {
+            Wait::Bytes(Ok(0)) | Wait::Bytes(Err(_)) => {
                 if !fe.dontlognull || !reader.buf.is_empty() {
                     early_log(shared, conn, &fe.cfg, req_clock, 400, *b"CR");
                 }
                 return false;
             }
-            Some(Ok(_)) => {}
-            None => {
+            Wait::Bytes(Ok(_)) => {}
+            Wait::Timeout | Wait::Stop => {
                 request_timeout(shared, conn, &fe.cfg, wr, req_clock).await;
                 return false;
             }
@@ -283,11 +273,27 @@ where
     .await
 }
 
-async fn sleep_opt(deadline: Option<TokioInstant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
+/// Read more of a request into `reader`, unless `timer` fires first or
+/// `stop()` says to give up. Polled by hand rather than a select over
+/// futures: waiting holds only the timer, which every idle keep-alive
+/// connection pays for.
+fn fill_or<'a, R: ClientRead>(
+    reader: &'a mut Reader<R>,
+    mut timer: Pin<&'a mut Option<Sleep>>,
+    stop: impl Fn() -> bool + 'a,
+) -> impl Future<Output = Wait> + 'a {
+    poll_fn(move |cx| {
+        if let Poll::Ready(r) = reader.poll_fill(cx) {
+            return Poll::Ready(Wait::Bytes(r));
+        }
+        if stop() {
+            return Poll::Ready(Wait::Stop);
+        }
+        match timer.as_mut().as_pin_mut().map(|t| t.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Wait::Timeout),
+            _ => Poll::Pending,
+        }
+    })
 }
 
 /// What one request needs from its connection loop.
@@ -449,8 +455,8 @@ where
     true
 }
 
-/// How an idle connection's wait for a request ended.
-enum Idle {
+/// How a wait for request bytes ended.
+enum Wait {
     Bytes(std::io::Result<usize>),
     Timeout,
     Stop,
