@@ -179,7 +179,7 @@ pub(crate) fn run_request(
                     CRedirect::Scheme(f) => {
                         let host = head
                             .headers
-                            .get("host")
+                            .get(http::header::HOST)
                             .and_then(|h| h.to_str().ok())
                             .unwrap_or("");
                         format!("{}://{}{}", snap.eval_format(f, &v), host, path_q)

@@ -351,7 +351,7 @@ where
     let exchange = async {
         let mut sent_continue = false;
         let mut proc = pin!(request::process(cx, head, body));
-        let mut demand = Some(demand);
+        let mut demand = demand;
         let reply = loop {
             tokio::select! {
                 r = &mut proc => break r,

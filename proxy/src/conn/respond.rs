@@ -37,7 +37,7 @@ pub(super) type WriteOut = (
 /// Write a reply to the client and account for it.
 pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     wr: &mut W,
-    reply: Reply,
+    reply: Box<Reply>,
     is_head: bool,
     client_version: Version,
     client_keep_alive: bool,
@@ -57,7 +57,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         http10,
         interim,
         end,
-    } = reply;
+    } = *reply;
     let closing = close || stopping || !client_keep_alive;
     let mut w = Written {
         bytes: 0,

@@ -321,15 +321,25 @@ pub(crate) struct BodyPump {
 
 impl BodyPump {
     /// A pump and the body it feeds. `demand` fires when the upstream side
-    /// first polls the body (to send `100 Continue`).
-    pub(crate) fn new(framing: Framing) -> (BodyPump, ReqBody, oneshot::Receiver<()>) {
+    /// first polls the body (to send `100 Continue`). A request without a
+    /// body gets no channel at all: most requests have none.
+    pub(crate) fn new(framing: Framing) -> (BodyPump, ReqBody, Option<oneshot::Receiver<()>>) {
+        let mut dec = Decoder::new(framing);
+        if framing == Framing::None {
+            let pump = BodyPump {
+                dec,
+                tx: None,
+                trailers: None,
+                decoded: 0,
+            };
+            return (pump, ReqBody::Empty, None);
+        }
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         let (dtx, drx) = oneshot::channel();
         let len = match framing {
             Framing::Length(n) => Some(n),
             _ => None,
         };
-        let mut dec = Decoder::new(framing);
         // Only a chunked body can have trailers.
         let (ttx, trx) = if framing == Framing::Chunked {
             dec = dec.keeping_trailers();
@@ -338,18 +348,14 @@ impl BodyPump {
         } else {
             (None, None)
         };
-        let body = if framing == Framing::None {
-            ReqBody::Empty
-        } else {
-            ReqBody::Stream(StreamBody {
-                prefix: VecDeque::new(),
-                rx,
-                demand: Some(dtx),
-                len,
-                ended: false,
-                trailers: trx,
-            })
-        };
+        let body = ReqBody::Stream(StreamBody {
+            prefix: VecDeque::new(),
+            rx,
+            demand: Some(dtx),
+            len,
+            ended: false,
+            trailers: trx,
+        });
         (
             BodyPump {
                 dec,
@@ -358,7 +364,7 @@ impl BodyPump {
                 decoded: 0,
             },
             body,
-            drx,
+            Some(drx),
         )
     }
 

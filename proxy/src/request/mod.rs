@@ -57,10 +57,10 @@ pub(crate) struct ReqCtx<'a> {
 }
 
 /// Handle one request and produce its response.
-pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) -> Reply {
+pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) -> Box<Reply> {
     let snap = cx.snap.clone();
     let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
-        return internal(&cx, &head);
+        return Box::new(internal(&cx, &head));
     };
     let origin = Origin {
         src: cx.conn.src_ip(),
@@ -123,7 +123,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
                 fe_c.intercepted.fetch_add(1, Relaxed);
                 end.no_log = true;
                 let status = if failed { 503 } else { 200 };
-                return page(&fe, None, status, end, *b"LR");
+                return Box::new(page(&fe, None, status, end, *b"LR"));
             }
         }
     }
@@ -136,7 +136,10 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
         .unwrap_or(&[]);
     match rules::run_request(&snap, fe_rules, &mut head, &origin, &mut sw) {
         Flow::Continue => {}
-        flow => return local_flow(&cx, &fe, None, flow, head, body, end, sw, unread_body).await,
+        flow => {
+            let r = local_flow(&cx, &fe, None, flow, head, body, end, sw, unread_body).await;
+            return Box::new(r);
+        }
     }
 
     // 3. the stats page, when enabled on this frontend.
@@ -151,7 +154,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
             http::Method::GET | http::Method::HEAD | http::Method::POST
         );
         if method_ok && target.starts_with(st.uri.as_str()) {
-            return stats(&cx, &fe, head, body, end, sw).await;
+            return Box::new(stats(&cx, &fe, head, body, end, sw).await);
         }
     }
 
@@ -159,10 +162,10 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     let Some(be_idx) = snap.route(cx.fe_idx, &rules::view(&head, &origin)) else {
         end.log.times.tr = -1;
         end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
-        return error(&fe, None, Cause::NoBackend, end);
+        return Box::new(error(&fe, None, Cause::NoBackend, end));
     };
     let Some(be) = snap.proxy(be_idx).cloned() else {
-        return error(&fe, None, Cause::NoBackend, end);
+        return Box::new(error(&fe, None, Cause::NoBackend, end));
     };
     end.log.backend = be.name.clone();
     end.be = Some(BeSession::start(be.live.clone()));
@@ -178,8 +181,9 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
         match rules::run_request(&snap, be_rules, &mut head, &origin, &mut sw) {
             Flow::Continue => {}
             flow => {
-                return local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body)
-                    .await
+                let r =
+                    local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body).await;
+                return Box::new(r);
             }
         }
     }
@@ -188,8 +192,9 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) ->
     // 6. forward.
     let fw = retry::forward(&cx, &fe, &be, head, body, &origin, end, sw).await;
     match fw {
-        Forwarded::Response { reply } => *reply,
-        Forwarded::Failed { cause, end } => error(&fe, Some(&be), cause, end),
+        // Still boxed: the reply is 584 bytes, moved through several layers.
+        Forwarded::Response { reply } => reply,
+        Forwarded::Failed { cause, end } => Box::new(error(&fe, Some(&be), cause, end)),
     }
 }
 
