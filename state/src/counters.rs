@@ -18,7 +18,12 @@ pub struct RateCounter {
 
 impl RateCounter {
     pub fn add(&self, n: u32) {
-        let now = now_ms();
+        self.add_at(n, now_ms());
+    }
+
+    /// `add` with the caller's clock reading (one reading can serve several
+    /// counters).
+    pub fn add_at(&self, n: u32, now: u64) {
         let sec = now / 1000;
         loop {
             let cur = self.curr.load(Relaxed);
@@ -180,8 +185,9 @@ impl Counters {
         let cur = self.scur.fetch_add(1, Relaxed) + 1;
         self.smax.fetch_max(cur, Relaxed);
         self.stot.fetch_add(1, Relaxed);
-        self.sess_rate.add(1);
-        self.last_sess.store(now_ms(), Relaxed);
+        let now = now_ms();
+        self.sess_rate.add_at(1, now);
+        self.last_sess.store(now, Relaxed);
     }
 
     pub fn session_end(&self) {

@@ -188,7 +188,9 @@ pub(crate) async fn forward(
             t_queue,
         )
         .await;
-        queued_ms += t_assign.elapsed().as_millis() as i64;
+        // One clock reading ends the queue wait and starts the connect.
+        let t0 = Instant::now();
+        queued_ms += t0.saturating_duration_since(t_assign).as_millis() as i64;
         end.log.times.tw = queued_ms;
         let (idx, slot) = match assigned {
             Ok(x) => x,
@@ -221,10 +223,9 @@ pub(crate) async fn forward(
         }
 
         // ---- connect (or reuse an idle connection)
-        let t0 = Instant::now();
         first_connect.get_or_insert(t0);
         let pooled = if reuse {
-            queue::server_ext(&srv.live).and_then(|e| e.pool.take(addr, &srv.live))
+            queue::server_ext(&srv.live).and_then(|e| e.pool.take(addr, &srv.live, t0))
         } else {
             None
         };
@@ -289,12 +290,12 @@ pub(crate) async fn forward(
                 continue;
             }
         };
-        let connected = Instant::now();
+        // A pooled connection was taken without waiting.
+        let connected = if reused { t0 } else { Instant::now() };
         end.log.times.tc = queued_ms
             + first_connect
                 .map(|f| connected.duration_since(f).as_millis() as i64)
                 .unwrap_or(0);
-        let _ = t0;
 
         // ---- send the request and wait for the response head
         let this_body = match body.as_ref().and_then(ReqBody::replay) {

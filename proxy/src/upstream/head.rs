@@ -134,7 +134,7 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
     for ((ns, ne), (vs, ve)) in p.headers {
         let name = HeaderName::from_bytes(&raw[ns..ne]).map_err(|_| HeadError::Invalid)?;
         let v = &raw[vs..ve];
-        let value = if v.iter().any(|b| *b == b'\r' || *b == b'\n') {
+        let value = if memchr::memchr2(b'\r', b'\n', v).is_some() {
             // An obsolete line folding becomes spaces (RFC 9112 §5.2).
             let folded: Vec<u8> = v
                 .iter()

@@ -31,8 +31,8 @@ struct Idle {
 
 impl Idle {
     /// Neither kept too long nor closed by the server.
-    fn usable(&mut self) -> bool {
-        self.since.elapsed() < MAX_IDLE && self.conn.is_alive()
+    fn usable(&mut self, now: Instant) -> bool {
+        now.saturating_duration_since(self.since) < MAX_IDLE && self.conn.is_alive()
     }
 }
 
@@ -50,12 +50,12 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// A live idle connection to `addr`, if any.
-    pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive) -> Option<Conn> {
+    /// A live idle connection to `addr`, if one is usable at `now`.
+    pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive, now: Instant) -> Option<Conn> {
         while let Some(mut c) = self.idle.pop() {
             self.len.fetch_sub(1, Relaxed);
             dec(live);
-            if c.addr == addr && c.usable() {
+            if c.addr == addr && c.usable(now) {
                 return Some(c.conn);
             }
         }
@@ -86,9 +86,10 @@ impl Pool {
     /// (HAProxy purges its idle connections the same way): nothing else
     /// watches an idle connection.
     pub(crate) fn purge(&self, live: &ServerLive) {
+        let now = Instant::now();
         for _ in 0..self.len.load(Relaxed) {
             let Some(mut c) = self.idle.pop() else { break };
-            if c.usable() {
+            if c.usable(now) {
                 self.idle.push(c);
             } else {
                 self.len.fetch_sub(1, Relaxed);
