@@ -130,8 +130,10 @@ pub(crate) fn backend_ext(live: &ProxyLive) -> Option<&BackendExt> {
     live.ext.get_or_init(BackendExt::default)
 }
 
+/// Requests queued on the server; reading it creates nothing (a server that
+/// never had traffic has no queue).
 pub(crate) fn server_queue_len(live: &ServerLive) -> usize {
-    server_ext(live).map(|e| e.queue.len()).unwrap_or(0)
+    server_ext_if_any(live).map(|e| e.queue.len()).unwrap_or(0)
 }
 
 pub(crate) fn backend_queue_len(live: &ProxyLive) -> usize {

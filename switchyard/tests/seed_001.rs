@@ -9,7 +9,8 @@
 //! return 503 for incoming request"); the seed's `hey -n 200000 -c 200 -t 100
 //! http://localhost:8785/cms` while `./deploy.sh` runs and the driver redeploys each colour
 //! when the script says so. hey is stopped (SIGINT, it still reports) 5 s after the script
-//! ends so the run stays short. hey must report only 200s and no errors.
+//! ends so the run stays short. hey must report only 200s and no errors (the haproxy
+//! baseline is run a second time if its first run had failures; switchyard's is not).
 //!
 //! Reproduce by hand (as root), e.g. against switchyard:
 //! ```text
@@ -22,12 +23,22 @@
 #[path = "seeds/harness.rs"]
 mod harness;
 
-use harness::{run_seed, Target};
+use harness::{run_seed, SeedRun, Target};
 
 const HEY_ENV: &[(&str, &str)] = &[("HEY_N", "200000"), ("HEY_C", "200"), ("HEY_GRACE", "5")];
 
 fn seed_001(target: Target) {
-    let run = run_seed("seed001.sh", target, HEY_ENV);
+    let mut run = run_seed("seed001.sh", target, HEY_ENV);
+    // Real haproxy once answered two 503s here (session 4, a loaded 2-core
+    // machine; the rerun passed). The baseline shows that the seed works
+    // against haproxy, so it gets one more run; switchyard gets none.
+    if target == Target::Haproxy && !all_200(&run) {
+        eprintln!(
+            "haproxy baseline: failed requests on the first run, running it once more:\n{}",
+            run.hey("hey.txt").raw
+        );
+        run = run_seed("seed001.sh", target, HEY_ENV);
+    }
     run.assert_steps_ok();
     run.assert_hey_all_200("hey.txt", 5_000);
     for step in [
@@ -44,6 +55,12 @@ fn seed_001(target: Target) {
             run.label
         );
     }
+}
+
+/// Whether hey saw only 200s (the assertion itself comes after).
+fn all_200(run: &SeedRun) -> bool {
+    let hey = run.hey("hey.txt");
+    hey.errors.is_empty() && hey.total_requests > 0 && hey.count(200) == hey.total_requests
 }
 
 #[test]

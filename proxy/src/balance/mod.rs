@@ -295,13 +295,20 @@ fn leastconn(
     if n == 0 {
         return Err(PickError::NoServer);
     }
-    let start = px.live.lb_cursor.fetch_add(1, Relaxed) as usize;
+    // The scan starts at a rotating position so that ties spread; the
+    // rotation is two slices, not an index modulo n per server.
+    let start = px.live.lb_cursor.fetch_add(1, Relaxed) as usize % n;
+    let (tail, head) = be.servers.split_at(start);
+    let rotated = || {
+        head.iter()
+            .zip(start..)
+            .chain(tail.iter().zip(0..))
+            .map(|(s, i)| (s, i as u32))
+    };
     let mut best: Option<(u64, u64, u32)> = None; // (load, weight, idx)
     let mut full = false;
     for pass_avoid in [true, false] {
-        for k in 0..n {
-            let i = ((start + k) % n) as u32;
-            let s = &be.servers[i as usize];
+        for (s, i) in rotated() {
             if !set.admits(s, i) {
                 continue;
             }
@@ -422,23 +429,28 @@ fn hashed(
     let Some(h) = h else {
         return rr(px, be, set, input, false);
     };
-    let cands: Vec<(u32, u64)> = be
-        .servers
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| set.admits(s, *i as u32))
-        .map(|(i, s)| (i as u32, u64::from(s.uweight)))
-        .collect();
-    let total: u64 = cands.iter().map(|(_, w)| *w).sum();
+    // Two passes over the servers instead of a candidate list per pick.
+    let cands = || {
+        be.servers
+            .iter()
+            .zip(0u32..)
+            .filter(move |(s, i)| set.admits(s, *i))
+            .map(|(s, i)| (i, u64::from(s.uweight)))
+    };
+    let total: u64 = cands().map(|(_, w)| w).sum();
     if total == 0 {
         return Err(PickError::NoServer);
     }
     let mut r = u64::from(h) % total;
-    for (i, w) in &cands {
-        if r < *w {
-            return Ok(ServerIdx(*i));
+    // A server the health checker took down between the passes shortens
+    // the second: the last one still eligible takes the request then.
+    let mut last = None;
+    for (i, w) in cands() {
+        if r < w {
+            return Ok(ServerIdx(i));
         }
         r -= w;
+        last = Some(ServerIdx(i));
     }
-    Err(PickError::NoServer)
+    last.ok_or(PickError::NoServer)
 }
