@@ -15,12 +15,8 @@ SRC=${1:?compare output dir}
 shift
 ROUNDS=${ROUNDS:-4} SECS=${SECS:-5} CONNS=${CONNS:-50}
 WORK=$(mktemp -d /tmp/sy-ab.XXXXXX)
-OLD=$(grep -o '/tmp/sy-compare\.[A-Za-z0-9]*' "$SRC/haproxy.cfg" | head -1)
-mkdir -p "$WORK/tmp"
-echo "SIMPLE_SERVICE blue" >"$WORK/hosts.map"
-sed "s|$OLD|$WORK|g" "$SRC/haproxy.cfg" >"$WORK/haproxy.cfg"
-sed "s|$OLD|$WORK|g" "$SRC/nginx-upstream.conf" >"$WORK/upstream.conf"
-PORT=$(awk '/^frontend/{f=1} f && /bind/{split($2,a,":"); print a[2]; exit}' "$WORK/haproxy.cfg")
+. "$(dirname "$0")/compare-lab.sh"
+compare_lab
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

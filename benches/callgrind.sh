@@ -24,12 +24,8 @@ for t in valgrind callgrind_control hey nginx curl; do
     command -v "$t" >/dev/null || { echo "callgrind.sh: $t not found" >&2; exit 1; }
 done
 WORK=$(mktemp -d /tmp/sy-cg.XXXXXX)
-OLD=$(grep -o '/tmp/sy-compare\.[A-Za-z0-9]*' "$SRC/haproxy.cfg" | head -1)
-mkdir -p "$WORK/tmp"
-echo "SIMPLE_SERVICE blue" >"$WORK/hosts.map"
-sed "s|$OLD|$WORK|g" "$SRC/haproxy.cfg" >"$WORK/haproxy.cfg"
-sed "s|$OLD|$WORK|g" "$SRC/nginx-upstream.conf" >"$WORK/upstream.conf"
-PORT=$(awk '/^frontend/{f=1} f && /bind/{split($2,a,":"); print a[2]; exit}' "$WORK/haproxy.cfg")
+. "$(dirname "$0")/compare-lab.sh"
+compare_lab
 URL="http://127.0.0.1:$PORT/"
 OPTS=()
 [[ $CACHE == 1 ]] && OPTS=(--cache-sim=yes --branch-sim=yes)

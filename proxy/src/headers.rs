@@ -198,6 +198,16 @@ mod tests {
         }
     }
 
+    /// The name match and the name table are two lists: keep them in step.
+    #[test]
+    fn hop_by_hop_index_matches_the_table() {
+        for (i, n) in HOP_BY_HOP.iter().enumerate() {
+            assert_eq!(hop_by_hop_index(n.as_str()), Some(i), "{n}");
+        }
+        assert_eq!(hop_by_hop_index("connection"), None);
+        assert_eq!(hop_by_hop_index("x-keep"), None);
+    }
+
     #[test]
     fn strips_fixed_names_without_connection() {
         let mut h = HeaderMap::new();

@@ -163,7 +163,7 @@ fn assert_set_cookie(label: &str, set_cookie: Option<String>, server: &str) {
 #[track_caller]
 fn assert_all_200(label: &str, what: &str, hey: &tk::HeySummary, min: u64) {
     assert!(
-        hey.total_requests >= min && hey.errors.is_empty() && hey.count(200) == hey.total_requests,
+        hey.total_requests >= min && hey.only_200(),
         "{label}: {what}: expected >= {min} requests, all 200, no errors; got statuses {:?}, errors {:?}\n{}",
         hey.status_codes,
         hey.errors,

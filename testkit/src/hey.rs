@@ -33,6 +33,11 @@ impl HeySummary {
         self.status_codes.get(&status).copied().unwrap_or(0)
     }
 
+    /// No errors, and every response a 200.
+    pub fn only_200(&self) -> bool {
+        self.errors.is_empty() && self.count(200) == self.total_requests
+    }
+
     /// Errors plus responses that are not 2xx/3xx: what a zero-downtime run must keep at 0.
     pub fn failed(&self) -> u64 {
         let bad: u64 = self

@@ -405,7 +405,7 @@ pub fn start_hey(url: &str) -> tk::BackgroundHey {
 #[track_caller]
 pub fn assert_all_200(label: &str, hey: &tk::HeySummary, min: u64) {
     assert!(
-        hey.total_requests >= min && hey.errors.is_empty() && hey.count(200) == hey.total_requests,
+        hey.total_requests >= min && hey.only_200(),
         "{label}: expected >= {min} requests, all 200 and no errors; got statuses {:?}, errors {:?}\n{}",
         hey.status_codes,
         hey.errors,

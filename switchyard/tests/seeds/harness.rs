@@ -142,7 +142,7 @@ impl SeedRun {
             hey.raw
         );
         assert!(
-            hey.errors.is_empty() && hey.count(200) == hey.total_requests,
+            hey.only_200(),
             "{}: hey ({name}) saw failed requests: errors {:?}, statuses {:?}\n{}",
             self.label,
             hey.errors,
