@@ -298,7 +298,9 @@ fn fill_or<'a, R: ClientRead>(
 
 /// What one request needs from its connection loop.
 struct Txn {
-    head: crate::h1::ReqHead,
+    /// Boxed: it is handed down through every layer of the request, and
+    /// a 256-byte move at each would write cold lines of the request future.
+    head: Box<crate::h1::ReqHead>,
     fe_idx: ProxyIdx,
     start: Start,
     head_done: Instant,

@@ -58,7 +58,7 @@ pub(crate) enum HeadError {
 pub(crate) fn parse_head(
     buf: &[u8],
     max_len: usize,
-) -> Result<Option<(ReqHead, usize)>, HeadError> {
+) -> Result<Option<(Box<ReqHead>, usize)>, HeadError> {
     // Uninitialised slots: filling 101 empty headers wrote 3 KB per request.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut []);
@@ -114,8 +114,9 @@ pub(crate) fn parse_head(
             .get(EXPECT)
             .map(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
             .unwrap_or(false);
+    // Boxed here, once: the head then travels by pointer.
     Ok(Some((
-        ReqHead {
+        Box::new(ReqHead {
             method,
             target,
             uri,
@@ -124,7 +125,7 @@ pub(crate) fn parse_head(
             framing,
             keep_alive,
             expect_continue,
-        },
+        }),
         len,
     )))
 }
@@ -225,7 +226,7 @@ fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Result<Option<(ReqHead, usize)>, HeadError> {
+    fn parse(s: &str) -> Result<Option<(Box<ReqHead>, usize)>, HeadError> {
         parse_head(s.as_bytes(), 16384)
     }
 

@@ -58,7 +58,7 @@ pub(super) async fn local_flow(
     fe: &Arc<ProxyRt>,
     be: Option<&Arc<ProxyRt>>,
     flow: Flow,
-    head: ReqHead,
+    head: Box<ReqHead>,
     body: ReqBody,
     mut end: Box<TxnEnd>,
     sw: Switches,
@@ -256,7 +256,7 @@ fn service_request<'a>(
 pub(super) async fn stats(
     cx: &ReqCtx<'_>,
     fe: &Arc<ProxyRt>,
-    head: ReqHead,
+    head: Box<ReqHead>,
     body: ReqBody,
     mut end: Box<TxnEnd>,
     sw: Switches,

@@ -57,7 +57,7 @@ pub(crate) struct ReqCtx<'a> {
 }
 
 /// Handle one request and produce its response.
-pub(crate) async fn process(cx: ReqCtx<'_>, mut head: ReqHead, body: ReqBody) -> Box<Reply> {
+pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBody) -> Box<Reply> {
     let snap = cx.snap.clone();
     let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
         return Box::new(internal(&cx, &head));

@@ -51,7 +51,7 @@ pub(crate) async fn forward(
     cx: &ReqCtx<'_>,
     fe: &Arc<ProxyRt>,
     be: &Arc<ProxyRt>,
-    head: ReqHead,
+    head: Box<ReqHead>,
     body: ReqBody,
     origin: &Origin,
     mut end: Box<TxnEnd>,
