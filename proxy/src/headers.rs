@@ -1,114 +1,66 @@
-//! Header handling when forwarding: hop-by-hop removal (RFC 9110 §7.6.1)
-//! and `option forwardfor`.
+//! Header handling when forwarding: the `Connection` header as HAProxy
+//! 2.6's H1 layer rewrites it, and `option forwardfor`.
 
 use std::net::IpAddr;
 
-use http::header::{
-    HeaderName, HeaderValue, CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
-    TRANSFER_ENCODING, UPGRADE,
-};
+use http::header::{HeaderName, HeaderValue, CONNECTION, TE, TRANSFER_ENCODING};
 use http::HeaderMap;
 use switchyard_config::Proxy;
 
-/// Headers that only concern one connection. `Connection` itself and the
-/// headers it names are removed too.
-/// Names, not strings: a lookup by string parses the name every time.
-static HOP_BY_HOP: [HeaderName; 8] = [
-    HeaderName::from_static("keep-alive"),
-    TE,
-    TRAILER,
-    TRANSFER_ENCODING,
-    UPGRADE,
-    HeaderName::from_static("proxy-connection"),
-    PROXY_AUTHENTICATE,
-    PROXY_AUTHORIZATION,
-];
-
-/// Position of `n` in [`HOP_BY_HOP`], by its text: one `match` instead of
-/// comparing with each name.
-fn hop_by_hop_index(n: &str) -> Option<usize> {
-    Some(match n {
-        "keep-alive" => 0,
-        "te" => 1,
-        "trailer" => 2,
-        "transfer-encoding" => 3,
-        "upgrade" => 4,
-        "proxy-connection" => 5,
-        "proxy-authenticate" => 6,
-        "proxy-authorization" => 7,
-        _ => return None,
-    })
-}
-
-/// Bit for `Connection` itself in the presence mask.
-const CONNECTION_BIT: u16 = 1 << HOP_BY_HOP.len();
-
-/// Remove hop-by-hop headers in place.
-pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // One pass over the names finds which are present (most messages carry
-    // only `Connection`, if any); only those are removed.
-    let mut present = 0u16;
+/// What HAProxy 2.6 does to a forwarded message's headers: the `close`
+/// and `keep-alive` tokens leave `Connection` (which goes when no token is
+/// left), `TE` keeps only its `trailers` token, and `Transfer-Encoding`
+/// goes because the framing is written anew. Every other header, hop-by-hop or not, goes on: checked against
+/// haproxy 2.6, `keep-alive`, `proxy-connection`, `te`, `trailer`,
+/// `upgrade` and headers that `Connection` names all reach the other side
+/// (proxy/tests/request_oracle.rs, upstream_oracle.rs).
+pub(crate) fn connection_header(h: &mut HeaderMap) {
+    // One pass over the names: most messages carry neither, or only
+    // `Connection: keep-alive`.
+    let (mut conn, mut coding, mut te) = (false, false, false);
     for k in h.keys() {
-        if *k == CONNECTION {
-            present |= CONNECTION_BIT;
-        } else if let Some(i) = hop_by_hop_index(k.as_str()) {
-            present |= 1 << i;
-        }
+        conn |= *k == CONNECTION;
+        coding |= *k == TRANSFER_ENCODING;
+        te |= *k == TE;
     }
-    if present == 0 {
+    if coding {
+        h.remove(TRANSFER_ENCODING);
+    }
+    if te {
+        te_trailers_only(h);
+    }
+    if !conn {
         return;
     }
-    if present & CONNECTION_BIT != 0 {
-        // Other headers `Connection` names go too; the fixed ones are
-        // removed below anyway (`Connection: keep-alive`). No allocation
-        // unless it names another.
-        let mut named: Vec<HeaderName> = Vec::new();
-        for v in h.get_all(CONNECTION) {
-            let Ok(s) = v.to_str() else { continue };
-            for t in s.split(',').map(str::trim) {
-                let fixed = HOP_BY_HOP
-                    .iter()
-                    .any(|n| n.as_str().eq_ignore_ascii_case(t));
-                if t.is_empty() || fixed {
-                    continue;
-                }
-                if let Ok(n) = HeaderName::from_bytes(t.as_bytes()) {
-                    named.push(n);
-                }
+    let mut values = 0;
+    let mut dropped = false;
+    let mut kept: Vec<&str> = Vec::new();
+    for v in h.get_all(CONNECTION) {
+        values += 1;
+        let Ok(s) = v.to_str() else {
+            dropped = true;
+            continue;
+        };
+        for t in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if t.eq_ignore_ascii_case("close") || t.eq_ignore_ascii_case("keep-alive") {
+                dropped = true;
+            } else {
+                kept.push(t);
             }
         }
-        h.remove(CONNECTION);
-        for n in named {
-            h.remove(n);
+    }
+    if !dropped && values == 1 {
+        return;
+    }
+    let joined = kept.join(", ");
+    match HeaderValue::from_str(&joined) {
+        Ok(v) if !joined.is_empty() => {
+            h.insert(CONNECTION, v);
+        }
+        _ => {
+            h.remove(CONNECTION);
         }
     }
-    for (i, n) in HOP_BY_HOP.iter().enumerate() {
-        if present & (1 << i) != 0 {
-            h.remove(n);
-        }
-    }
-}
-
-/// The `Upgrade` value of an HTTP/1.1 protocol-upgrade request (a
-/// `Connection: upgrade` token and an `Upgrade` header), if it is one.
-pub(crate) fn upgrade_request(
-    h: &HeaderMap,
-    method: &http::Method,
-    version: http::Version,
-) -> Option<HeaderValue> {
-    if version != http::Version::HTTP_11 || method != http::Method::GET {
-        return None;
-    }
-    let tokened = h
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|s| s.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
-    if !tokened {
-        return None;
-    }
-    h.get(http::header::UPGRADE).cloned()
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -177,6 +129,21 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
     }
 }
 
+/// HAProxy forwards `TE: trailers` and drops any other TE token.
+fn te_trailers_only(h: &mut HeaderMap) {
+    let trailers = h
+        .get_all(TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
+    if trailers {
+        h.insert(TE, HeaderValue::from_static("trailers"));
+    } else {
+        h.remove(TE);
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -198,37 +165,56 @@ mod tests {
         }
     }
 
-    /// The name match and the name table are two lists: keep them in step.
-    #[test]
-    fn hop_by_hop_index_matches_the_table() {
-        for (i, n) in HOP_BY_HOP.iter().enumerate() {
-            assert_eq!(hop_by_hop_index(n.as_str()), Some(i), "{n}");
-        }
-        assert_eq!(hop_by_hop_index("connection"), None);
-        assert_eq!(hop_by_hop_index("x-keep"), None);
+    fn conn(h: &HeaderMap) -> Vec<&str> {
+        h.get_all(CONNECTION)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
     }
 
     #[test]
-    fn strips_fixed_names_without_connection() {
+    fn hop_by_hop_headers_go_on() {
         let mut h = HeaderMap::new();
         h.insert("te", HeaderValue::from_static("trailers"));
         h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
-        h.insert("x-keep", HeaderValue::from_static("y"));
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 1);
-        assert!(h.contains_key("x-keep"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        connection_header(&mut h);
+        assert_eq!(h.len(), 3);
+        assert!(!h.contains_key("transfer-encoding"));
+
+        let mut h = HeaderMap::new();
+        h.insert("te", HeaderValue::from_static("gzip"));
+        connection_header(&mut h);
+        assert!(h.is_empty());
     }
 
     #[test]
-    fn strips_connection_named_headers() {
+    fn connection_loses_close_and_keep_alive_only() {
         let mut h = HeaderMap::new();
         h.insert("connection", HeaderValue::from_static("keep-alive, X-Foo"));
         h.insert("x-foo", HeaderValue::from_static("1"));
-        h.insert("keep-alive", HeaderValue::from_static("5"));
-        h.insert("te", HeaderValue::from_static("trailers"));
-        h.insert("x-keep", HeaderValue::from_static("y"));
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 1);
-        assert!(h.contains_key("x-keep"));
+        connection_header(&mut h);
+        assert_eq!(conn(&h), ["X-Foo"]);
+        assert!(h.contains_key("x-foo"));
+
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("Keep-Alive"));
+        connection_header(&mut h);
+        assert!(!h.contains_key("connection"));
+
+        let mut h = HeaderMap::new();
+        h.append("connection", HeaderValue::from_static("upgrade"));
+        h.append("connection", HeaderValue::from_static("close"));
+        connection_header(&mut h);
+        assert_eq!(conn(&h), ["upgrade"]);
+
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("Upgrade, HTTP2-Settings"),
+        );
+        connection_header(&mut h);
+        assert_eq!(conn(&h), ["Upgrade, HTTP2-Settings"]);
     }
 }

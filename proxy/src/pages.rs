@@ -50,6 +50,11 @@ const PAGES: &[(u16, &str, &str)] = &[
         "Misdirected Request",
         "Request sent to a non-authoritative server.",
     ),
+    (
+        422,
+        "Unprocessable Content",
+        "The server cannot process the contained instructions.",
+    ),
     (425, "Too Early", "Your browser sent early data."),
     (
         429,
@@ -113,12 +118,18 @@ pub(crate) fn htx_page(status: u16) -> Bytes {
     ))
 }
 
-/// The H1-layer error response (capitalised headers, `Connection: close`),
-/// as sent for 400 and 408 before any stream exists.
+/// The H1-layer error response (capitalised headers), as sent for 400,
+/// 408 and 422 before any stream exists. HAProxy's 422 text alone has no
+/// `Connection: close` (the connection closes all the same).
 pub(crate) fn early_page(status: u16) -> Bytes {
     let body = body(status).unwrap_or_default();
+    let close = if status == 422 {
+        ""
+    } else {
+        "Connection: close\r\n"
+    };
     Bytes::from(format!(
-        "HTTP/1.1 {status} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{body}",
+        "HTTP/1.1 {status} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n{close}Content-Type: text/html\r\n\r\n{body}",
         reason(status),
         body.len()
     ))

@@ -127,7 +127,7 @@ fn upgrade_upstream() -> std::net::SocketAddr {
         assert!(head
             .lines()
             .any(|l| l.to_ascii_lowercase().starts_with("upgrade: websocket")));
-        let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        let _ = w.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
         let mut b = [0u8; 1024];
         while let Ok(n) = r.read(&mut b) {
             if n == 0 || w.write_all(&b[..n]).is_err() {
@@ -143,7 +143,7 @@ fn upgrade_is_tunnelled() {
     let mut s = TcpStream::connect(h.addr(0)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(5))).expect("t");
     s.write_all(
-        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     )
     .expect("w");
     let mut r = BufReader::new(s.try_clone().expect("clone"));
@@ -161,7 +161,8 @@ fn upgrade_is_tunnelled() {
         "{head}"
     );
     assert_eq!(header(&head, "upgrade"), Some("websocket"));
-    assert_eq!(header(&head, "connection"), Some("upgrade"));
+    // The server's spelling, as HAProxy 2.6 relays it.
+    assert_eq!(header(&head, "connection"), Some("Upgrade"));
     s.write_all(b"ping-1").expect("w");
     let mut b = [0u8; 6];
     r.read_exact(&mut b).expect("echo");

@@ -66,6 +66,16 @@ fn script(path: &str) -> (&'static [u8], bool) {
             true,
         ),
         "/many-headers" => (many_headers(), false),
+        "/headers-100" => (n_headers(99), false),
+        "/ws-no-accept" => (
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+            false,
+        ),
+        "/headers-101" => (n_headers(100), false),
+        "/hop-by-hop" => (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nkeep-alive: timeout=5\r\nproxy-connection: x\r\nconnection: x-custom, keep-alive\r\nx-custom: 1\r\nte: trailers\r\ntrailer: x-t\r\nupgrade: h2\r\nproxy-authenticate: Basic\r\n\r\nok",
+            true,
+        ),
         "/big-head" => (big_head(15500), false),
         "/fitting-head" => (big_head(14000), false),
         "/http10-chunked" => (
@@ -84,6 +94,16 @@ fn script(path: &str) -> (&'static [u8], bool) {
 fn many_headers() -> &'static [u8] {
     let mut v = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n".to_vec();
     for i in 0..150 {
+        v.extend_from_slice(format!("x-h{i}: {i}\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"\r\nok");
+    Box::leak(v.into_boxed_slice())
+}
+
+/// A response head with `n` fields besides its content-length.
+fn n_headers(n: usize) -> &'static [u8] {
+    let mut v = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n".to_vec();
+    for i in 0..n {
         v.extend_from_slice(format!("x-h{i}: {i}\r\n").as_bytes());
     }
     v.extend_from_slice(b"\r\nok");
@@ -287,6 +307,10 @@ const PATHS: &[&str] = &[
     "/204",
     "/304",
     "/many-headers",
+    "/headers-100",
+    "/headers-101",
+    "/hop-by-hop",
+    "/ws-no-accept",
     "/big-head",
     "/fitting-head",
     "/http10-chunked",

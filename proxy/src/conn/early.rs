@@ -66,19 +66,21 @@ pub(super) async fn request_timeout<W: AsyncWrite + Unpin>(
     early_log(shared, conn, fe, start, 408, *b"cR");
 }
 
-/// A malformed request: HAProxy's 400 page, then close.
+/// A malformed request: HAProxy's 400 page (422 for a transfer coding it
+/// cannot process), then close.
 pub(super) async fn bad_request<W: AsyncWrite + Unpin>(
     shared: &Shared,
     conn: &ConnInfo,
     fe: &Arc<switchyard_config::Proxy>,
     wr: &mut W,
     start: Start,
+    status: u16,
 ) {
-    let _ = wr.write_all(&pages::early_page(400)).await;
+    let _ = wr.write_all(&pages::early_page(status)).await;
     let _ = wr.shutdown().await;
     if let Some(l) = fe_live(shared, conn) {
         l.fe.ereq.fetch_add(1, Relaxed);
-        l.fe.count_status(400);
+        l.fe.count_status(status);
     }
-    early_log(shared, conn, fe, start, 400, *b"PR");
+    early_log(shared, conn, fe, start, i32::from(status), *b"PR");
 }

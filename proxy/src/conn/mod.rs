@@ -231,8 +231,13 @@ where
         match parse_head(&reader.buf, fe.head_max) {
             Ok(Some(h)) => break h,
             Ok(None) => {}
-            Err(HeadError::Invalid) | Err(HeadError::TooLarge) => {
-                bad_request(shared, conn, &fe.cfg, wr, start).await;
+            Err(e) => {
+                let status = if e == HeadError::Unprocessable {
+                    422
+                } else {
+                    400
+                };
+                bad_request(shared, conn, &fe.cfg, wr, start, status).await;
                 return false;
             }
         }
@@ -253,7 +258,7 @@ where
     let head_done = Instant::now();
     reader.buf.advance(head_len);
     if head.framing == Framing::Chunked && chunked_prefix_invalid(&reader.buf) {
-        bad_request(shared, conn, &fe.cfg, wr, start).await;
+        bad_request(shared, conn, &fe.cfg, wr, start, 400).await;
         return false;
     }
     exchange(

@@ -4,12 +4,13 @@
 use std::mem::MaybeUninit;
 
 use http::header::{
-    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING,
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING,
 };
 use http::{HeaderMap, Method, Uri, Version};
 
-/// HAProxy's default `tune.http.maxhdr`.
-pub(crate) const MAX_HEADERS: usize = 101;
+/// HAProxy's default `tune.http.maxhdr` (101) counts the start line: a
+/// request may carry 100 header fields (checked against haproxy 2.6).
+pub(crate) const MAX_HEADERS: usize = 100;
 
 /// How the request body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,9 @@ pub(crate) enum HeadError {
     Invalid,
     /// Larger than the buffer allows.
     TooLarge,
+    /// A request body in a transfer coding other than `chunked` alone
+    /// (HAProxy 2.6 answers 422).
+    Unprocessable,
 }
 
 /// Parse a head at the start of `buf`. `Ok(None)` means more bytes are
@@ -59,10 +63,28 @@ pub(crate) fn parse_head(
     buf: &[u8],
     max_len: usize,
 ) -> Result<Option<(Box<ReqHead>, usize)>, HeadError> {
+    match parse_strict(buf, max_len, None) {
+        // What HAProxy accepts and httparse does not is rare: it is
+        // repaired on a copy, off the common path.
+        Err(HeadError::Invalid) => super::lenient::reparse(buf, max_len),
+        r => r,
+    }
+}
+
+/// Parse with httparse (`cfg` for the lenient second try).
+pub(super) fn parse_strict(
+    buf: &[u8],
+    max_len: usize,
+    cfg: Option<&httparse::ParserConfig>,
+) -> Result<Option<(Box<ReqHead>, usize)>, HeadError> {
     // Uninitialised slots: filling 101 empty headers wrote 3 KB per request.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut []);
-    let len = match req.parse_with_uninit_headers(buf, &mut slots) {
+    let parsed = match cfg {
+        None => req.parse_with_uninit_headers(buf, &mut slots),
+        Some(c) => c.parse_request_with_uninit_headers(&mut req, buf, &mut slots),
+    };
+    let len = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
             return if buf.len() >= max_len {
@@ -80,7 +102,7 @@ pub(crate) fn parse_head(
     let method =
         Method::from_bytes(req.method.unwrap_or("").as_bytes()).map_err(|_| HeadError::Invalid)?;
     let target = req.path.unwrap_or("").to_string();
-    let uri: Uri = target.parse().map_err(|_| HeadError::Invalid)?;
+    let uri = super::target::request_uri(&target, &method)?;
     let version = match req.version {
         Some(0) => Version::HTTP_10,
         Some(1) => Version::HTTP_11,
@@ -90,25 +112,37 @@ pub(crate) fn parse_head(
     // Which of the headers that shape the message are present, so the
     // common request (none of them) skips their lookups.
     let (mut body_framed, mut conn_tokens, mut expect) = (false, false, false);
+    let mut hosts = 0u32;
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HeadError::Invalid)?;
         let value = HeaderValue::from_bytes(trim(h.value)).map_err(|_| HeadError::Invalid)?;
         body_framed |= name == CONTENT_LENGTH || name == TRANSFER_ENCODING;
         conn_tokens |= name == CONNECTION;
         expect |= name == EXPECT;
+        hosts += u32::from(name == HOST);
         headers.append(name, value);
     }
-    let framing = if body_framed {
-        framing(&headers)?
-    } else {
-        Framing::None
-    };
+    if conn_tokens && !super::websocket::request_ok(&headers) {
+        return Err(HeadError::Invalid);
+    }
+    if hosts > 1 || uri.scheme().is_some() {
+        super::target::check_host(&mut headers, &uri)?;
+    }
+    let mut framing = Framing::None;
+    let mut smuggle_risk = false;
+    if body_framed {
+        (framing, smuggle_risk) = request_framing(&mut headers)?;
+    }
     let http10 = version == Version::HTTP_10;
     let keep_alive = if conn_tokens {
         keeps_alive(&headers, http10)
     } else {
         !http10
     };
+    // Both a length and a transfer coding: the chunked body is taken, and
+    // the connection closes after this exchange, as HAProxy does (nothing
+    // that followed on it could be trusted).
+    let keep_alive = keep_alive && !smuggle_risk;
     let expect_continue = expect
         && headers
             .get(EXPECT)
@@ -141,6 +175,40 @@ fn trim(v: &[u8]) -> &[u8] {
         .map(|i| i + 1)
         .unwrap_or(start);
     &v[start..end.max(start)]
+}
+
+/// A request's framing, and whether it had both Transfer-Encoding and
+/// Content-Length. Codings besides `chunked` are refused with 422, and a
+/// repeated or listed length goes on as one `content-length`, as HAProxy
+/// does (a server must not see `3, 3`).
+fn request_framing(headers: &mut HeaderMap) -> Result<(Framing, bool), HeadError> {
+    let f = framing(headers)?;
+    let lengths = headers.get_all(CONTENT_LENGTH).iter().count();
+    if f == Framing::Chunked {
+        let only_chunked = headers
+            .get_all(TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .all(|c| c.is_empty() || c.eq_ignore_ascii_case("chunked"));
+        if !only_chunked {
+            return Err(HeadError::Unprocessable);
+        }
+        return Ok((f, lengths > 0));
+    }
+    let listed = lengths > 1
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes().contains(&b','));
+    if listed {
+        let n = match f {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    Ok((f, false))
 }
 
 /// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last

@@ -9,12 +9,15 @@
 
 mod body;
 mod head;
+mod lenient;
 mod reader;
+mod target;
+pub(crate) mod websocket;
 mod write;
 
 pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, Decoder, ReqBody};
 pub(crate) use head::{
-    chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead,
+    chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead, MAX_HEADERS,
 };
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;

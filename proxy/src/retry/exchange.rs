@@ -29,7 +29,7 @@ const COALESCE_BODY: usize = 16 * 1024;
 /// `timeout server`.
 pub(super) async fn exchange(
     conn: Conn,
-    out: &Outgoing,
+    out: &Outgoing<'_>,
     body: ReqBody,
     t_server: Option<Duration>,
     limit: usize,
@@ -44,7 +44,12 @@ pub(super) async fn exchange(
     }
 }
 
-async fn exchange_untimed(mut conn: Conn, out: &Outgoing, body: ReqBody, limit: usize) -> Attempt {
+async fn exchange_untimed(
+    mut conn: Conn,
+    out: &Outgoing<'_>,
+    body: ReqBody,
+    limit: usize,
+) -> Attempt {
     let is_head = out.method == http::Method::HEAD;
     let mut buf = Vec::with_capacity(512);
     let framing = out.encode_head(&mut buf, &body);

@@ -16,8 +16,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{CONNECTION, EXPECT};
-use http::{HeaderMap, Uri};
+use http::header::EXPECT;
+use http::HeaderMap;
 use switchyard_config::{HttpConnMode, HttpReuse, RetryOn};
 use switchyard_state::{ObserveEvent, ProxyRt, ServerIdx, ServerLive};
 
@@ -81,33 +81,21 @@ pub(crate) async fn forward(
 
     // Headers for the server.
     let mut headers = std::mem::take(&mut head.headers);
-    let upgrade = headers::upgrade_request(&headers, &head.method, head.version);
-    headers::strip_hop_by_hop(&mut headers);
-    if let Some(u) = upgrade {
-        // A protocol upgrade (WebSocket) keeps its two hop-by-hop headers.
-        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
-        headers.insert(http::header::UPGRADE, u);
+    headers::connection_header(&mut headers);
+    if head.expect_continue {
+        // switchyard answers `100 Continue` itself; other expectations go
+        // on to the server, as through HAProxy.
+        headers.remove(EXPECT);
     }
-    headers.remove(EXPECT);
     if head.framing == crate::h1::Framing::Chunked {
         // Transfer-Encoding won over Content-Length (RFC 9112 §6.3): the
         // length must not travel on with a re-chunked body.
         headers.remove(http::header::CONTENT_LENGTH);
     }
     headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
-    // Servers get the origin form (an absolute-form target loses its
-    // scheme and authority); an origin-form target goes on as it is.
-    let uri = if head.uri.scheme().is_none() && head.uri.authority().is_none() {
-        head.uri.clone()
-    } else {
-        head.uri
-            .path_and_query()
-            .and_then(|pq| pq.as_str().parse::<Uri>().ok())
-            .unwrap_or_else(|| head.uri.clone())
-    };
     let out = Outgoing {
         method: head.method.clone(),
-        uri,
+        target: &head.target,
         version: head.version,
         headers,
         keep_alive: be.cfg.options.conn_mode == HttpConnMode::KeepAlive

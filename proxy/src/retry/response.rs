@@ -51,13 +51,8 @@ pub(super) fn response(
     if !crate::h1::keeps_alive(&headers, resp.http10) || !reusable {
         lease.reusable = false;
     }
-    let upgrade_to = (status == 101)
-        .then(|| headers.get(http::header::UPGRADE).cloned())
-        .flatten();
-    headers::strip_hop_by_hop(&mut headers);
-    if let Some(u) = upgrade_to {
-        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
-        headers.insert(http::header::UPGRADE, u);
+    headers::connection_header(&mut headers);
+    if status == 101 {
         lease.reusable = false;
     }
     if let Some(ck) = be.cfg.backend.as_ref().and_then(|b| b.cookie.as_ref()) {

@@ -13,8 +13,9 @@ use super::body::BodyKind;
 use super::conn::Conn;
 use crate::h1::Decoder;
 
-/// HAProxy's default `tune.http.maxhdr`.
-const MAX_HEADERS: usize = 101;
+/// HAProxy's default `tune.http.maxhdr` (101, counting the status line):
+/// a response may carry 100 header fields.
+const MAX_HEADERS: usize = crate::h1::MAX_HEADERS;
 
 pub(crate) struct RespHead {
     pub(crate) status: u16,
@@ -146,6 +147,9 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         }
         .map_err(|_| HeadError::Invalid)?;
         headers.append(name, value);
+    }
+    if !crate::h1::websocket::response_ok(p.status, &headers) {
+        return Err(HeadError::Invalid);
     }
     Ok(RespHead {
         status: p.status,

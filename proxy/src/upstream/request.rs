@@ -4,15 +4,17 @@
 
 use std::io::Write as _;
 
-use http::{HeaderMap, Method, Uri, Version};
+use http::{HeaderMap, Method, Version};
 use http_body::Body as _;
 
 use crate::h1::{encode_body_frame, ReqBody, RespFraming};
 
 /// The request as sent upstream, kept so attempts can resend it.
-pub(crate) struct Outgoing {
+pub(crate) struct Outgoing<'a> {
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
+    /// The target as the client sent it (absolute form included), as
+    /// HAProxy 2.6 forwards it.
+    pub(crate) target: &'a str,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
     /// The server connection may stay open (no `httpclose` and the like).
@@ -28,21 +30,14 @@ pub(crate) enum SendFraming {
     Chunked,
 }
 
-impl Outgoing {
+impl Outgoing<'_> {
     /// Append the head for `body` to `out` and say how the body follows.
     /// The client's `content-length` is kept; a body of unknown length is
     /// chunked, except on GET/HEAD/CONNECT (sent without a body).
     pub(crate) fn encode_head(&self, out: &mut Vec<u8>, body: &ReqBody) -> SendFraming {
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
-        match self.uri.path_and_query() {
-            Some(pq) if self.uri.scheme().is_none() => {
-                out.extend_from_slice(pq.as_str().as_bytes())
-            }
-            _ => {
-                let _ = write!(out, "{}", self.uri);
-            }
-        }
+        out.extend_from_slice(self.target.as_bytes());
         out.extend_from_slice(if self.version == Version::HTTP_10 {
             b" HTTP/1.0\r\n"
         } else {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The long suites, kept out of scripts/test.sh (CI's default run):
+#  1. the request-head parser under millions of mutated heads (no panic,
+#     no length beyond the input), seeded by the clock;
+#  2. a cutover soak: switchyard (release build) between two upstreams,
+#     flipped through the Runtime API under load; fails on any failed request.
+#
+#   scripts/long.sh [fuzz-iterations (2000000)] [cutovers (500)] [-c (200)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iters=${1:-2000000}
+cutovers=${2:-500}
+conc=${3:-200}
+
+echo "== parser fuzz: $iters mutated heads"
+SWITCHYARD_FUZZ_ITERS=$iters cargo test --release -p switchyard-proxy --lib \
+    mutated_heads_never_panic -- --nocapture
+
+echo "== cutover soak: $cutovers cutovers at -c $conc"
+cargo build --release -p switchyard -p switchyard-loadtest --bins
+LOAD_BIN=target/release/switchyard-load ECHO_BIN=target/release/switchyard-echo \
+    loadtest/scenarios/cutover-demo.sh --proxy target/release/switchyard \
+    --cutovers "$cutovers" -c "$conc" --interval 100ms
