@@ -5,10 +5,10 @@
 #  2. a cutover soak: switchyard (release build) between two upstreams,
 #     flipped through the Runtime API under load; fails on any failed request.
 #
-#   scripts/long.sh [fuzz-iterations (2000000)] [cutovers (500)] [-c (200)]
+#   scripts/long.sh [fuzz-iterations (20000000)] [cutovers (500)] [-c (200)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-iters=${1:-2000000}
+iters=${1:-20000000}
 cutovers=${2:-500}
 conc=${3:-200}
 
