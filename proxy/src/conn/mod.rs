@@ -357,7 +357,7 @@ where
     };
     let exchange = async {
         let mut sent_continue = false;
-        let mut proc = pin!(request::process(cx, head, body));
+        let mut proc = pin!(request::process(&cx, head, body));
         let mut demand = demand;
         let reply = loop {
             tokio::select! {
@@ -390,30 +390,36 @@ where
         .await;
         (w, reply_close, end, lease, sent_continue, upgrade)
     };
+    // A request without a body has nothing to pump: its future is never
+    // built (it would be 600 more bytes of the request's state to touch).
     let out = {
         let mut ex = pin!(exchange);
-        let mut pu = pin!(pump.run(reader, t_client));
-        let mut pumped = false;
-        let mut out = loop {
-            tokio::select! {
-                r = &mut ex => break r,
-                _ = &mut pu, if !pumped => pumped = true,
+        if pump.is_done() {
+            ex.await
+        } else {
+            let mut pu = pin!(pump.run(reader, t_client));
+            let mut pumped = false;
+            let mut out = loop {
+                tokio::select! {
+                    r = ex.as_mut() => break r,
+                    _ = &mut pu, if !pumped => pumped = true,
+                }
+            };
+            if !pumped {
+                // The server answered before taking the whole body: that
+                // connection cannot be reused; closing it ends the body
+                // stream, and the pump then stops at once (or the client
+                // finishes sending).
+                if let Some(l) = out.3.take() {
+                    l.finish(false);
+                }
+                let grace = t_client
+                    .unwrap_or(Duration::from_secs(5))
+                    .min(Duration::from_secs(5));
+                let _ = tokio::time::timeout(grace, &mut pu).await;
             }
-        };
-        if !pumped {
-            // The server answered before taking the whole body: that
-            // connection cannot be reused; closing it ends the body
-            // stream, and the pump then stops at once (or the client
-            // finishes sending).
-            if let Some(l) = out.3.take() {
-                l.finish(false);
-            }
-            let grace = t_client
-                .unwrap_or(Duration::from_secs(5))
-                .min(Duration::from_secs(5));
-            let _ = tokio::time::timeout(grace, &mut pu).await;
+            out
         }
-        out
     };
     let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
     if let Some(up) = upgrade.filter(|_| written.complete) {

@@ -44,20 +44,14 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     stopping: bool,
     t_client: Option<Duration>,
 ) -> WriteOut {
-    let Reply {
-        status,
-        reason,
-        mut headers,
-        body,
-        raw,
-        close,
-        mut lease,
-        htx_head: server_htx,
-        upgrade: _,
-        http10,
-        interim,
-        end,
-    } = *reply;
+    // Fields are used in place: moving all 584 bytes of the reply into this
+    // future's state wrote a dozen cold cache lines per request.
+    let mut reply = reply;
+    let (status, close, server_htx, http10) =
+        (reply.status, reply.close, reply.htx_head, reply.http10);
+    let mut lease = reply.lease.take();
+    let end = reply.end;
+    let headers = &mut reply.headers;
     let closing = close || stopping || !client_keep_alive;
     let mut w = Written {
         bytes: 0,
@@ -66,7 +60,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         must_close: false,
     };
 
-    if let Some(raw) = raw {
+    if let Some(raw) = reply.raw.take() {
         let raw_htx = raw.clone();
         let bytes = if closing && client_version == Version::HTTP_11 {
             crate::pages::with_close(&raw)
@@ -99,7 +93,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let framing = if no_body_status || is_head || status == 304 {
         RespFraming::NoBody
     } else {
-        match &body {
+        match &reply.body {
             RespBody::Empty => {
                 if !headers.contains_key(CONTENT_LENGTH) {
                     headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
@@ -128,8 +122,9 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let closing = status != 101 && (closing || framing == RespFraming::Close);
     // What HAProxy counts (`%B`, bytes out) is the message as its HTX holds
     // it: the framing headers the H1 layer adds are not part of it.
-    let htx_head = server_htx
-        .unwrap_or_else(|| htx_head_size(["HTTP/1.1", &status.to_string(), &reason], &headers));
+    let htx_head = server_htx.unwrap_or_else(|| {
+        htx_head_size(["HTTP/1.1", &status.to_string(), &reply.reason], headers)
+    });
     if add_te {
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
     }
@@ -147,12 +142,12 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     // The head and whatever body is already at hand go out in one write:
     // on loopback each send runs the receiver's TCP input path too, so a
     // split head/body write costs about a whole extra round of kernel work.
-    let mut out = interim;
+    let mut out = std::mem::take(&mut reply.interim);
     out.reserve(512);
-    encode_head(&mut out, http10, status, &reason, &headers);
+    encode_head(&mut out, http10, status, &reply.reason, headers);
     let mut body_bytes = 0u64;
     let mut upstream = None;
-    match body {
+    match std::mem::replace(&mut reply.body, RespBody::Empty) {
         RespBody::Empty => {}
         RespBody::Full(b) => {
             if framing != RespFraming::NoBody {

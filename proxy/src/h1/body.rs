@@ -348,14 +348,14 @@ impl BodyPump {
         } else {
             (None, None)
         };
-        let body = ReqBody::Stream(StreamBody {
+        let body = ReqBody::Stream(Box::new(StreamBody {
             prefix: VecDeque::new(),
             rx,
             demand: Some(dtx),
             len,
             ended: false,
             trailers: trx,
-        });
+        }));
         (
             BodyPump {
                 dec,
@@ -482,7 +482,9 @@ pub(crate) enum ReqBody {
     Empty,
     /// Fully buffered: replayable for retries.
     Full(Option<Bytes>),
-    Stream(StreamBody),
+    /// Boxed: a bodiless request's `ReqBody` is moved through several
+    /// layers, and should not be 96 bytes for the rarer streamed case.
+    Stream(Box<StreamBody>),
 }
 
 impl ReqBody {

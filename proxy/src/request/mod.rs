@@ -57,10 +57,10 @@ pub(crate) struct ReqCtx<'a> {
 }
 
 /// Handle one request and produce its response.
-pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBody) -> Box<Reply> {
+pub(crate) async fn process(cx: &ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBody) -> Box<Reply> {
     let snap = cx.snap.clone();
     let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
-        return Box::new(internal(&cx, &head));
+        return Box::new(internal(cx, &head));
     };
     let origin = Origin {
         src: cx.conn.src_ip(),
@@ -137,7 +137,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBod
     match rules::run_request(&snap, fe_rules, &mut head, &origin, &mut sw) {
         Flow::Continue => {}
         flow => {
-            let r = local_flow(&cx, &fe, None, flow, head, body, end, sw, unread_body).await;
+            let r = local_flow(cx, &fe, None, flow, head, body, end, sw, unread_body).await;
             return Box::new(r);
         }
     }
@@ -154,7 +154,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBod
             http::Method::GET | http::Method::HEAD | http::Method::POST
         );
         if method_ok && target.starts_with(st.uri.as_str()) {
-            return Box::new(stats(&cx, &fe, head, body, end, sw).await);
+            return Box::new(stats(cx, &fe, head, body, end, sw).await);
         }
     }
 
@@ -182,7 +182,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBod
             Flow::Continue => {}
             flow => {
                 let r =
-                    local_flow(&cx, &fe, Some(&be), flow, head, body, end, sw, unread_body).await;
+                    local_flow(cx, &fe, Some(&be), flow, head, body, end, sw, unread_body).await;
                 return Box::new(r);
             }
         }
@@ -190,7 +190,7 @@ pub(crate) async fn process(cx: ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBod
     end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
 
     // 6. forward.
-    let fw = retry::forward(&cx, &fe, &be, head, body, &origin, end, sw).await;
+    let fw = retry::forward(cx, &fe, &be, head, body, &origin, end, sw).await;
     match fw {
         // Still boxed: the reply is 584 bytes, moved through several layers.
         Forwarded::Response { reply } => reply,
