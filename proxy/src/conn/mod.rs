@@ -5,28 +5,23 @@
 
 mod early;
 mod respond;
+mod txn;
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Buf;
-use http::Method;
 use switchyard_state::{ProxyIdx, Snapshot};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 use tokio::time::{Instant as TokioInstant, Sleep};
 
-use crate::h1::{
-    chunked_prefix_invalid, htx_head_size, parse_head, BodyPump, ClientRead, Framing, HeadError,
-    Reader,
-};
+use crate::h1::{ClientRead, Reader};
 use crate::proxy::Shared;
-use crate::request::{self, ConnInfo, ReqCtx};
+use crate::request::ConnInfo;
 use crate::timing::Start;
-use early::{bad_request, early_log, request_timeout};
-use respond::write_reply;
+use early::{early_log, request_timeout};
 
 /// The most of an unwanted request body we read to keep a connection.
 const DRAIN_MAX: u64 = 64 * 1024;
@@ -106,7 +101,7 @@ where
                 return;
             };
 
-            // ---- read the rest of the head and run the request. Its ~17 KB
+            // ---- read the rest of the head and run the request. Its ~7 KB
             // state is boxed so that an idle connection's task stays small,
             // and written straight into the box (not moved through the
             // stack, a copy per request). Awaited in a separate statement: a
@@ -116,7 +111,7 @@ where
             first = false;
             let txn = Box::write(
                 Box::new_uninit(),
-                request(
+                txn::request(
                     &shared,
                     &conn,
                     &mut reader,
@@ -203,81 +198,6 @@ fn http_request_timeout(to: &switchyard_config::Timeouts) -> Option<Duration> {
     to.http_request.or(to.client)
 }
 
-/// Read the rest of a request head (its first bytes are in `reader`), run
-/// the request and write its response; whether the connection may carry
-/// another request.
-async fn request<R, W>(
-    shared: &Arc<Shared>,
-    conn: &ConnInfo,
-    reader: &mut Reader<R>,
-    wr: &mut W,
-    fe: Settings,
-    first: bool,
-    accepted: Start,
-) -> bool
-where
-    R: ClientRead,
-    W: AsyncWrite + Unpin + Send,
-{
-    // The request starts with its first byte (`%tr`, `TR` and `Ta` count
-    // from there); the first request's `timeout http-request` counts
-    // from the accept.
-    let start = Start::now();
-    let req_clock = if first { accepted } else { start };
-
-    let head_deadline = fe.t_req.map(|t| TokioInstant::from_std(req_clock.at) + t);
-    let mut timer = pin!(head_deadline.map(tokio::time::sleep_until));
-    let (head, head_len) = loop {
-        match parse_head(&reader.buf, fe.head_max) {
-            Ok(Some(h)) => break h,
-            Ok(None) => {}
-            Err(e) => {
-                let status = if e == HeadError::Unprocessable {
-                    422
-                } else {
-                    400
-                };
-                bad_request(shared, conn, &fe.cfg, wr, start, status).await;
-                return false;
-            }
-        }
-        match fill_or(reader, timer.as_mut(), || false).await {
-            Wait::Bytes(Ok(0)) | Wait::Bytes(Err(_)) => {
-                if !fe.dontlognull || !reader.buf.is_empty() {
-                    early_log(shared, conn, &fe.cfg, req_clock, 400, *b"CR");
-                }
-                return false;
-            }
-            Wait::Bytes(Ok(_)) => {}
-            Wait::Timeout | Wait::Stop => {
-                request_timeout(shared, conn, &fe.cfg, wr, req_clock).await;
-                return false;
-            }
-        }
-    };
-    let head_done = Instant::now();
-    reader.buf.advance(head_len);
-    if head.framing == Framing::Chunked && chunked_prefix_invalid(&reader.buf) {
-        bad_request(shared, conn, &fe.cfg, wr, start, 400).await;
-        return false;
-    }
-    exchange(
-        shared,
-        conn,
-        reader,
-        wr,
-        Txn {
-            head,
-            fe_idx: fe.idx,
-            start,
-            head_done,
-            t_client: fe.t_client,
-            fe_cfg: fe.cfg,
-        },
-    )
-    .await
-}
-
 /// Read more of a request into `reader`, unless `timer` fires first or
 /// `stop()` says to give up. Polled by hand rather than a select over
 /// futures: waiting holds only the timer, which every idle keep-alive
@@ -299,173 +219,6 @@ fn fill_or<'a, R: ClientRead>(
             _ => Poll::Pending,
         }
     })
-}
-
-/// What one request needs from its connection loop.
-struct Txn {
-    /// Boxed: it is handed down through every layer of the request, and
-    /// a 256-byte move at each would write cold lines of the request future.
-    head: Box<crate::h1::ReqHead>,
-    fe_idx: ProxyIdx,
-    start: Start,
-    head_done: Instant,
-    t_client: Option<Duration>,
-    fe_cfg: Arc<switchyard_config::Proxy>,
-}
-
-/// Run one request and write its response; whether the connection may
-/// carry another request.
-async fn exchange<R, W>(
-    shared: &Arc<Shared>,
-    conn: &ConnInfo,
-    reader: &mut Reader<R>,
-    wr: &mut W,
-    txn: Txn,
-) -> bool
-where
-    R: ClientRead,
-    W: AsyncWrite + Unpin + Send,
-{
-    let Txn {
-        head,
-        fe_idx,
-        start,
-        head_done,
-        t_client,
-        fe_cfg,
-    } = txn;
-    // ---- run the request, streaming its body concurrently
-    let client_version = head.version;
-    let client_keep_alive = head.keep_alive;
-    let is_head = head.method == Method::HEAD;
-    let expect = head.expect_continue;
-    let req_htx = htx_head_size(
-        [head.method.as_str(), &head.target, "HTTP/1.1"],
-        &head.headers,
-    );
-    let (mut pump, body, demand) = BodyPump::new(head.framing);
-    let snap = shared.store.load_full();
-    let actconn = shared.limits.actconn();
-    let cx = ReqCtx {
-        shared,
-        conn,
-        snap,
-        fe_idx,
-        start,
-        head_done,
-        actconn,
-    };
-    let exchange = async {
-        let mut sent_continue = false;
-        let mut proc = pin!(request::process(&cx, head, body));
-        let mut demand = demand;
-        let reply = loop {
-            tokio::select! {
-                r = &mut proc => break r,
-                d = async {
-                    match demand.as_mut() {
-                        Some(d) => d.await,
-                        None => std::future::pending().await,
-                    }
-                }, if demand.is_some() => {
-                    demand = None;
-                    if d.is_ok() && expect {
-                        sent_continue = wr.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_ok();
-                    }
-                }
-            }
-        };
-        let mut reply = reply;
-        let upgrade = reply.upgrade.take();
-        let stopping = shared.shutdown.is_stopping();
-        let (w, reply_close, end, lease) = write_reply(
-            wr,
-            reply,
-            is_head,
-            client_version,
-            client_keep_alive,
-            stopping,
-            t_client,
-        )
-        .await;
-        (w, reply_close, end, lease, sent_continue, upgrade)
-    };
-    // A request without a body has nothing to pump: its future is never
-    // built (it would be 600 more bytes of the request's state to touch).
-    let out = {
-        let mut ex = pin!(exchange);
-        if pump.is_done() {
-            ex.await
-        } else {
-            let mut pu = pin!(pump.run(reader, t_client));
-            let mut pumped = false;
-            let mut out = loop {
-                tokio::select! {
-                    r = ex.as_mut() => break r,
-                    _ = &mut pu, if !pumped => pumped = true,
-                }
-            };
-            if !pumped {
-                // The server answered before taking the whole body: that
-                // connection cannot be reused; closing it ends the body
-                // stream, and the pump then stops at once (or the client
-                // finishes sending).
-                if let Some(l) = out.3.take() {
-                    l.finish(false);
-                }
-                let grace = t_client
-                    .unwrap_or(Duration::from_secs(5))
-                    .min(Duration::from_secs(5));
-                let _ = tokio::time::timeout(grace, &mut pu).await;
-            }
-            out
-        }
-    };
-    let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
-    if let Some(up) = upgrade.filter(|_| written.complete) {
-        // Switching protocols: relay raw bytes until either side ends.
-        let idle = lease.as_ref().and_then(|l| l.t_tunnel);
-        let kill = lease.as_ref().and_then(|l| l.kill.as_ref());
-        let moved = crate::tunnel::relay(reader, wr, up, idle, kill).await;
-        written.bytes += moved.to_client;
-        if let Some(l) = lease {
-            l.finish(false);
-        }
-        end.finish(shared, written.bytes, req_htx + moved.to_server, moved.term);
-        return false;
-    }
-    if let Some(l) = lease {
-        l.finish(written.complete);
-    }
-    // A stream killed by `shutdown sessions server` or its server going
-    // down ends its client connection too, as HAProxy's does.
-    let killed = matches!(end.log.term[0], b'K' | b'D' | b'U')
-        || matches!(written.term, Some([b'K' | b'D' | b'U', _]));
-    if killed {
-        end.finish(shared, written.bytes, req_htx + pump.decoded, written.term);
-        let _ = wr.shutdown().await;
-        return false;
-    }
-    let mut body_done = pump.is_done();
-    if !body_done && written.complete && !reply_close && (!expect || sent_continue) {
-        body_done = pump.drain(reader, DRAIN_MAX, t_client).await;
-    }
-    let bin = req_htx + pump.decoded;
-    end.finish(shared, written.bytes, bin, written.term);
-
-    let conn_close = fe_cfg.options.conn_mode == switchyard_config::HttpConnMode::Close;
-    if reply_close
-        || written.must_close
-        || !written.complete
-        || !client_keep_alive
-        || !body_done
-        || conn_close
-        || shared.shutdown.is_stopping()
-    {
-        let _ = wr.shutdown().await;
-        return false;
-    }
-    true
 }
 
 /// How a wait for request bytes ended.
