@@ -113,6 +113,20 @@ impl ShutdownState {
     }
 }
 
+/// Resolves when a hard stop is requested, without a waiter of its own:
+/// for code running inside a connection's task, whose [`HardStop`]
+/// (`conn_task`) already wakes that task at every phase change. Saves a
+/// `Notify` registration (and a box) per request.
+pub(crate) fn hard_flag(state: &ShutdownState) -> impl Future<Output = ()> + Send + '_ {
+    std::future::poll_fn(move |_| {
+        if state.fast.load(Ordering::Acquire) == HARD {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
 pin_project_lite::pin_project! {
     /// Resolves when a hard stop is requested; woken by every phase change.
     /// Hand-written around one `Notify` waiter (72 bytes, where a watch

@@ -13,6 +13,7 @@ pub(crate) use assign::assign;
 pub(crate) use redispatch::choose_redispatch;
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -157,7 +158,8 @@ pub(crate) async fn forward(
             .map(|s| s.name.clone())
             .unwrap_or_else(|| Arc::from("")),
     };
-    let mut hard = Box::pin(cx.shared.shutdown.hard_requested());
+    // The connection's task is woken by a hard stop already (conn_task).
+    let mut hard = pin!(crate::shutdown::hard_flag(&cx.shared.shutdown));
     let view = assign::lb_view(&head, &out.headers, origin);
     let rr_kind = balance::is_rr_kind(&balance::effective(be));
 
