@@ -39,8 +39,11 @@ fn both(server_opts: &str, up: &TlsUpstream, extra: &str) -> [(Proxy, u16); 2] {
     })
 }
 
+/// (method, path, headers, body)
+type Req<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 /// `(status, body)` of each request.
-fn outcomes(port: u16, reqs: &[(&str, &str, &[(&str, &str)], &[u8])]) -> Vec<(u16, String)> {
+fn outcomes(port: u16, reqs: &[Req<'_>]) -> Vec<(u16, String)> {
     reqs.iter()
         .map(|(m, path, h, body)| {
             let url = format!("http://127.0.0.1:{port}{path}");
@@ -79,7 +82,7 @@ fn verify_none_get_and_post_match_haproxy() {
     let pki = pki();
     let up = TlsUpstream::start("tls1", &pki).expect("upstream");
     let [(h, hp), (s, sp)] = both("ssl verify none", &up, "");
-    let reqs: &[(&str, &str, &[(&str, &str)], &[u8])] = &[
+    let reqs: &[Req<'_>] = &[
         ("GET", "/a", &[], b""),
         (
             "POST",
@@ -108,8 +111,7 @@ fn verify_required_and_sni_match_haproxy() {
     let pki = pki();
     let up = TlsUpstream::start("tls2", &pki).expect("upstream");
     let ca = pki.ca_file().display().to_string();
-    let reqs: &[(&str, &str, &[(&str, &str)], &[u8])] =
-        &[("GET", "/x", &[("host", "app.example")], b"")];
+    let reqs: &[Req<'_>] = &[("GET", "/x", &[("host", "app.example")], b"")];
     for opts in [
         format!("ssl verify required ca-file {ca}"),
         format!("ssl verify required ca-file {ca} sni str(app.example)"),
@@ -138,7 +140,7 @@ fn refused_certificate_is_503_sc_like_haproxy() {
     let up = TlsUpstream::start("tls3", &pki).expect("upstream");
     let wrong_ca = other.ca_file().display().to_string();
     let good_ca = pki.ca_file().display().to_string();
-    let reqs: &[(&str, &str, &[(&str, &str)], &[u8])] = &[("GET", "/refused", &[], b"")];
+    let reqs: &[Req<'_>] = &[("GET", "/refused", &[], b"")];
     for opts in [
         format!("ssl verify required ca-file {wrong_ca}"),
         format!("ssl verify required ca-file {good_ca} sni str(wrong.example)"),
