@@ -29,7 +29,6 @@ pub const HARMLESS_GLOBAL_KEYWORDS: &[&str] = &[
     "tune.runqueue-depth",
     "ssl-default-bind-*",
     "ssl-default-server-*",
-    "ssl-server-verify",
     "ssl-dh-param-file",
     "spread-checks",
     "max-spread-checks",
@@ -376,6 +375,11 @@ pub(crate) fn parse_global_line(
                 ),
             }
         }
+        "ssl-server-verify" => match l.arg(1) {
+            "none" => g.ssl_server_verify_required = false,
+            "required" => g.ssl_server_verify_required = true,
+            _ => ctx.error(l.loc, "'ssl-server-verify' expects 'none' or 'required' as argument."),
+        },
         "ca-base" | "crt-base" => {
             if l.arg(1).is_empty() || l.too_many(ctx, 0, 1) {
                 if l.arg(1).is_empty() {

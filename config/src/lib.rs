@@ -33,6 +33,7 @@ mod proxy;
 mod resolvers;
 mod sample;
 mod server;
+mod server_tls;
 mod units;
 mod validate;
 

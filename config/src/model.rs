@@ -86,6 +86,9 @@ pub struct Global {
     pub bufsize: usize,
     pub node: Option<String>,
     pub description: Option<String>,
+    /// `ssl-server-verify`: `verify` of servers that set none (default
+    /// `required`).
+    pub ssl_server_verify_required: bool,
 }
 
 impl Default for Global {
@@ -111,6 +114,7 @@ impl Default for Global {
             bufsize: 16384,
             node: None,
             description: None,
+            ssl_server_verify_required: true,
         }
     }
 }
@@ -707,6 +711,21 @@ pub struct Server {
     pub agent_addr: Option<std::net::IpAddr>,
     /// `ca-file` used with `verify required`.
     pub ca_file: Option<PathBuf>,
+    /// `sni <expr>`, parsed (`sni` keeps the text).
+    pub sni_expr: Option<SampleExpr>,
+    /// `crt <file>`: the client certificate (and key) shown to the server.
+    pub crt: Option<PathBuf>,
+    /// `check-ssl` (`Some(true)`), `no-check-ssl` (`Some(false)`); `None`:
+    /// checks use TLS when the server does.
+    pub check_ssl: Option<bool>,
+    /// `check-sni <name>`: the SNI a TLS check sends.
+    pub check_sni: Option<String>,
+    /// `verifyhost <name>`: the name the certificate must carry.
+    pub verifyhost: Option<String>,
+    /// The server has TLS settings (`ssl` was given on it or its
+    /// default-server), so `set server ... ssl on` may turn TLS on (HAProxy's
+    /// `ssl_ctx.ctx != NULL`).
+    pub ssl_ctx: bool,
 }
 
 // ---------------------------------------------------------------- rules, ACLs, samples

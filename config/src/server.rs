@@ -59,6 +59,12 @@ pub(crate) fn default_server() -> Server {
         agent_check: false,
         agent_addr: None,
         ca_file: None,
+        sni_expr: None,
+        crt: None,
+        check_ssl: None,
+        check_sni: None,
+        verifyhost: None,
+        ssl_ctx: false,
     }
 }
 
@@ -75,7 +81,10 @@ const SERVER_KEYWORDS: &[&str] = &[
     "ca-file",
     "check",
     "check-port",
+    "check-sni",
+    "check-ssl",
     "cookie",
+    "crt",
     "disabled",
     "downinter",
     "enabled",
@@ -90,8 +99,10 @@ const SERVER_KEYWORDS: &[&str] = &[
     "no-agent-check",
     "no-backup",
     "no-check",
+    "no-check-ssl",
     "no-send-proxy",
     "no-ssl",
+    "no-verifyhost",
     "observe",
     "on-error",
     "on-marked-down",
@@ -107,13 +118,13 @@ const SERVER_KEYWORDS: &[&str] = &[
     "ssl",
     "track",
     "verify",
+    "verifyhost",
     "weight",
 ];
 
 /// Server options accepted and ignored with a warning (connection pooling
 /// and TLS tuning knobs); the number is how many values follow.
 pub const HARMLESS_SERVER_KEYWORDS: &[(&str, usize)] = &[
-    ("no-check-ssl", 0),
     ("no-tfo", 0),
     ("tfo", 0),
     ("non-stick", 0),
@@ -148,12 +159,9 @@ pub const HARMLESS_SERVER_KEYWORDS: &[(&str, usize)] = &[
 const UNSUPPORTED: &[&str] = &[
     "check-send-proxy",
     "check-proto",
-    "check-ssl",
-    "check-sni",
     "check-alpn",
     "check-via-socks4",
     "crl-file",
-    "crt",
     "minconn",
     "npn",
     "proxy-v2-options",
@@ -164,7 +172,6 @@ const UNSUPPORTED: &[&str] = &[
     "socks4",
     "source",
     "usesrc",
-    "verifyhost",
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
@@ -174,6 +181,8 @@ const UNSUPPORTED: &[&str] = &[
 
 enum KwErr {
     Msg(String),
+    /// A `ca-file` that cannot be opened: HAProxy reports it on two lines.
+    CaFile(PathBuf, std::io::Error),
 }
 
 fn time_value(v: &str, kw: &str, srv: &str, allow_zero: bool) -> Result<Duration, KwErr> {
@@ -427,32 +436,79 @@ fn apply(
             s.track = Some(v.to_string());
             return Ok(2);
         }
-        "ssl" => s.ssl = true,
+        "ssl" => {
+            s.ssl = true;
+            s.ssl_ctx = true;
+        }
         "no-ssl" => s.ssl = false,
         "verify" => {
             if v != "none" && v != "required" {
                 return Err(KwErr::Msg(format!(
-                    "'{kw}' : unknown verify method '{v}', only 'none' and 'required' are supported"
+                    "'{kw}' : unknown verify method '{v}', only 'none' and 'required' are supported."
                 )));
             }
             s.verify = Some(v.to_string());
             return Ok(2);
         }
         "sni" => {
-            need("<expression>")?;
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!("'{kw}' : missing sni expression.")));
+            }
+            s.sni_expr = Some(crate::server_tls::sni_expr(ctx, l.loc, v).map_err(KwErr::Msg)?);
             s.sni = Some(v.to_string());
             return Ok(2);
         }
         "alpn" => {
-            need("a comma-delimited list of protocol names")?;
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!(
+                    "'{kw}' : missing the comma-delimited ALPN protocol suite."
+                )));
+            }
             s.alpn = v.split(',').map(str::to_string).collect();
+            if s.alpn.iter().any(|p| p != "http/1.1") {
+                ctx.warn(l.loc, crate::server_tls::alpn_warning(srv, v));
+            }
             return Ok(2);
         }
         "ca-file" => {
-            need("a file path")?;
-            s.ca_file = Some(crate_path(ctx.ca_base.as_deref(), v));
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!("'{kw}' : missing CAfile path.")));
+            }
+            let path = crate_path(ctx.ca_base.as_deref(), v);
+            if let Err(e) = std::fs::File::open(&path) {
+                return Err(KwErr::CaFile(path, e));
+            }
+            s.ca_file = Some(path);
             return Ok(2);
         }
+        "crt" => {
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!(
+                    "'{kw}' : missing certificate file path."
+                )));
+            }
+            s.crt = Some(crate_path(ctx.crt_base.as_deref(), v));
+            return Ok(2);
+        }
+        "check-ssl" => s.check_ssl = Some(true),
+        "no-check-ssl" => s.check_ssl = Some(false),
+        "check-sni" => {
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!("'{kw}' : missing SNI.")));
+            }
+            s.check_sni = Some(v.to_string());
+            return Ok(2);
+        }
+        "verifyhost" => {
+            if v.is_empty() {
+                return Err(KwErr::Msg(format!(
+                    "'{kw}' : missing hostname to verify against."
+                )));
+            }
+            s.verifyhost = Some(v.to_string());
+            return Ok(2);
+        }
+        "no-verifyhost" => s.verifyhost = None,
         "proto" => {
             match v {
                 "h2" => s.proto_h2 = true,
@@ -573,6 +629,18 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
             Ok(n) => i += n,
             Err(KwErr::Msg(m)) => {
                 ctx.error(l.loc, format!("'{label}' : {m}"));
+                return;
+            }
+            Err(KwErr::CaFile(path, e)) => {
+                let (shown, why) = (path.display(), crate::server_tls::os_error_text(&e));
+                ctx.error(
+                    l.loc,
+                    format!("'{label}' : Couldn't open the ca-file '{shown}' ({why})."),
+                );
+                ctx.error(
+                    &Location::default(),
+                    format!("'ca-file' : unable to load {shown}."),
+                );
                 return;
             }
         }

@@ -143,12 +143,13 @@ pub(crate) async fn check_task(
         };
         let limits = check_deadlines(sv.cfg.inter, &px.cfg.timeouts);
         let stopped = sv.live.op_state() == OpState::Stopped;
+        let tls = sv.check_tls().cloned();
         let live = sv.live.clone();
         drop(snap);
 
         live.check_running.store(true, Relaxed);
         let outcome = tokio::select! {
-            o = probe(addr, http.as_ref(), limits, stopped) => o,
+            o = probe(addr, tls.as_deref(), http.as_ref(), limits, stopped) => o,
             r = stop.changed() => if r.is_err() || *stop.borrow() {
                 live.check_running.store(false, Relaxed);
                 return;

@@ -1,4 +1,5 @@
-//! One check against one server: a TCP connect (L4OK/L4CON/L4TOUT) and,
+//! One check against one server: a TCP connect (L4OK/L4CON/L4TOUT), the
+//! TLS handshake of an `ssl`/`check-ssl` server (L6OK/L6RSP/L6TOUT) and,
 //! for `option httpchk`, an HTTP exchange (L7OK/L7OKC/L7STS/L7RSP/L7TOUT),
 //! with HAProxy's time limits.
 
@@ -6,10 +7,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rustls_pki_types::ServerName;
+use switchyard_state::tls::ServerTls;
 use switchyard_state::CheckStatus;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 
 use crate::http::response::{
     evaluate_response, parse_response, ExpectRules, ReadState, MAX_RESPONSE,
@@ -29,6 +34,7 @@ pub(crate) struct HttpProbe {
 /// disable-on-404).
 pub(crate) async fn probe(
     addr: SocketAddr,
+    tls: Option<&ServerTls>,
     http: Option<&HttpProbe>,
     limits: CheckDeadlines,
     server_stopped: bool,
@@ -41,10 +47,51 @@ pub(crate) async fn probe(
         Ok(Err(e)) => return done(CheckStatus::L4Con, None, strerror(&e)),
         Ok(Ok(s)) => s,
     };
-    let Some(http) = http else {
-        close_quietly(stream);
-        return done(CheckStatus::L4Ok, None, String::new());
+    let Some(tls) = tls else {
+        let Some(http) = http else {
+            close_quietly(&stream);
+            return done(CheckStatus::L4Ok, None, String::new());
+        };
+        return http_step(stream, http, limits, start, server_stopped).await;
     };
+    // The handshake is part of connecting, under the same deadline.
+    let stream = match timeout_at(start + limits.connect, handshake(stream, addr, tls)).await {
+        Err(_) => return done(CheckStatus::L6Tout, None, String::new()),
+        Ok(Err(_)) => return done(CheckStatus::L6Rsp, None, String::new()),
+        Ok(Ok(s)) => s,
+    };
+    let Some(http) = http else {
+        close_quietly(stream.get_ref().0);
+        return done(CheckStatus::L6Ok, None, String::new());
+    };
+    http_step(stream, http, limits, start, server_stopped).await
+}
+
+async fn handshake(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    tls: &ServerTls,
+) -> io::Result<TlsStream<TcpStream>> {
+    // `check-sni`, else no SNI (an IP address name sends none).
+    let name = tls
+        .check_sni
+        .clone()
+        .unwrap_or(ServerName::IpAddress(addr.ip().into()));
+    TlsConnector::from(tls.config.clone())
+        .connect(name, tcp)
+        .await
+}
+
+/// The HTTP exchange of `option httpchk`, after the connection is up.
+async fn http_step<S: Stream>(
+    stream: S,
+    http: &HttpProbe,
+    limits: CheckDeadlines,
+    start: Instant,
+    server_stopped: bool,
+) -> CheckOutcome {
+    let done =
+        |status, code, desc: String| CheckOutcome::new(status, code, desc, Some(elapsed_ms(start)));
     let deadline = match limits.after_connect {
         Some(t) => Instant::now() + t,
         None => start + limits.total,
@@ -56,8 +103,25 @@ pub(crate) async fn probe(
     }
 }
 
-async fn exchange(
-    mut stream: TcpStream,
+/// A check connection: plain TCP or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Stream for TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+async fn exchange<S: Stream>(
+    mut stream: S,
     http: &HttpProbe,
     server_stopped: bool,
 ) -> io::Result<crate::http::response::ResponseVerdict> {
@@ -72,7 +136,7 @@ async fn exchange(
         match parse_response(&buf, eof, http.head) {
             ReadState::NeedMore if !eof => continue,
             ReadState::NeedMore | ReadState::Invalid => {
-                close_quietly(stream);
+                close_quietly(stream.tcp());
                 return Ok(crate::http::response::ResponseVerdict {
                     status: CheckStatus::L7Rsp,
                     code: None,
@@ -80,7 +144,7 @@ async fn exchange(
                 });
             }
             ReadState::Done(resp) => {
-                close_quietly(stream);
+                close_quietly(stream.tcp());
                 return Ok(evaluate_response(&http.rules, server_stopped, &resp));
             }
         }
@@ -90,9 +154,8 @@ async fn exchange(
 /// Close without lingering in TIME_WAIT, as HAProxy's checks do. A zero
 /// linger never blocks (the deprecation is about non-zero values).
 #[allow(deprecated)]
-fn close_quietly(stream: TcpStream) {
+fn close_quietly(stream: &TcpStream) {
     let _ = stream.set_linger(Some(Duration::ZERO));
-    drop(stream);
 }
 
 fn elapsed_ms(start: Instant) -> u64 {

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{ClientRead, Reader};
 use crate::kill::{killed, KillWatch};
-use crate::upstream::Conn;
+use crate::upstream::{Conn, UpIo};
 
 /// Bytes moved each way, and the termination code when the tunnel was
 /// killed (`shutdown sessions server`, server marked down).
@@ -31,9 +31,35 @@ where
     R: ClientRead,
     W: AsyncWrite + Unpin,
 {
-    let mut moved = Moved::default();
     let (io, early) = up.rd.into_parts();
-    let (mut ur, mut uw) = io.into_split();
+    match io {
+        UpIo::Plain(s) => {
+            let (ur, uw) = s.into_split();
+            relay_io(reader, wr, ur, uw, early, idle, kill).await
+        }
+        UpIo::Tls(t) => {
+            let (ur, uw) = tokio::io::split(t.stream);
+            relay_io(reader, wr, ur, uw, early, idle, kill).await
+        }
+    }
+}
+
+async fn relay_io<R, W, UR, UW>(
+    reader: &mut Reader<R>,
+    wr: &mut W,
+    mut ur: UR,
+    mut uw: UW,
+    early: bytes::BytesMut,
+    idle: Option<Duration>,
+    kill: Option<&KillWatch>,
+) -> Moved
+where
+    R: ClientRead,
+    W: AsyncWrite + Unpin,
+    UR: AsyncRead + Unpin,
+    UW: AsyncWrite + Unpin,
+{
+    let mut moved = Moved::default();
     // What the server sent right behind its 101 goes first.
     if !early.is_empty() {
         if wr.write_all(&early).await.is_err() {

@@ -45,6 +45,8 @@ pub enum BuildError {
     },
     #[error("map '{map}': {reason}")]
     BadMap { map: String, reason: String },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 struct Ctx<'a> {
@@ -176,7 +178,16 @@ pub fn build(
                     let prev_sv = prev_px
                         .and_then(|x| x.backend.as_ref())
                         .and_then(|be| be.servers.iter().find(|o| *o.name == *s.name));
-                    servers.push(build_server(s, prev_sv, resolve)?);
+                    let mut sv = build_server(s, prev_sv, resolve)?;
+                    if crate::tls::wants_tls(s) {
+                        if p.mode == switchyard_config::Mode::Tcp && s.ssl {
+                            // Not silently plaintext: refused until tcp mode speaks TLS.
+                            return Err(crate::tls::unsupported(s, &p.name, "'ssl' on a server of a 'mode tcp' backend is not supported by switchyard.").into());
+                        }
+                        let verify = config.global.ssl_server_verify_required;
+                        sv.tls = Some(Arc::new(crate::tls::compile(s, &p.name, verify)?));
+                    }
+                    servers.push(sv);
                 }
                 // A listen section's request rules run once, on its frontend side.
                 let (http_request, http_response) = if p.kind.has_frontend() {
@@ -321,6 +332,7 @@ fn build_server(
         iweight: s.weight,
         maxconn: None,
         live,
+        tls: None,
     })
 }
 

@@ -19,6 +19,7 @@ mod observe;
 mod service;
 mod snapshot;
 mod store;
+pub mod tls;
 
 pub use admin_state::AdminState;
 pub use build::{build, BuildError, DEFAULT_MAXCONN};

@@ -81,9 +81,24 @@ pub struct ServerRt {
     /// Runtime `set maxconn server` override of `cfg.maxconn`.
     pub maxconn: Option<u32>,
     pub live: Arc<ServerLive>,
+    /// TLS settings when the server has any (`ssl`, `check-ssl`).
+    pub tls: Option<Arc<crate::tls::ServerTls>>,
 }
 
 impl ServerRt {
+    /// The TLS settings traffic uses now: `ssl` may be toggled at runtime
+    /// (`set server ... ssl on|off`).
+    pub fn traffic_tls(&self) -> Option<&Arc<crate::tls::ServerTls>> {
+        self.tls.as_ref().filter(|_| self.cfg.ssl)
+    }
+
+    /// The TLS settings health checks use: `check-ssl`, `no-check-ssl`, or
+    /// those of the traffic.
+    pub fn check_tls(&self) -> Option<&Arc<crate::tls::ServerTls>> {
+        let on = self.cfg.check_ssl.unwrap_or(self.cfg.ssl);
+        self.tls.as_ref().filter(|_| on)
+    }
+
     /// Can take new, non-persistent traffic: not in maintenance or drain,
     /// running (or ramping), addressed, with a non-zero weight.
     pub fn is_usable(&self) -> bool {

@@ -54,4 +54,6 @@ pub use nix::sys::signal::Signal;
 pub use output::{LinePattern, Output, Stream};
 pub use ports::{free_port, free_ports, port_is_free};
 pub use proxy::{haproxy_available, Proxy, ProxyBuilder, ProxyKind, DIR_PLACEHOLDER, HAPROXY_PATH};
-pub use upstream::{Behavior, FakeUpstream, FakeUpstreamBuilder, RequestHead};
+pub use upstream::{
+    Behavior, FakeUpstream, FakeUpstreamBuilder, RequestHead, TestPki, TlsUpstream,
+};

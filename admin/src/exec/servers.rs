@@ -345,7 +345,9 @@ fn set_server(env: &Env, p: ProxyIdx, s: ServerIdx, op: ServerOp) -> Result<Outc
             ))
         }
         ServerOp::Ssl(v) => {
-            if !sv.cfg.ssl {
+            // Settings compiled from the config (HAProxy: `ssl_ctx.ctx`),
+            // so `ssl off` can be turned back on.
+            if sv.tls.is_none() {
                 return Err(Outcome::err(
                     "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n",
                 ));

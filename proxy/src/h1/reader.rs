@@ -69,6 +69,10 @@ impl<R: ClientRead> Reader<R> {
         &self.io
     }
 
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.io
+    }
+
     /// The stream and whatever was read but not consumed.
     pub(crate) fn into_parts(self) -> (R, BytesMut) {
         (self.io, self.buf)

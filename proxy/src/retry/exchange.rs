@@ -125,7 +125,7 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
         let step = tokio::select! {
             biased;
             f = body.frame() => Some(f),
-            _ = conn.io().readable() => None,
+            _ = conn.readable() => None,
         };
         let data = match step {
             None => {

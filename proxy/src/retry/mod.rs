@@ -31,7 +31,7 @@ use crate::kill::{self, KillWatch};
 use crate::queue::{self, SlotOwner};
 use crate::request::{Reply, ReqCtx, TxnEnd};
 use crate::rules::{Origin, Switches};
-use crate::upstream::{connect, ConnectError, Lease, Outgoing};
+use crate::upstream::{connect, ConnectError, Lease, Outgoing, TlsRoute};
 use exchange::{exchange, Attempt};
 use redispatch::{l7_retry, next_target};
 use response::response;
@@ -214,8 +214,12 @@ pub(crate) async fn forward(
 
         // ---- connect (or reuse an idle connection)
         first_connect.get_or_insert(t0);
+        let route = srv
+            .traffic_tls()
+            .map(|t| TlsRoute::for_request(t, &out.headers));
         let pooled = if reuse {
-            queue::server_ext(&srv.live).and_then(|e| e.pool.take(addr, &srv.live, t0))
+            queue::server_ext(&srv.live)
+                .and_then(|e| e.pool.take(addr, route.as_ref(), &srv.live, t0))
         } else {
             None
         };
@@ -224,7 +228,7 @@ pub(crate) async fn forward(
             Some(c) => Ok(c),
             None => {
                 tokio::select! {
-                    r = connect(addr, t_connect) => r,
+                    r = connect(addr, t_connect, route) => r,
                     _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end },
                 }
             }

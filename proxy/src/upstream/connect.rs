@@ -1,17 +1,24 @@
-//! Opening a connection to a server.
+//! Opening a connection to a server: TCP, then the TLS handshake for an
+//! `ssl` server, both within `timeout connect` (HAProxy counts the
+//! handshake as part of establishing the connection: a failed handshake is
+//! a connection failure, `SC--`, retried like a refused connect).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use super::conn::Conn;
+use super::stream::{TlsConn, TlsRoute};
 
 #[derive(Debug)]
 pub(crate) enum ConnectError {
     /// `timeout connect` expired.
     Timeout,
-    /// Refused, unreachable, reset during the handshake.
+    /// Refused, unreachable, reset during the handshake, TLS handshake
+    /// failed (certificate refused, alert).
     Failed,
 }
 
@@ -32,10 +39,53 @@ pub(crate) async fn connect_tcp(
     Ok(stream)
 }
 
-/// Connect to `addr` within `timeout` for HTTP.
+/// Connect to `addr` within `timeout` for HTTP, over TLS when `tls` says.
 pub(crate) async fn connect(
     addr: SocketAddr,
     timeout: Option<Duration>,
+    tls: Option<TlsRoute>,
 ) -> Result<Conn, ConnectError> {
-    connect_tcp(addr, timeout).await.map(Conn::new)
+    match tls {
+        None => connect_tcp(addr, timeout).await.map(Conn::new),
+        // Boxed: the handshake's state stays off the plain path's future.
+        Some(route) => Box::pin(connect_tls(addr, timeout, route)).await,
+    }
+}
+
+async fn connect_tls(
+    addr: SocketAddr,
+    timeout: Option<Duration>,
+    route: TlsRoute,
+) -> Result<Conn, ConnectError> {
+    let run = async {
+        let tcp = connect_tcp(addr, None).await?;
+        handshake(tcp, addr, route).await
+    };
+    match timeout {
+        Some(t) => tokio::time::timeout(t, run)
+            .await
+            .unwrap_or(Err(ConnectError::Timeout)),
+        None => run.await,
+    }
+}
+
+async fn handshake(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    route: TlsRoute,
+) -> Result<Conn, ConnectError> {
+    // No SNI: an IP address as the name makes rustls send none (and the
+    // verifier then checks the chain only, as HAProxy does).
+    let name = route
+        .sni
+        .clone()
+        .unwrap_or(ServerName::IpAddress(addr.ip().into()));
+    let connector = TlsConnector::from(route.tls.config.clone());
+    match connector.connect(name, tcp).await {
+        Ok(stream) => Ok(Conn::new_tls(TlsConn { stream, route })),
+        Err(e) => {
+            tracing::debug!(%addr, error = %e, "TLS handshake to server failed");
+            Err(ConnectError::Failed)
+        }
+    }
 }

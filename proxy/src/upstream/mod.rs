@@ -20,12 +20,14 @@ pub(crate) mod connect;
 mod head;
 pub(crate) mod pool;
 mod request;
+mod stream;
 
 pub(crate) use body::{BodyKind, UpBody};
 pub(crate) use conn::{Conn, Wrote};
 pub(crate) use connect::{connect, connect_tcp, ConnectError};
 pub(crate) use head::{body_decoder, read_head, HeadError, RespHead};
 pub(crate) use request::{frame, Outgoing, SendFraming};
+pub(crate) use stream::{TlsRoute, UpIo};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ use crossbeam_queue::SegQueue;
 use switchyard_state::ServerLive;
 
 use super::conn::Conn;
+use super::stream::TlsRoute;
 
 /// Idle connections kept per server. HAProxy's default (`pool-max-conn -1`)
 /// keeps every one within `maxconn`; a smaller bound made a `-c 500` load
@@ -50,16 +51,36 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// A live idle connection to `addr`, if one is usable at `now`.
-    pub(crate) fn take(&self, addr: SocketAddr, live: &ServerLive, now: Instant) -> Option<Conn> {
+    /// A live idle connection to `addr` opened with the same TLS route
+    /// (`None`: plain), if one is usable at `now`. Connections to another
+    /// SNI of the same server (`sni req.hdr(host)`) stay pooled.
+    pub(crate) fn take(
+        &self,
+        addr: SocketAddr,
+        tls: Option<&TlsRoute>,
+        live: &ServerLive,
+        now: Instant,
+    ) -> Option<Conn> {
+        let mut others = Vec::new();
+        let mut found = None;
         while let Some(mut c) = self.idle.pop() {
             self.len.fetch_sub(1, Relaxed);
             dec(live);
-            if c.addr == addr && c.usable(now) {
-                return Some(c.conn);
+            if c.addr != addr || !c.usable(now) {
+                continue;
             }
+            if c.conn.fits(tls) {
+                found = Some(c.conn);
+                break;
+            }
+            others.push(c);
         }
-        None
+        for c in others {
+            self.len.fetch_add(1, Relaxed);
+            live.idle_conns.fetch_add(1, Relaxed);
+            self.idle.push(c);
+        }
+        found
     }
 
     /// Keep a connection for reuse (dropped if the pool is full).

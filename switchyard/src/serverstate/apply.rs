@@ -167,6 +167,12 @@ mod tests {
             agent_check: false,
             agent_addr: None,
             ca_file: None,
+            sni_expr: None,
+            crt: None,
+            check_ssl: None,
+            check_sni: None,
+            verifyhost: None,
+            ssl_ctx: false,
         };
         let mut admin = AdminState::default();
         if disabled {
@@ -185,6 +191,7 @@ mod tests {
             iweight: weight,
             maxconn: None,
             live: Arc::new(ServerLive::new(true, 2)),
+            tls: None,
         }
     }
 

@@ -6,8 +6,10 @@ mod conn;
 mod record;
 mod server;
 mod shared;
+mod tls;
 
 pub use behavior::Behavior;
 pub use conn::{JUNK, PARTIAL_STATUS_LINE};
 pub use record::RequestHead;
 pub use server::{FakeUpstream, FakeUpstreamBuilder};
+pub use tls::{TestPki, TlsUpstream};
