@@ -12,8 +12,8 @@ mod response;
 pub(crate) use assign::assign;
 pub(crate) use redispatch::choose_redispatch;
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::pin::pin;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
