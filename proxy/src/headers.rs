@@ -32,6 +32,16 @@ pub(crate) fn connection_header(h: &mut HeaderMap) {
     if !conn {
         return;
     }
+    // The usual case (nginx answers `Connection: keep-alive`): one value
+    // that is just the token to drop.
+    let mut all = h.get_all(CONNECTION).iter();
+    if let (Some(v), None) = (all.next(), all.next()) {
+        let b = v.as_bytes();
+        if b.eq_ignore_ascii_case(b"keep-alive") || b.eq_ignore_ascii_case(b"close") {
+            h.remove(CONNECTION);
+            return;
+        }
+    }
     let mut values = 0;
     let mut dropped = false;
     let mut kept: Vec<&str> = Vec::new();
