@@ -57,6 +57,9 @@ impl Ctx {
     pub(crate) fn warn(&mut self, loc: &Location, msg: impl Into<String>) {
         self.diags.warn(loc, msg);
     }
+    pub(crate) fn error_bare(&mut self, loc: &Location, msg: impl Into<String>) {
+        self.diags.error_bare(loc, msg);
+    }
 }
 
 /// HAProxy's keyword modifiers: `no option x`, `default option x`.

@@ -14,6 +14,16 @@ impl Diags {
         self.errors.push(Diagnostic {
             location: loc.clone(),
             message: message.into(),
+            bare: false,
+        });
+    }
+
+    /// An error HAProxy prints without the `parsing ` prefix.
+    pub(crate) fn error_bare(&mut self, loc: &Location, message: impl Into<String>) {
+        self.errors.push(Diagnostic {
+            location: loc.clone(),
+            message: message.into(),
+            bare: true,
         });
     }
 
@@ -21,6 +31,7 @@ impl Diags {
         self.warnings.push(Diagnostic {
             location: loc.clone(),
             message: message.into(),
+            bare: false,
         });
     }
 }

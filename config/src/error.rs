@@ -19,6 +19,7 @@ impl ConfigErrors {
             errors: vec![Diagnostic {
                 location: Default::default(),
                 message: msg.into(),
+                bare: false,
             }],
             warnings: Vec::new(),
             files: Vec::new(),

@@ -64,6 +64,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Config, ConfigErrors> {
                     "Cannot open configuration file/directory {name} : {}",
                     io_reason(&e)
                 ),
+                bare: false,
             }),
         }
     }

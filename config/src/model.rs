@@ -45,6 +45,9 @@ pub struct Config {
 pub struct Diagnostic {
     pub location: Location,
     pub message: String,
+    /// Printed `[file:line] : message`, without `parsing `: HAProxy words
+    /// its `server`/`default-server` line errors that way.
+    pub bare: bool,
 }
 
 impl std::fmt::Display for Diagnostic {
@@ -53,6 +56,8 @@ impl std::fmt::Display for Diagnostic {
         // printed bare, as HAProxy does.
         if self.location.file.is_empty() {
             write!(f, "{}", self.message)
+        } else if self.bare {
+            write!(f, "[{}] : {}", self.location, self.message)
         } else {
             write!(f, "parsing [{}] : {}", self.location, self.message)
         }

@@ -557,7 +557,13 @@ fn apply(
                 )));
             }
             let mut msg = format!("unknown keyword '{kw}'.");
-            if let Some(b) = best_match(kw, SERVER_KEYWORDS.iter().copied()) {
+            // HAProxy suggests from all its server keywords.
+            let all = SERVER_KEYWORDS
+                .iter()
+                .copied()
+                .chain(HARMLESS_SERVER_KEYWORDS.iter().map(|(k, _)| *k))
+                .chain(UNSUPPORTED.iter().copied());
+            if let Some(b) = best_match(kw, all) {
                 msg = format!("unknown keyword '{kw}'; did you mean '{b}' maybe ?");
             }
             return Err(KwErr::Msg(msg));
@@ -591,7 +597,7 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         let name = l.arg(1);
         let addr = l.arg(2);
         if name.is_empty() || addr.is_empty() {
-            ctx.error(
+            ctx.error_bare(
                 l.loc,
                 "'server' expects <name> and <addr>[:<port>] as arguments.",
             );
@@ -608,7 +614,7 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         match server_addr(addr) {
             Ok(a) => s.addr = a,
             Err(e) => {
-                ctx.error(l.loc, format!("'{label}' : {e}"));
+                ctx.error_bare(l.loc, format!("'{label}' : {e}"));
                 return;
             }
         }
@@ -628,12 +634,12 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         match apply(ctx, &mut s, l, i, is_default, &srv_name) {
             Ok(n) => i += n,
             Err(KwErr::Msg(m)) => {
-                ctx.error(l.loc, format!("'{label}' : {m}"));
+                ctx.error_bare(l.loc, format!("'{label}' : {m}"));
                 return;
             }
             Err(KwErr::CaFile(path, e)) => {
                 let (shown, why) = (path.display(), crate::server_tls::os_error_text(&e));
-                ctx.error(
+                ctx.error_bare(
                     l.loc,
                     format!("'{label}' : Couldn't open the ca-file '{shown}' ({why})."),
                 );

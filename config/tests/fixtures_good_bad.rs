@@ -56,10 +56,12 @@ fn bad_fixtures_fail_at_the_right_place() {
             f.display(),
             e.files
         );
-        // Printed HAProxy-style, with the location.
-        assert!(all
-            .iter()
-            .any(|s| s.starts_with(&format!("parsing [{file}:{line}] : "))));
+        // Printed HAProxy-style, with the location (server lines without
+        // `parsing `, as HAProxy prints them).
+        assert!(all.iter().any(|s| {
+            s.starts_with(&format!("parsing [{file}:{line}] : "))
+                || s.starts_with(&format!("[{file}:{line}] : 'server "))
+        }));
     }
 }
 
