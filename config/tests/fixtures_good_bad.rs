@@ -60,7 +60,7 @@ fn bad_fixtures_fail_at_the_right_place() {
         // `parsing `, as HAProxy prints them).
         assert!(all.iter().any(|s| {
             s.starts_with(&format!("parsing [{file}:{line}] : "))
-                || s.starts_with(&format!("[{file}:{line}] : 'server "))
+                || s.starts_with(&format!("[{file}:{line}] : 'server"))
         }));
     }
 }
