@@ -118,8 +118,9 @@ fn check_references(ctx: &mut Ctx, proxies: &[ProxyDraft], resolvers: &[Resolver
     }
 }
 
-/// Whether following `track` from `target` (in backend `tb`) comes back to
-/// server `sname` of backend `pname`, itself included.
+/// HAProxy's loop check when it applies `track` to server `sname` of
+/// backend `pname`: the target itself, or a chain of tracks already applied,
+/// i.e. set on servers that come earlier in the file, that comes back.
 fn tracks_back(
     proxies: &[ProxyDraft],
     tb: &str,
@@ -127,12 +128,26 @@ fn tracks_back(
     pname: &str,
     sname: &str,
 ) -> bool {
+    let pos = |b: &str, n: &str| {
+        let pi = proxies
+            .iter()
+            .position(|p| p.name == b && p.kind.has_backend())?;
+        let si = proxies[pi].be.servers.iter().position(|x| x.name == n)?;
+        Some((pi, si))
+    };
+    let Some(me) = pos(pname, sname) else {
+        return false;
+    };
     let (mut b, mut cur) = (tb.to_string(), target);
     // A chain can be no longer than the number of servers.
     let bound: usize = proxies.iter().map(|p| p.be.servers.len()).sum();
     for _ in 0..=bound {
         if b == pname && cur.name == sname {
             return true;
+        }
+        // Only servers handled before this one have their track applied.
+        if pos(&b, &cur.name).is_none_or(|p| p >= me) {
+            return false;
         }
         let Some(t) = &cur.track else {
             return false;
