@@ -17,6 +17,7 @@ pub use error::ConfigErrors;
 mod acl;
 mod addr;
 mod bind;
+mod cnum;
 mod condition;
 mod ctx;
 mod diag;
@@ -33,6 +34,7 @@ mod proxy;
 mod resolvers;
 mod sample;
 mod server;
+mod server_kw;
 mod server_tls;
 mod units;
 mod validate;
@@ -41,7 +43,7 @@ pub use bind::HARMLESS_BIND_OPTIONS;
 pub use global::HARMLESS_GLOBAL_KEYWORDS;
 pub use proxy::options::HARMLESS_OPTIONS;
 pub use proxy::HARMLESS_PROXY_KEYWORDS;
-pub use server::HARMLESS_SERVER_KEYWORDS;
+pub use server_kw::HARMLESS_SERVER_KEYWORDS;
 
 use parser::{expand_paths, read_config_file, Parser};
 use std::path::{Path, PathBuf};
@@ -90,6 +92,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<Config, ConfigErrors> {
 }
 
 fn finish(mut p: Parser, files: Vec<PathBuf>) -> Result<Config, ConfigErrors> {
+    // HAProxy's "Error(s) found in configuration file" names the files that
+    // failed to parse; the checks after parsing do not add to it.
+    let parse_errors = p.ctx.diags.errors.len();
     validate::validate(&mut p.ctx, &mut p.proxies, &p.resolvers);
     let global = p.global;
     let mut ctx = p.ctx;
@@ -102,7 +107,7 @@ fn finish(mut p: Parser, files: Vec<PathBuf>) -> Result<Config, ConfigErrors> {
     let diags = ctx.diags;
     if !diags.errors.is_empty() {
         let mut err_files: Vec<String> = Vec::new();
-        for e in &diags.errors {
+        for e in &diags.errors[..parse_errors] {
             if !e.location.file.is_empty() && !err_files.contains(&e.location.file) {
                 err_files.push(e.location.file.clone());
             }

@@ -1,12 +1,17 @@
 //! `server <name> <addr> [options]` and `default-server [options]`.
 
 use crate::acl::invalid_name_char;
-use crate::addr::server_addr;
+use crate::addr::{server_addr, socket_addr};
+use crate::cnum::atoi;
 use crate::ctx::{Ctx, Line};
 use crate::diag::best_match;
-use crate::model::{InitAddr, Location, Observe, OnError, Server, ServerAddr};
+use crate::model::{Diagnostic, InitAddr, Location, Observe, OnError, Server, ServerAddr};
 use crate::proxy::ProxyDraft;
-use crate::units::{parse_time, parse_u32, TimeError, TimeUnit};
+use crate::server_kw::{
+    check_harmless, check_unsupported, is_mux_proto, msg, KwErr, HARMLESS_SERVER_KEYWORDS,
+    NOT_IN_DEFAULT_SERVER, UNSUPPORTED,
+};
+use crate::units::{parse_time, TimeError, TimeUnit};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -80,7 +85,6 @@ const SERVER_KEYWORDS: &[&str] = &[
     "backup",
     "ca-file",
     "check",
-    "check-port",
     "check-sni",
     "check-ssl",
     "cookie",
@@ -122,100 +126,71 @@ const SERVER_KEYWORDS: &[&str] = &[
     "weight",
 ];
 
-/// Server options accepted and ignored with a warning (connection pooling
-/// and TLS tuning knobs); the number is how many values follow.
-pub const HARMLESS_SERVER_KEYWORDS: &[(&str, usize)] = &[
-    ("no-tfo", 0),
-    ("tfo", 0),
-    ("non-stick", 0),
-    ("stick", 0),
-    ("no-tls-tickets", 0),
-    ("tls-tickets", 0),
-    ("ssl-reuse", 0),
-    ("no-ssl-reuse", 0),
-    ("no-sslv3", 0),
-    ("no-tlsv10", 0),
-    ("no-tlsv11", 0),
-    ("no-tlsv12", 0),
-    ("no-tlsv13", 0),
-    ("allow-0rtt", 0),
-    ("pool-purge-delay", 1),
-    ("pool-max-conn", 1),
-    ("pool-low-conn", 1),
-    ("max-reuse", 1),
-    ("ws", 1),
-    ("ciphers", 1),
-    ("ciphersuites", 1),
-    ("ssl-min-ver", 1),
-    ("ssl-max-ver", 1),
-    ("resolve-net", 1),
-    ("resolve-opts", 1),
-    ("log-proto", 1),
-    ("namespace", 1),
-];
-
-/// Valid HAProxy server options that would change behaviour and are not
-/// implemented.
-const UNSUPPORTED: &[&str] = &[
-    "check-send-proxy",
-    "check-proto",
-    "check-alpn",
-    "check-via-socks4",
-    "crl-file",
-    "minconn",
-    "npn",
-    "proxy-v2-options",
-    "redir",
-    "send-proxy-v2",
-    "send-proxy-v2-ssl",
-    "send-proxy-v2-ssl-cn",
-    "socks4",
-    "source",
-    "usesrc",
-    "force-sslv3",
-    "force-tlsv10",
-    "force-tlsv11",
-    "force-tlsv12",
-    "force-tlsv13",
-];
-
-enum KwErr {
-    Msg(String),
-    /// A `ca-file` that cannot be opened: HAProxy reports it on two lines.
-    CaFile(PathBuf, std::io::Error),
-}
-
-fn time_value(v: &str, kw: &str, srv: &str, allow_zero: bool) -> Result<Duration, KwErr> {
+/// `inter`, `fastinter`, `downinter`, `agent-inter`: a non-zero delay in ms.
+fn time_value(v: &str, kw: &str, srv: &str) -> Result<Duration, KwErr> {
     if v.is_empty() {
-        return Err(KwErr::Msg(format!("'{kw}' expects a delay as argument.")));
+        return Err(msg(format!("'{kw}' expects a delay as argument.")));
     }
     match parse_time(v, TimeUnit::Ms) {
-        Ok(t) if t.value == 0 && !allow_zero => Err(KwErr::Msg(format!(
+        Ok(t) if t.value == 0 => Err(msg(format!(
             "invalid value 0 for argument '{kw}' of server {srv}."
         ))),
         Ok(t) => Ok(TimeUnit::Ms.to_duration(t.value)),
-        Err(TimeError::Overflow) => Err(KwErr::Msg(format!(
+        Err(TimeError::Overflow) => Err(msg(format!(
             "timer overflow in argument <{v}> to <{kw}> of server {srv}, maximum value is 2147483647 ms (~24.8 days)."
         ))),
-        Err(TimeError::Underflow) => Err(KwErr::Msg(format!(
+        Err(TimeError::Underflow) => Err(msg(format!(
             "timer underflow in argument <{v}> to <{kw}> of server {srv}, minimum non-null value is 1 ms."
         ))),
-        Err(TimeError::BadChar(c)) => Err(KwErr::Msg(format!(
-            "unexpected character '{c}' in '{kw}' argument of server {srv}."
+        // HAProxy 2.6 names 'agent-inter' for all four keywords here.
+        Err(TimeError::BadChar(c)) => Err(msg(format!(
+            "unexpected character '{c}' in 'agent-inter' argument of server {srv}."
         ))),
-        Err(TimeError::Empty) => Err(KwErr::Msg(format!("'{kw}' expects a delay as argument."))),
+        Err(TimeError::Empty) => Err(msg(format!("'{kw}' expects a delay as argument."))),
     }
 }
 
-fn int_value(v: &str, kw: &str) -> Result<u32, KwErr> {
-    parse_u32(v).ok_or_else(|| KwErr::Msg(format!("'{kw}' expects an integer argument.")))
+/// `slowstart`: zero allowed (off); HAProxy keeps whole seconds, rounded up.
+fn slowstart_value(v: &str, srv: &str) -> Result<Option<Duration>, KwErr> {
+    match parse_time(v, TimeUnit::Ms) {
+        Ok(t) => {
+            let secs = t.value.div_ceil(1000);
+            Ok((secs > 0).then(|| Duration::from_secs(u64::from(secs))))
+        }
+        Err(TimeError::Overflow) => Err(msg(format!(
+            "overflow in argument <{v}> to <slowstart> of server {srv}, maximum value is 2147483647 ms (~24.8 days)."
+        ))),
+        Err(TimeError::Underflow) => Err(msg(format!(
+            "underflow in argument <{v}> to <slowstart> of server {srv}, minimum non-null value is 1 ms."
+        ))),
+        Err(TimeError::BadChar(c)) => Err(msg(format!(
+            "unexpected character '{c}' in 'slowstart' argument of server {srv}."
+        ))),
+        // HAProxy prints the string's NUL with %c, which ends the message.
+        Err(TimeError::Empty) => Err(msg("unexpected character '")),
+    }
 }
 
-fn port_value(v: &str, kw: &str) -> Result<u16, KwErr> {
-    parse_u32(v)
-        .and_then(|p| u16::try_from(p).ok())
-        .filter(|p| *p > 0)
-        .ok_or_else(|| KwErr::Msg(format!("'{kw}' expects a port number as argument.")))
+/// `rise`/`fall`: atol, then > 0.
+fn positive(v: &str, kw: &str) -> Result<u32, KwErr> {
+    if v.is_empty() {
+        return Err(msg(format!("'{kw}' expects an integer argument.")));
+    }
+    match u32::try_from(atoi(v)) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(msg(format!("'{kw}' has to be > 0."))),
+    }
+}
+
+/// `maxconn`/`maxqueue`: atol into an int; 0 means no limit, and so does a
+/// negative value (HAProxy compares it as unsigned: never reached).
+fn limit(v: &str) -> Option<u32> {
+    u32::try_from(atoi(v)).ok().filter(|n| *n > 0)
+}
+
+/// A port stored in an `unsigned short` by HAProxy: the low 16 bits.
+fn short_port(v: &str) -> u16 {
+    atoi(v) as u16
 }
 
 /// Apply one option at `i`; returns how many words it used.
@@ -229,72 +204,59 @@ fn apply(
 ) -> Result<usize, KwErr> {
     let kw = l.arg(i);
     let v = l.arg(i + 1);
-    let need = |what: &str| -> Result<(), KwErr> {
-        if v.is_empty() {
-            Err(KwErr::Msg(format!("'{kw}' expects {what} as argument.")))
-        } else {
-            Ok(())
-        }
-    };
     match kw {
         "check" => s.check = true,
         "no-check" => s.check = false,
         "inter" => {
-            s.inter = time_value(v, kw, srv, false)?;
+            s.inter = time_value(v, kw, srv)?;
             return Ok(2);
         }
         "fastinter" => {
-            s.fastinter = Some(time_value(v, kw, srv, false)?);
+            s.fastinter = Some(time_value(v, kw, srv)?);
             return Ok(2);
         }
         "downinter" => {
-            s.downinter = Some(time_value(v, kw, srv, false)?);
+            s.downinter = Some(time_value(v, kw, srv)?);
             return Ok(2);
         }
         "slowstart" => {
-            let t = time_value(v, kw, srv, true)?;
-            s.slowstart = (!t.is_zero()).then_some(t);
+            s.slowstart = slowstart_value(v, srv)?;
             return Ok(2);
         }
-        "rise" | "fall" => {
-            let n = int_value(v, kw)?;
-            if n == 0 {
-                return Err(KwErr::Msg(format!("'{kw}' has to be > 0.")));
-            }
-            if kw == "rise" {
-                s.rise = n;
-            } else {
-                s.fall = n;
-            }
+        "rise" => {
+            s.rise = positive(v, kw)?;
+            return Ok(2);
+        }
+        "fall" => {
+            s.fall = positive(v, kw)?;
             return Ok(2);
         }
         "weight" => {
-            let n = match v.parse::<i64>() {
-                Ok(n) => n,
-                Err(_) => return Err(KwErr::Msg(format!("'{kw}' expects an integer argument."))),
-            };
+            let n = atoi(v);
             if !(0..=256).contains(&n) {
-                return Err(KwErr::Msg(format!(
+                return Err(msg(format!(
                     "weight of server {srv} is not within 0 and 256 ({n})."
                 )));
             }
-            s.weight = n as u32;
+            s.weight = n.unsigned_abs();
             return Ok(2);
         }
         "maxconn" => {
-            s.maxconn = Some(int_value(v, kw)?);
+            s.maxconn = limit(v);
             return Ok(2);
         }
         "maxqueue" => {
-            s.maxqueue = Some(int_value(v, kw)?);
+            s.maxqueue = limit(v);
             return Ok(2);
         }
         "error-limit" => {
-            let n = int_value(v, kw)?;
-            if n == 0 {
-                return Err(KwErr::Msg(format!("'{kw}' has to be > 0.")));
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects an integer argument.")));
             }
-            s.error_limit = n;
+            match u32::try_from(atoi(v)) {
+                Ok(n) if n > 0 => s.error_limit = n,
+                _ => return Err(msg(format!("{kw} has to be > 0."))),
+            }
             return Ok(2);
         }
         "backup" => s.backup = true,
@@ -302,39 +264,41 @@ fn apply(
         "disabled" => s.disabled = true,
         "enabled" => s.disabled = false,
         "cookie" => {
-            need("<value>")?;
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects <value> as argument.")));
+            }
             s.cookie = Some(v.to_string());
             return Ok(2);
         }
         "resolvers" => {
-            need("<resolvers section id>")?;
+            // HAProxy takes even an empty name, and fails later to find it.
             s.resolvers = Some(v.to_string());
             return Ok(2);
         }
         "init-addr" => {
-            need("<method>[,<method>]*")?;
             let mut list = Vec::new();
-            for m in v.split(',') {
-                list.push(match m {
+            for m in v.split(',').filter(|m| !m.is_empty()) {
+                let method = match m {
                     "last" => InitAddr::Last,
                     "libc" => InitAddr::Libc,
                     "none" => InitAddr::None,
                     ip => match ip.parse() {
                         Ok(ip) => InitAddr::Ip(ip),
                         Err(_) => {
-                            return Err(KwErr::Msg(format!(
-                                "'{kw}' : unsupported method '{m}' in '{v}'."
+                            return Err(msg(format!(
+                                "'{kw}' : unknown init-addr method '{m}', supported methods are 'libc', 'last', 'none'."
                             )));
                         }
                     },
-                });
+                };
+                list.push(method);
             }
             s.init_addr = list;
             return Ok(2);
         }
         "resolve-prefer" => {
             if v != "ipv4" && v != "ipv6" {
-                return Err(KwErr::Msg(format!(
+                return Err(msg(format!(
                     "'{kw}' expects either ipv4 or ipv6 as argument."
                 )));
             }
@@ -342,16 +306,17 @@ fn apply(
             return Ok(2);
         }
         "observe" => {
-            s.observe = Some(match v {
-                "layer4" => Observe::Layer4,
-                "layer7" => Observe::Layer7,
-                "none" => return Ok(2),
+            s.observe = match v {
+                "" => return Err(msg(format!("'{kw}' expects <mode> as argument."))),
+                "layer4" => Some(Observe::Layer4),
+                "layer7" => Some(Observe::Layer7),
+                "none" => None,
                 _ => {
-                    return Err(KwErr::Msg(format!(
+                    return Err(msg(format!(
                         "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{v}'"
                     )));
                 }
-            });
+            };
             return Ok(2);
         }
         "on-error" => {
@@ -361,7 +326,7 @@ fn apply(
                 "sudden-death" => OnError::SuddenDeath,
                 "mark-down" => OnError::MarkDown,
                 _ => {
-                    return Err(KwErr::Msg(format!(
+                    return Err(msg(format!(
                         "'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{v}'"
                     )));
                 }
@@ -370,7 +335,7 @@ fn apply(
         }
         "on-marked-down" => {
             if v != "shutdown-sessions" {
-                return Err(KwErr::Msg(format!(
+                return Err(msg(format!(
                     "'{kw}' expects 'shutdown-sessions' but got '{v}'"
                 )));
             }
@@ -379,38 +344,40 @@ fn apply(
         }
         "on-marked-up" => {
             if v != "shutdown-backup-sessions" {
-                return Err(KwErr::Msg(format!(
+                return Err(msg(format!(
                     "'{kw}' expects 'shutdown-backup-sessions' but got '{v}'"
                 )));
             }
             s.on_marked_up_shutdown_backup = true;
             return Ok(2);
         }
-        "check-port" | "port" => {
-            if kw == "check-port" {
-                ctx.warn(
-                    l.loc,
-                    "'check-port' is a switchyard alias; HAProxy 2.6 only knows 'port' for the check port.",
-                );
+        "port" => {
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects a port number as argument.")));
             }
-            s.check_port = Some(port_value(v, kw)?);
+            // 0 (or junk) means "the server's own port".
+            s.check_port = Some(short_port(v)).filter(|p| *p != 0);
             return Ok(2);
         }
         "addr" => {
-            need("an address")?;
-            match v.parse() {
-                Ok(ip) => s.check_addr = Some(ip),
-                Err(_) => return Err(KwErr::Msg(format!("'{kw}' : invalid address: '{v}'."))),
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects <ipv4|ipv6> as argument.")));
+            }
+            match socket_addr(v, Some(0)) {
+                Ok(a) => s.check_addr = Some(a.ip()),
+                Err(e) => return Err(msg(format!("'{kw}' : {e}"))),
             }
             return Ok(2);
         }
         "agent-check" => s.agent_check = true,
         "agent-addr" => {
-            need("an address")?;
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects an address as argument.")));
+            }
             match v.parse() {
                 Ok(ip) => s.agent_addr = Some(ip),
                 Err(_) => {
-                    return Err(KwErr::Msg(format!(
+                    return Err(msg(format!(
                         "parsing agent-addr failed. Check if '{v}' is correct address."
                     )))
                 }
@@ -419,20 +386,28 @@ fn apply(
         }
         "no-agent-check" => s.agent_check = false,
         "agent-port" => {
-            s.agent_port = Some(port_value(v, kw)?);
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects a port number as argument.")));
+            }
+            // Kept even when 0: an explicit agent port is not replaced by `port`.
+            s.agent_port = Some(short_port(v));
             return Ok(2);
         }
         "agent-inter" => {
-            s.agent_inter = Some(time_value(v, kw, srv, false)?);
+            s.agent_inter = Some(time_value(v, kw, srv)?);
             return Ok(2);
         }
         "agent-send" => {
-            need("a string")?;
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' expects a string as argument.")));
+            }
             s.agent_send = Some(v.to_string());
             return Ok(2);
         }
         "track" => {
-            need("[<backend>/]<server>")?;
+            if v.is_empty() {
+                return Err(msg("'track' expects [<proxy>/]<server> as argument."));
+            }
             s.track = Some(v.to_string());
             return Ok(2);
         }
@@ -442,9 +417,12 @@ fn apply(
         }
         "no-ssl" => s.ssl = false,
         "verify" => {
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' : missing verify method")));
+            }
             if v != "none" && v != "required" {
-                return Err(KwErr::Msg(format!(
-                    "'{kw}' : unknown verify method '{v}', only 'none' and 'required' are supported."
+                return Err(msg(format!(
+                    "'{kw}' : unknown verify method '{v}', only 'none' and 'required' are supported"
                 )));
             }
             s.verify = Some(v.to_string());
@@ -452,7 +430,7 @@ fn apply(
         }
         "sni" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!("'{kw}' : missing sni expression.")));
+                return Err(msg(format!("'{kw}' : missing sni expression")));
             }
             s.sni_expr = Some(crate::server_tls::sni_expr(ctx, l.loc, v).map_err(KwErr::Msg)?);
             s.sni = Some(v.to_string());
@@ -460,8 +438,8 @@ fn apply(
         }
         "alpn" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!(
-                    "'{kw}' : missing the comma-delimited ALPN protocol suite."
+                return Err(msg(format!(
+                    "'{kw}' : missing the comma-delimited ALPN protocol suite"
                 )));
             }
             s.alpn = v.split(',').map(str::to_string).collect();
@@ -472,7 +450,7 @@ fn apply(
         }
         "ca-file" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!("'{kw}' : missing CAfile path.")));
+                return Err(msg(format!("'{kw}' : missing CAfile path")));
             }
             let path = crate_path(ctx.ca_base.as_deref(), v);
             if let Err(e) = std::fs::File::open(&path) {
@@ -483,9 +461,7 @@ fn apply(
         }
         "crt" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!(
-                    "'{kw}' : missing certificate file path."
-                )));
+                return Err(msg(format!("'{kw}' : missing certificate file path")));
             }
             s.crt = Some(crate_path(ctx.crt_base.as_deref(), v));
             return Ok(2);
@@ -494,16 +470,14 @@ fn apply(
         "no-check-ssl" => s.check_ssl = Some(false),
         "check-sni" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!("'{kw}' : missing SNI.")));
+                return Err(msg(format!("'{kw}' : missing SNI")));
             }
             s.check_sni = Some(v.to_string());
             return Ok(2);
         }
         "verifyhost" => {
             if v.is_empty() {
-                return Err(KwErr::Msg(format!(
-                    "'{kw}' : missing hostname to verify against."
-                )));
+                return Err(msg(format!("'{kw}' : missing hostname to verify against")));
             }
             s.verifyhost = Some(v.to_string());
             return Ok(2);
@@ -513,63 +487,75 @@ fn apply(
             match v {
                 "h2" => s.proto_h2 = true,
                 "h1" => s.proto_h2 = false,
-                "" => return Err(KwErr::Msg(format!("'{kw}' : missing value"))),
-                other => {
-                    return Err(KwErr::Msg(format!(
+                "" => return Err(msg(format!("'{kw}' : missing value"))),
+                other if is_mux_proto(other) => {
+                    return Err(msg(format!(
                         "'{kw}' : protocol '{other}' is not supported by switchyard"
                     )))
                 }
+                // Two spaces: HAProxy's own wording.
+                other => return Err(msg(format!("'{kw}' :  unknown MUX protocol '{other}'"))),
             }
             return Ok(2);
         }
         "send-proxy" => s.send_proxy = true,
         "no-send-proxy" => s.send_proxy = false,
         "id" => {
-            if is_default {
-                return Err(KwErr::Msg(
-                    "'id' : not supported in default-server.".to_string(),
-                ));
+            if v.is_empty() {
+                return Err(msg(format!("'{kw}' : expects an integer argument")));
             }
-            need("an integer")?;
-            match v.parse::<i64>() {
-                Ok(n) if n > 0 && n <= i64::from(i32::MAX) => {
-                    s.id = n as u32;
-                    s.forced_id = true;
-                }
-                _ => return Err(KwErr::Msg("custom id has to be > 0.".to_string())),
+            let n = atoi(v);
+            let Ok(id) = u32::try_from(n) else {
+                return Err(msg(format!("'{kw}' : custom id has to be > 0")));
+            };
+            if id == 0 {
+                return Err(msg(format!("'{kw}' : custom id has to be > 0")));
             }
+            s.id = id;
+            s.forced_id = true;
             return Ok(2);
         }
-        _ => {
-            if let Some((_, n)) = HARMLESS_SERVER_KEYWORDS.iter().find(|(k, _)| *k == kw) {
-                if *n > 0 && v.is_empty() {
-                    return Err(KwErr::Msg(format!("'{kw}' expects an argument.")));
-                }
-                ctx.warn(
-                    l.loc,
-                    format!("server keyword '{kw}' is ignored by switchyard."),
-                );
-                return Ok(1 + n);
-            }
-            if UNSUPPORTED.contains(&kw) {
-                return Err(KwErr::Msg(format!(
-                    "keyword '{kw}' is not supported by switchyard."
-                )));
-            }
-            let mut msg = format!("unknown keyword '{kw}'.");
-            // HAProxy suggests from all its server keywords.
-            let all = SERVER_KEYWORDS
-                .iter()
-                .copied()
-                .chain(HARMLESS_SERVER_KEYWORDS.iter().map(|(k, _)| *k))
-                .chain(UNSUPPORTED.iter().copied());
-            if let Some(b) = best_match(kw, all) {
-                msg = format!("unknown keyword '{kw}'; did you mean '{b}' maybe ?");
-            }
-            return Err(KwErr::Msg(msg));
-        }
+        _ => return other_keyword(ctx, l, kw, v, is_default),
     }
     Ok(1)
+}
+
+/// Ignored, refused and unknown keywords.
+fn other_keyword(
+    ctx: &mut Ctx,
+    l: &Line<'_>,
+    kw: &str,
+    v: &str,
+    is_default: bool,
+) -> Result<usize, KwErr> {
+    if let Some((_, n)) = HARMLESS_SERVER_KEYWORDS.iter().find(|(k, _)| *k == kw) {
+        check_harmless(kw, v)?;
+        ctx.warn(
+            l.loc,
+            format!("server keyword '{kw}' is ignored by switchyard."),
+        );
+        return Ok(1 + n);
+    }
+    if UNSUPPORTED.contains(&kw) {
+        check_unsupported(kw, v)?;
+        return Err(msg(format!(
+            "keyword '{kw}' is not supported by switchyard"
+        )));
+    }
+    // HAProxy suggests from all its server keywords.
+    let all = SERVER_KEYWORDS
+        .iter()
+        .copied()
+        .chain(HARMLESS_SERVER_KEYWORDS.iter().map(|(k, _)| *k))
+        .chain(UNSUPPORTED.iter().copied());
+    let mut text = match best_match(kw, all) {
+        Some(b) => format!("unknown keyword '{kw}'; did you mean '{b}' maybe ?"),
+        None => format!("unknown keyword '{kw}'."),
+    };
+    if is_default {
+        text.push_str(" Hint: no address was expected for this server.");
+    }
+    Err(KwErr::Raw(text))
 }
 
 fn crate_path(base: Option<&str>, v: &str) -> PathBuf {
@@ -624,24 +610,46 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         s.forced_id = false;
         (3, label)
     };
+    // HAProxy names the default server "default-server" in its messages,
+    // and prints its errors without a 'server' label.
     let srv_name = if is_default {
-        String::new()
+        "default-server".to_string()
     } else {
         s.name.clone()
     };
+    let prefix = if is_default {
+        String::new()
+    } else {
+        format!("'{label}' : ")
+    };
     let mut i = first_opt;
     while !l.arg(i).is_empty() {
+        let kw = l.arg(i);
+        if is_default && NOT_IN_DEFAULT_SERVER.contains(&kw) {
+            // HAProxy alerts but carries on: the line still loads.
+            ctx.diags.warnings.push(Diagnostic {
+                location: l.loc.clone(),
+                message: format!("'{kw}' option is not accepted in default-server sections"),
+                bare: true,
+            });
+            i += if kw == "id" { 2 } else { 1 };
+            continue;
+        }
         match apply(ctx, &mut s, l, i, is_default, &srv_name) {
             Ok(n) => i += n,
             Err(KwErr::Msg(m)) => {
-                ctx.error_bare(l.loc, format!("'{label}' : {m}"));
+                ctx.error_bare(l.loc, format!("{prefix}{m}."));
+                return;
+            }
+            Err(KwErr::Raw(m)) => {
+                ctx.error_bare(l.loc, format!("{prefix}{m}"));
                 return;
             }
             Err(KwErr::CaFile(path, e)) => {
                 let (shown, why) = (path.display(), crate::server_tls::os_error_text(&e));
                 ctx.error_bare(
                     l.loc,
-                    format!("'{label}' : Couldn't open the ca-file '{shown}' ({why})."),
+                    format!("{prefix}Couldn't open the ca-file '{shown}' ({why})."),
                 );
                 ctx.error(
                     &Location::default(),
@@ -653,6 +661,18 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
     }
     if is_default {
         d.default_server = s;
+        return;
+    }
+    // An explicit `port` is the agent's port too unless `agent-port` was given.
+    s.agent_port = s.agent_port.or(s.check_port);
+    if s.agent_check && s.agent_port.unwrap_or(0) == 0 {
+        ctx.error_bare(
+            l.loc,
+            format!(
+                "{prefix}server {} does not have agent port. Agent check has been disabled.",
+                s.name
+            ),
+        );
         return;
     }
     if let Some(prev) = d.be.servers.iter().find(|p| p.name == s.name) {
@@ -670,11 +690,11 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
     }
     if s.forced_id {
         if let Some(prev) = d.be.servers.iter().find(|p| p.forced_id && p.id == s.id) {
-            ctx.error(
+            ctx.error_bare(
                 l.loc,
                 format!(
-                    "'{label}' : custom id {} already used at line {} for server '{}'.",
-                    s.id, prev.location.line, prev.name
+                    "'{label}' : 'id' : custom id {} already used at {}:{} ('server {}').",
+                    s.id, prev.location.file, prev.location.line, prev.name
                 ),
             );
             return;

@@ -64,8 +64,9 @@ fn check_references(ctx: &mut Ctx, proxies: &[ProxyDraft], resolvers: &[Resolver
             if let Some(r) = &s.resolvers {
                 // HAProxy creates a "default" section from resolv.conf itself.
                 if r != "default" && !resolvers.iter().any(|x| &x.name == r) {
+                    // HAProxy names no file:line here.
                     ctx.error(
-                        &s.location,
+                        &Location::default(),
                         format!(
                             "backend '{}', server '{}': unable to find required resolvers '{r}'",
                             p.name, s.name
@@ -74,36 +75,95 @@ fn check_references(ctx: &mut Ctx, proxies: &[ProxyDraft], resolvers: &[Resolver
                 }
             }
             if let Some(t) = &s.track {
-                let (bname, sname) = match t.split_once('/') {
+                // HAProxy splits at the last '/'.
+                let (bname, sname) = match t.rsplit_once('/') {
                     Some((b, s)) => (b, s),
                     None => (p.name.as_str(), t.as_str()),
                 };
                 let label = format!("'server {}/{}'", p.name, s.name);
                 let Some(b) = find_backend(proxies, bname) else {
-                    ctx.error(
+                    ctx.error_bare(
                         &s.location,
                         format!("{label} : unable to find required proxy '{bname}' for tracking."),
                     );
                     continue;
                 };
                 let Some(target) = b.be.servers.iter().find(|x| x.name == sname) else {
-                    ctx.error(
+                    ctx.error_bare(
                         &s.location,
                         format!("{label} : unable to find required server '{sname}' for tracking."),
                     );
                     continue;
                 };
                 if !target.check && !target.agent_check && target.track.is_none() {
-                    ctx.error(
+                    ctx.error_bare(
                         &s.location,
                         format!(
                             "{label} : unable to use {bname}/{sname} for tracking as it does not have any check nor agent enabled."
+                        ),
+                    );
+                    continue;
+                }
+                if tracks_back(proxies, bname, target, &p.name, &s.name) {
+                    ctx.error_bare(
+                        &s.location,
+                        format!(
+                            "{label} : unable to track {bname}/{sname} as it belongs to a tracking chain looping back to {bname}/{}.",
+                            s.name
                         ),
                     );
                 }
             }
         }
     }
+}
+
+/// HAProxy's loop check when it applies `track` to server `sname` of
+/// backend `pname`: the target itself, or a chain of tracks already applied,
+/// i.e. set on servers that come earlier in the file, that comes back.
+fn tracks_back(
+    proxies: &[ProxyDraft],
+    tb: &str,
+    target: &Server,
+    pname: &str,
+    sname: &str,
+) -> bool {
+    let pos = |b: &str, n: &str| {
+        let pi = proxies
+            .iter()
+            .position(|p| p.name == b && p.kind.has_backend())?;
+        let si = proxies[pi].be.servers.iter().position(|x| x.name == n)?;
+        Some((pi, si))
+    };
+    let Some(me) = pos(pname, sname) else {
+        return false;
+    };
+    let (mut b, mut cur) = (tb.to_string(), target);
+    // A chain can be no longer than the number of servers.
+    let bound: usize = proxies.iter().map(|p| p.be.servers.len()).sum();
+    for _ in 0..=bound {
+        if b == pname && cur.name == sname {
+            return true;
+        }
+        // Only servers handled before this one have their track applied.
+        if pos(&b, &cur.name).is_none_or(|p| p >= me) {
+            return false;
+        }
+        let Some(t) = &cur.track else {
+            return false;
+        };
+        let (nb, ns) = match t.rsplit_once('/') {
+            Some((x, y)) => (x.to_string(), y),
+            None => (b.clone(), t.as_str()),
+        };
+        let Some(next) =
+            find_backend(proxies, &nb).and_then(|p| p.be.servers.iter().find(|x| x.name == ns))
+        else {
+            return false;
+        };
+        (b, cur) = (nb, next);
+    }
+    false
 }
 
 /// Server ids: 1-based positions, skipping ids forced with `id N`.
