@@ -432,7 +432,7 @@ fn apply(
             if v.is_empty() {
                 return Err(msg(format!("'{kw}' : missing sni expression")));
             }
-            s.sni_expr = Some(crate::server_tls::sni_expr(ctx, l.loc, v).map_err(KwErr::Msg)?);
+            s.sni_expr = Some(crate::server_tls::sni_expr(ctx, l.loc, v).map_err(KwErr::Raw)?);
             s.sni = Some(v.to_string());
             return Ok(2);
         }
