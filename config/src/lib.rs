@@ -17,6 +17,7 @@ pub use error::ConfigErrors;
 mod acl;
 mod addr;
 mod bind;
+mod certs;
 mod condition;
 mod ctx;
 mod diag;

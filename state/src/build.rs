@@ -45,6 +45,15 @@ pub enum BuildError {
     },
     #[error("map '{map}': {reason}")]
     BadMap { map: String, reason: String },
+    /// A certificate or CA of an `ssl` bind (HAProxy reports these while
+    /// parsing the bind line, with the same wording).
+    #[error("parsing [{location}] : 'bind {bind}' in section '{section}' : {message}")]
+    Tls {
+        location: String,
+        bind: String,
+        section: &'static str,
+        message: String,
+    },
 }
 
 struct Ctx<'a> {
@@ -165,6 +174,7 @@ pub fn build(
                         .map(|c| compile_cond(&c.0, p, &ctx))
                         .transpose()?,
                     maxconn: f.maxconn.unwrap_or(global_maxconn),
+                    tls: crate::tls::compile_binds(p, &f.binds)?,
                 })
             }
             _ => None,

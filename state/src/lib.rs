@@ -18,7 +18,9 @@ mod matching;
 mod observe;
 mod service;
 mod snapshot;
+mod sni;
 mod store;
+mod tls;
 
 pub use admin_state::AdminState;
 pub use build::{build, BuildError, DEFAULT_MAXCONN};
@@ -34,8 +36,11 @@ pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use map_ids::haproxy_map_ids;
 pub use observe::ObserveEvent;
+/// The rustls the compiled TLS configs are built with.
+pub use rustls;
 pub use service::{NoServices, ServiceRequest, Services, SimpleResponse};
 pub use snapshot::{
     slowstart_step, BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot, SLOWSTART_SCALE,
 };
 pub use store::Store;
+pub use tls::BindTls;
