@@ -76,13 +76,22 @@ pub(crate) fn serve<IO: RawIo>(
     let frontend = tl.frontend.clone();
     let bind_name = tl.bind_name.clone();
     let configured = tl.configured.clone();
+    let hard = shared.shutdown.hard_requested();
     tokio::spawn(async move {
-        let hs = handshake(config, io);
-        let done = match timeout {
-            Some(t) => tokio::time::timeout(t, hs)
-                .await
-                .unwrap_or(Err(timed_out())),
-            None => hs.await,
+        let hs = async {
+            let hs = handshake(config, io);
+            match timeout {
+                Some(t) => tokio::time::timeout(t, hs)
+                    .await
+                    .unwrap_or(Err(timed_out())),
+                None => hs.await,
+            }
+        };
+        // A hard stop does not wait for a handshake (without `timeout
+        // client` one could last forever).
+        let done = tokio::select! {
+            r = hs => r,
+            _ = hard => return,
         };
         let stream = match done {
             Ok(s) => s,
