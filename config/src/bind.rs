@@ -64,6 +64,8 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
     let mut name = None;
     let mut ssl = false;
     let mut certs = Vec::new();
+    let mut files = Vec::new();
+    let mut ca_certs = Vec::new();
     let mut ca_file = None;
     let mut verify = None;
     let mut alpn = Vec::new();
@@ -105,6 +107,13 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
                     );
                     return None;
                 }
+                match crate::certs::load_crt(&p) {
+                    Ok(f) => files.extend(f),
+                    Err(e) => {
+                        ctx.error(l.loc, format!("{prefix} : {e}"));
+                        return None;
+                    }
+                }
                 certs.push(p);
                 used = 2;
             }
@@ -113,7 +122,18 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
                     missing(ctx, "CAfile path");
                     return None;
                 }
-                ca_file = Some(with_base(ctx.ca_base.as_deref(), v));
+                let p = with_base(ctx.ca_base.as_deref(), v);
+                match crate::certs::load_ca(&p) {
+                    Some(c) => ca_certs = c,
+                    None => {
+                        ctx.error(
+                            l.loc,
+                            format!("{prefix} : '{kw}' : unable to load {}", p.display()),
+                        );
+                        return None;
+                    }
+                }
+                ca_file = Some(p);
                 used = 2;
             }
             "verify" => {
@@ -188,10 +208,40 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
     if !certs.is_empty() && !ssl {
         ctx.warn(l.loc, format!("{prefix} : 'crt' is only used with 'ssl'."));
     }
+    if ssl && ca_file.is_none() && matches!(verify.as_deref(), Some("optional" | "required")) {
+        ctx.error(
+            l.loc,
+            format!(
+                "verify is enabled but no CA file specified for bind '{}'.",
+                l.arg(1)
+            ),
+        );
+        return None;
+    }
+    if ssl && !alpn.is_empty() {
+        // We speak HTTP/1.1 only: other protocols are not advertised, so a
+        // client falls back to HTTP/1.1 instead of failing on h2 frames.
+        let dropped: Vec<&str> = alpn
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != "http/1.1")
+            .collect();
+        if !dropped.is_empty() {
+            ctx.warn(
+                l.loc,
+                format!(
+                    "{prefix} : 'alpn' : switchyard serves HTTP/1.1 only; not advertising '{}'.",
+                    dropped.join(",")
+                ),
+            );
+        }
+    }
     let bind_ssl = ssl.then(|| BindSsl {
         certs: certs.clone(),
         ca_file: ca_file.clone(),
         verify: verify.clone(),
+        files,
+        ca_certs,
     });
     if ssl && certs.is_empty() {
         ctx.error(

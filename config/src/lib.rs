@@ -17,6 +17,7 @@ pub use error::ConfigErrors;
 mod acl;
 mod addr;
 mod bind;
+mod certs;
 mod cnum;
 mod condition;
 mod ctx;

@@ -400,6 +400,20 @@ pub struct BindSsl {
     pub certs: Vec<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub verify: Option<String>,
+    /// Every certificate the `crt` arguments loaded, in load order (the
+    /// first is the default one, served without or on an unknown SNI).
+    pub files: Vec<CertFile>,
+    /// The certificates of `ca-file` (client-certificate trust anchors).
+    pub ca_certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+}
+
+/// One certificate as read from PEM: the chain (leaf first) and its key.
+/// Decoded only; the snapshot checks that key and certificate match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFile {
+    pub path: PathBuf,
+    pub chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    pub key: std::sync::Arc<rustls_pki_types::PrivateKeyDer<'static>>,
 }
 
 #[derive(Debug, Clone)]

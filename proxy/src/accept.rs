@@ -38,13 +38,13 @@ impl Limits {
 }
 
 /// Counts one client connection on the process and its frontend.
-struct ConnCount {
+pub(crate) struct ConnCount {
     shared: Arc<Shared>,
     fe: Arc<ProxyLive>,
 }
 
 impl ConnCount {
-    fn new(shared: Arc<Shared>, fe: Arc<ProxyLive>) -> ConnCount {
+    pub(crate) fn new(shared: Arc<Shared>, fe: Arc<ProxyLive>) -> ConnCount {
         shared.limits.active.fetch_add(1, Ordering::AcqRel);
         fe.fe.session_start();
         fe.fe.conn_tot.fetch_add(1, Ordering::Relaxed);
@@ -203,6 +203,7 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
             let Ok(tl) = TcpListener::from_std(dup) else {
                 return;
             };
+            let tls = crate::tls::TlsListener::of(&l);
             loop {
                 let fe = match admit(&shared, l.frontend()).await {
                     Admit::Go(fe) => fe,
@@ -226,7 +227,14 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                         // Raced with `shutdown frontend`: not served.
                         drop(stream);
                     }
-                    Ok((stream, peer)) => serve_tcp(&shared, &l, fe, stream, peer),
+                    Ok((stream, peer)) => match &tls {
+                        None => serve_tcp(&shared, &l, fe, stream, peer),
+                        Some(t) => {
+                            let _ = stream.set_nodelay(true);
+                            let local = stream.local_addr().ok();
+                            crate::tls::serve(&shared, t, fe, stream, Some(peer), local);
+                        }
+                    },
                     Err(e) => {
                         // EINVAL: the socket is not listening (a previous
                         // `shutdown frontend`, here or in a process that
@@ -244,6 +252,7 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
             let Ok(ul) = UnixListener::from_std(dup) else {
                 return;
             };
+            let tls = crate::tls::TlsListener::of(&l);
             loop {
                 let fe = match admit(&shared, l.frontend()).await {
                     Admit::Go(fe) => fe,
@@ -259,7 +268,10 @@ async fn accept_loop(shared: Arc<Shared>, l: Arc<BoundListener>) {
                 };
                 match accepted {
                     Ok(_) if fe.fe_stopped.load(Ordering::Relaxed) => {}
-                    Ok((stream, _)) => serve_unix(&shared, &l, fe, stream),
+                    Ok((stream, _)) => match &tls {
+                        None => serve_unix(&shared, &l, fe, stream),
+                        Some(t) => crate::tls::serve(&shared, t, fe, stream, None, None),
+                    },
                     Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
             }
@@ -281,7 +293,7 @@ pub(crate) fn serve_tcp(
         frontend: l.frontend_arc(),
         client: Some(peer),
         local,
-        tls: false,
+        tls: None,
     };
     let (rd, wr) = stream.into_split();
     spawn_conn(shared.clone(), fe, info, rd, wr);
@@ -298,7 +310,7 @@ pub(crate) fn serve_unix(
         frontend: l.frontend_arc(),
         client: None,
         local: None,
-        tls: false,
+        tls: None,
     };
     let (rd, wr) = stream.into_split();
     spawn_conn(shared.clone(), fe, info, rd, wr);
@@ -327,7 +339,7 @@ where
 
 /// The task of an HTTP connection: what every idle keep-alive client
 /// costs, so its size is watched (see the test below).
-fn http_task<R, W, G>(
+pub(crate) fn http_task<R, W, G>(
     shared: Arc<Shared>,
     info: ConnInfo,
     rd: R,
@@ -350,7 +362,7 @@ where
 /// Without `option httplog`/`tcplog` (and no `log-format`), HAProxy logs
 /// each connection as `Connect from <ip:port> to <ip:port> (<fe>/HTTP)`.
 /// Returns whether the frontend is in TCP mode.
-fn connect_log(shared: &Shared, info: &ConnInfo) -> bool {
+pub(crate) fn connect_log(shared: &Shared, info: &ConnInfo) -> bool {
     let snap = shared.store.load();
     let Some(p) = snap.proxy_idx(&info.frontend).and_then(|i| snap.proxy(i)) else {
         return false;
@@ -401,7 +413,7 @@ mod tests {
             frontend: Arc::from("fe"),
             client: Some(peer),
             local: server.local_addr().ok(),
-            tls: false,
+            tls: None,
         };
         let (rd, wr) = server.into_split();
         let live = {

@@ -63,6 +63,7 @@ mod rules;
 mod shutdown;
 mod tcp;
 mod timing;
+mod tls;
 mod tunnel;
 mod upstream;
 mod view;

@@ -47,6 +47,15 @@ pub enum BuildError {
     BadMap { map: String, reason: String },
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// A certificate or CA of an `ssl` bind (HAProxy reports these while
+    /// parsing the bind line, with the same wording).
+    #[error("parsing [{location}] : 'bind {bind}' in section '{section}' : {message}")]
+    BindTls {
+        location: String,
+        bind: String,
+        section: &'static str,
+        message: String,
+    },
 }
 
 struct Ctx<'a> {
@@ -167,6 +176,7 @@ pub fn build(
                         .map(|c| compile_cond(&c.0, p, &ctx))
                         .transpose()?,
                     maxconn: f.maxconn.unwrap_or(global_maxconn),
+                    tls: crate::bind_tls::compile_binds(p, &f.binds)?,
                 })
             }
             _ => None,

@@ -4,6 +4,7 @@
 //! share by identity, so publishing never resets them.
 
 mod admin_state;
+mod bind_tls;
 mod build;
 mod compiled;
 mod counters;
@@ -18,10 +19,12 @@ mod matching;
 mod observe;
 mod service;
 mod snapshot;
+mod sni;
 mod store;
 pub mod tls;
 
 pub use admin_state::AdminState;
+pub use bind_tls::BindTls;
 pub use build::{build, BuildError, DEFAULT_MAXCONN};
 pub use compiled::{
     CAclTest, CCondition, CConv, CFormat, CPart, CRedirect, CReqAction, CReqRule, CResAction,
@@ -35,6 +38,8 @@ pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use map_ids::haproxy_map_ids;
 pub use observe::ObserveEvent;
+/// The rustls the compiled TLS configs are built with.
+pub use rustls;
 pub use service::{NoServices, ServiceRequest, Services, SimpleResponse};
 pub use snapshot::{
     slowstart_step, BackendRt, FrontendRt, ProxyRt, ServerRt, Snapshot, SLOWSTART_SCALE,

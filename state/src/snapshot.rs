@@ -50,6 +50,18 @@ pub struct FrontendRt {
     pub stats_admin: Option<CCondition>,
     /// Effective maxconn (`slim`).
     pub maxconn: u32,
+    /// The compiled TLS config of each `ssl` bind.
+    pub tls: Vec<crate::bind_tls::BindTls>,
+}
+
+impl FrontendRt {
+    /// The TLS config of the `ssl` bind configured at `addr`.
+    pub fn tls_for(
+        &self,
+        addr: &switchyard_config::ListenAddr,
+    ) -> Option<&std::sync::Arc<rustls::ServerConfig>> {
+        self.tls.iter().find(|t| t.addr == *addr).map(|t| &t.config)
+    }
 }
 
 #[derive(Debug, Clone)]

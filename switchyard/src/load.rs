@@ -151,6 +151,13 @@ impl LoadError {
             }
             LoadError::Build(e) => {
                 console::alert(&format!("config : {e}"));
+                // HAProxy finds certificate errors while parsing the file.
+                if let BuildError::BindTls { location, .. } = e {
+                    let file = location.rsplit_once(':').map_or(location.as_str(), |f| f.0);
+                    console::alert(&format!(
+                        "config : Error(s) found in configuration file : {file}"
+                    ));
+                }
                 console::alert("config : Fatal errors found in configuration.");
             }
             LoadError::Bind(e) => {

@@ -250,6 +250,27 @@ pub(super) fn http_request(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     }
 }
 
+/// `redirect <location|prefix|scheme> ... [if cond]`: the same rule as
+/// `http-request redirect`, kept apart because HAProxy evaluates these
+/// after all `http-request` rules.
+pub(super) fn redirect(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
+    if d.is_defaults {
+        ctx.error(l.loc, "'redirect' not allowed in 'defaults' section.");
+        return;
+    }
+    let words: Vec<String> = std::iter::once("http-request".to_string())
+        .chain(l.words.iter().cloned())
+        .collect();
+    let as_rule = Line {
+        words: &words,
+        ..*l
+    };
+    let who = format!("{} '{}'", d.type_str(), d.name);
+    if let Some(rule) = parse_http_request(ctx, &as_rule, &d.acls, &who) {
+        d.redirects.push(rule);
+    }
+}
+
 pub(super) fn http_response(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     if d.is_defaults && d.name.is_empty() {
         ctx.error(

@@ -29,6 +29,8 @@ pub(crate) struct ProxyDraft {
     pub log_format: Option<String>,
     pub acls: Vec<Acl>,
     pub http_request: Vec<HttpRequestRule>,
+    /// `redirect` rules: HAProxy runs them after every `http-request` rule.
+    pub redirects: Vec<HttpRequestRule>,
     pub http_response: Vec<HttpResponseRule>,
     pub fe: FrontendSide,
     pub be: BackendSide,
@@ -66,6 +68,7 @@ pub(crate) fn builtin_defaults() -> ProxyDraft {
         log_format: None,
         acls: Vec::new(),
         http_request: Vec::new(),
+        redirects: Vec::new(),
         http_response: Vec::new(),
         fe: FrontendSide {
             binds: Vec::new(),
@@ -210,6 +213,7 @@ pub(crate) fn new_draft(
     d.stats_here = false;
     d.fe.binds.clear();
     d.fe.use_backends.clear();
+    d.redirects.clear();
     d.fe.monitor_fail = None;
     d.be.servers.clear();
     if let Some(s) = d.fe.stats.as_mut() {
@@ -337,6 +341,7 @@ pub(crate) fn parse_proxy_line(ctx: &mut Ctx, global: &Global, d: &mut ProxyDraf
         "log-format" => common::log_format(ctx, d, l),
         "acl" => common::acl(ctx, d, l),
         "http-request" => common::http_request(ctx, d, l),
+        "redirect" => common::redirect(ctx, d, l),
         "http-response" => common::http_response(ctx, d, l),
         "disabled" => {
             if !l.too_many(ctx, 0, 0) {
@@ -395,7 +400,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "max-session-srv-conns",
     "persist",
     "rate-limit",
-    "redirect",
     "server-state-file-name",
     "source",
     "stick",
@@ -450,7 +454,7 @@ pub(crate) fn finish_draft(ctx: &mut Ctx, d: ProxyDraft, global: &Global) -> Pro
         logs: d.logs,
         log_format: d.log_format,
         acls: d.acls,
-        http_request: d.http_request,
+        http_request: d.http_request.into_iter().chain(d.redirects).collect(),
         http_response: d.http_response,
         frontend: d.kind.has_frontend().then_some(fe),
         backend: d.kind.has_backend().then_some(be),

@@ -153,7 +153,7 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
             q(out, &d.format("%d/%b/%Y:%H:%M:%S %z").to_string())
         }
         "ft" => {
-            let s = if r.tls {
+            let s = if r.tls.is_some() {
                 format!("{}~", r.frontend)
             } else {
                 r.frontend.to_string()
@@ -161,6 +161,8 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
             q(out, &s)
         }
         "f" => q(out, &r.frontend),
+        "sslv" => q(out, r.tls.map_or("-", |t| t.version_name())),
+        "sslc" => q(out, r.tls.map_or("-", |t| t.cipher_name())),
         "b" => q(out, &r.backend),
         "s" => q(out, &r.server),
         "TR" | "Tq" => q(out, &ms(t.tr)),

@@ -7,7 +7,7 @@ mod format;
 mod record;
 mod sink;
 
-pub(crate) use format::{format_of, will_log};
+pub(crate) use format::{format_of, log_date, will_log};
 pub(crate) use record::{LogRecord, Times};
 pub(crate) use sink::Logger;
 

@@ -38,7 +38,8 @@ pub(crate) struct LogRecord {
     /// When the request started (its first byte, or the accept).
     pub(crate) date: SystemTime,
     pub(crate) frontend: Arc<str>,
-    pub(crate) tls: bool,
+    /// Set on a TLS connection.
+    pub(crate) tls: Option<crate::tls::TlsParams>,
     pub(crate) backend: Arc<str>,
     pub(crate) server: Arc<str>,
     pub(crate) times: Times,
@@ -74,7 +75,7 @@ impl LogRecord {
             date,
             backend: frontend.clone(),
             frontend,
-            tls: false,
+            tls: None,
             server: Arc::from("<NOSRV>"),
             times: Times::default(),
             status: -1,

@@ -267,7 +267,7 @@ pub(super) async fn stats(
     let origin = Origin {
         src: cx.conn.src_ip(),
         dst_port: cx.conn.dst_port(),
-        tls: cx.conn.tls,
+        tls: cx.conn.tls.is_some(),
     };
     let admin = fe
         .frontend

@@ -30,7 +30,8 @@ pub(crate) struct ConnInfo {
     pub(crate) frontend: Arc<str>,
     pub(crate) client: Option<SocketAddr>,
     pub(crate) local: Option<SocketAddr>,
-    pub(crate) tls: bool,
+    /// Set on a TLS connection (`ssl_fc`, `%ft`'s `~`, `%sslv`/`%sslc`).
+    pub(crate) tls: Option<crate::tls::TlsParams>,
 }
 
 impl ConnInfo {
@@ -65,7 +66,7 @@ pub(crate) async fn process(cx: &ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBo
     let origin = Origin {
         src: cx.conn.src_ip(),
         dst_port: cx.conn.dst_port(),
-        tls: cx.conn.tls,
+        tls: cx.conn.tls.is_some(),
     };
     let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), cx.start.date);
     log.client = cx.conn.client;

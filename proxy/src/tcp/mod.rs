@@ -53,7 +53,7 @@ pub(crate) async fn serve<R, W>(
     let view = L4View {
         src: conn.src_ip(),
         dst_port: conn.dst_port(),
-        tls: conn.tls,
+        tls: conn.tls.is_some(),
     };
     let be = snap
         .route(fe_idx, &view)

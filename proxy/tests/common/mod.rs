@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod tcp;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
