@@ -64,7 +64,7 @@ pub fn status_of(sv: &ServerRt) -> String {
         if !checked || health >= max {
             word.to_string()
         } else {
-            format!("{word} {}/{fall}", health + 1 - rise)
+            format!("{word} {}/{fall}", (health + 1).saturating_sub(rise))
         }
     };
     match live.op_state() {
