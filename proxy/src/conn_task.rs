@@ -45,6 +45,8 @@ impl<S: Future<Output = ()>, H: Future<Output = ()>, G> Future for ConnTask<S, H
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // One clock reading serves the whole poll (see `clock`).
+        let _clock = switchyard_state::clock::PollScope::enter();
         let this = self.project();
         if this.serve.poll(cx).is_ready() {
             return Poll::Ready(());

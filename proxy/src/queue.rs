@@ -344,7 +344,7 @@ pub(crate) async fn wait(
         // A slot was handed to us meanwhile: keep that one, free this one.
         drop(direct);
     }
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = timeout.map(crate::timing::deadline);
     loop {
         if let Some(live) = w.grant.get() {
             guard.armed = false;

@@ -92,7 +92,7 @@ where
         };
         let timed = async {
             match idle {
-                Some(t) => tokio::time::timeout(t, step).await.unwrap_or(Step::Done),
+                Some(t) => crate::timing::timeout(t, step).await.unwrap_or(Step::Done),
                 None => step.await,
             }
         };

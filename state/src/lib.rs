@@ -6,6 +6,7 @@
 mod admin_state;
 mod bind_tls;
 mod build;
+pub mod clock;
 mod compiled;
 mod counters;
 mod eval;

@@ -72,7 +72,7 @@ where
                 let idle_deadline = if first {
                     t_req.map(|t| TokioInstant::from_std(accepted.at) + t)
                 } else {
-                    t_ka.map(|t| TokioInstant::now() + t)
+                    t_ka.map(crate::timing::deadline)
                 };
                 // A soft stop closes an idle keep-alive connection (its task
                 // is woken by the stop, see `conn_task`); a brand new

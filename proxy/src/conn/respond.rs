@@ -187,7 +187,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
         loop {
             let next = async {
                 match t_server {
-                    Some(t) => tokio::time::timeout(t, inc.next()).await.ok(),
+                    Some(t) => crate::timing::timeout(t, inc.next()).await.ok(),
                     None => Some(inc.next().await),
                 }
             };
@@ -309,7 +309,7 @@ async fn timed<T, E>(
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, [u8; 2]> {
     match t {
-        Some(d) => match tokio::time::timeout(d, f).await {
+        Some(d) => match crate::timing::timeout(d, f).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(_)) => Err(*b"CD"),
             Err(_) => Err(*b"cD"),

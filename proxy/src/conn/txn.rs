@@ -6,7 +6,7 @@
 
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Buf;
 use http::Method;
@@ -65,7 +65,7 @@ where
         }
         Head::Ended => return false,
     };
-    let head_done = Instant::now();
+    let head_done = switchyard_state::clock::now();
     reader.buf.advance(head_len);
     if head.framing == Framing::Chunked && chunked_prefix_invalid(&reader.buf) {
         bad_request(shared, conn, &fe.cfg, wr, start, 400).await;
@@ -153,7 +153,7 @@ where
                 let grace = t_client
                     .unwrap_or(Duration::from_secs(5))
                     .min(Duration::from_secs(5));
-                let _ = tokio::time::timeout(grace, &mut pu).await;
+                let _ = crate::timing::timeout(grace, &mut pu).await;
             }
             out
         }

@@ -458,7 +458,7 @@ async fn with_timeout<T>(
     f: impl std::future::Future<Output = Result<T, BodyError>>,
 ) -> Result<T, BodyError> {
     match t {
-        Some(d) => tokio::time::timeout(d, f)
+        Some(d) => crate::timing::timeout(d, f)
             .await
             .unwrap_or(Err(BodyError::Timeout)),
         None => f.await,

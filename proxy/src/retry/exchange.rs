@@ -36,7 +36,7 @@ pub(super) async fn exchange(
 ) -> Attempt {
     let run = exchange_untimed(conn, out, body, limit);
     match t_server {
-        Some(t) => match tokio::time::timeout(t, run).await {
+        Some(t) => match crate::timing::timeout(t, run).await {
             Ok(a) => a,
             Err(_) => Attempt::Failed(Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout)),
         },

@@ -165,7 +165,7 @@ pub(crate) async fn forward(
 
     loop {
         // ---- assign a server and get a slot on it
-        let t_assign = Instant::now();
+        let t_assign = switchyard_state::clock::now();
         let assigned = assign(
             be,
             backend,
@@ -179,7 +179,7 @@ pub(crate) async fn forward(
         )
         .await;
         // One clock reading ends the queue wait and starts the connect.
-        let t0 = Instant::now();
+        let t0 = switchyard_state::clock::now();
         queued_ms += t0.saturating_duration_since(t_assign).as_millis() as i64;
         end.log.times.tw = queued_ms;
         let (idx, slot) = match assigned {
@@ -285,7 +285,11 @@ pub(crate) async fn forward(
             }
         };
         // A pooled connection was taken without waiting.
-        let connected = if reused { t0 } else { Instant::now() };
+        let connected = if reused {
+            t0
+        } else {
+            switchyard_state::clock::now()
+        };
         end.log.times.tc = queued_ms
             + first_connect
                 .map(|f| connected.duration_since(f).as_millis() as i64)
@@ -302,7 +306,7 @@ pub(crate) async fn forward(
             _ = &mut hard => Attempt::Failed(Cause::Killed, None),
             k = kill::killed(Some(&kw)) => Attempt::Failed(Cause::killed_by(k), None),
         };
-        let after = Instant::now();
+        let after = switchyard_state::clock::now();
         match attempt {
             Attempt::NotSent(b) if reused => {
                 // A pooled connection the server had closed: try again on a
@@ -491,7 +495,7 @@ async fn turnaround<F: std::future::Future + Unpin>(
         .map(|c| c.min(Duration::from_secs(1)))
         .unwrap_or(Duration::from_secs(1));
     tokio::select! {
-        _ = tokio::time::sleep(delay) => true,
+        _ = crate::timing::sleep(delay) => true,
         _ = hard => false,
     }
 }

@@ -97,12 +97,16 @@ pub(super) async fn connect(
             Err(cause) => {
                 // A stream that waited in a queue has a queue time.
                 if cause == Cause::QueueTimeout || cause == Cause::QueueFull {
-                    marks.queued.get_or_insert_with(Instant::now);
+                    marks
+                        .queued
+                        .get_or_insert_with(switchyard_state::clock::now);
                 }
                 return Err(cause);
             }
         };
-        marks.queued.get_or_insert_with(Instant::now);
+        marks
+            .queued
+            .get_or_insert_with(switchyard_state::clock::now);
         prev = None;
         let Some(srv) = backend.servers.get(idx.get()) else {
             return Err(Cause::NoServer);
@@ -125,7 +129,7 @@ pub(super) async fn connect(
         match attempt {
             Ok(stream) => {
                 srv.live.observe(srv.cfg.observe, ObserveEvent::L4Ok);
-                marks.connected = Some(Instant::now());
+                marks.connected = Some(switchyard_state::clock::now());
                 log.retries = retries;
                 return Ok(Connected {
                     stream,

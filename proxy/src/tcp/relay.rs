@@ -132,7 +132,7 @@ where
         count.fetch_add(n as u64, Relaxed);
         let write = to.write_all(&buf[..n]);
         let written = match dst_t {
-            Some(t) => match tokio::time::timeout(t, write).await {
+            Some(t) => match crate::timing::timeout(t, write).await {
                 Ok(r) => r,
                 Err(_) => return End::WriteTimeout,
             },
@@ -216,7 +216,7 @@ where
                 // Both sides idle since the same moment expire together in
                 // HAProxy (its clock ticks in whole milliseconds per loop),
                 // and it reports the client side first.
-                let now = TokioInstant::now() + Duration::from_millis(1);
+                let now = crate::timing::deadline(Duration::from_millis(1));
                 if e == End::Timeout && t_client.is_some_and(|tc| client.deadline(tc) <= now) {
                     t = Some(*b"cD");
                 }

@@ -29,7 +29,7 @@ pub(crate) async fn connect_tcp(
 ) -> Result<TcpStream, ConnectError> {
     let fut = TcpStream::connect(addr);
     let stream = match timeout {
-        Some(t) => match tokio::time::timeout(t, fut).await {
+        Some(t) => match crate::timing::timeout(t, fut).await {
             Ok(r) => r.map_err(|_| ConnectError::Failed)?,
             Err(_) => return Err(ConnectError::Timeout),
         },
@@ -62,7 +62,7 @@ async fn connect_tls(
         handshake(tcp, addr, route).await
     };
     match timeout {
-        Some(t) => tokio::time::timeout(t, run)
+        Some(t) => crate::timing::timeout(t, run)
             .await
             .unwrap_or(Err(ConnectError::Timeout)),
         None => run.await,

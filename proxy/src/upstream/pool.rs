@@ -96,7 +96,7 @@ impl Pool {
         self.idle.push(Idle {
             conn,
             addr,
-            since: Instant::now(),
+            since: switchyard_state::clock::now(),
         });
         live.idle_conns.fetch_add(1, Relaxed);
     }
@@ -107,7 +107,7 @@ impl Pool {
     /// (HAProxy purges its idle connections the same way): nothing else
     /// watches an idle connection.
     pub(crate) fn purge(&self, live: &ServerLive) {
-        let now = Instant::now();
+        let now = switchyard_state::clock::now();
         for _ in 0..self.len.load(Relaxed) {
             let Some(mut c) = self.idle.pop() else { break };
             if c.usable(now) {
