@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use crate::request::ConnInfo;
 use http::header::{HeaderName, HeaderValue, CONNECTION, TE, TRANSFER_ENCODING};
 use http::HeaderMap;
 use switchyard_config::Proxy;
@@ -75,6 +76,11 @@ pub(crate) fn connection_header(h: &mut HeaderMap) {
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
+/// An address as a header value.
+pub(crate) fn ip_value(ip: IpAddr) -> Option<HeaderValue> {
+    HeaderValue::from_str(&ip_text(ip)).ok()
+}
+
 /// An address as text. IPv4 by hand: its `Display` goes through the
 /// formatter's padding machinery (about 1,300 instructions a request).
 fn ip_text(ip: IpAddr) -> String {
@@ -101,7 +107,7 @@ fn ip_text(ip: IpAddr) -> String {
 /// header with the client address at the end (an existing one is kept),
 /// unless the client is in an `except` network or `if-none` finds one.
 /// The backend's header name wins over the frontend's.
-pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAddr) {
+pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, conn: &ConnInfo) {
     let (fo, bo) = (
         fe.options.forwardfor.as_ref(),
         be.options.forwardfor.as_ref(),
@@ -109,6 +115,7 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
     if fo.is_none() && bo.is_none() {
         return;
     }
+    let src = conn.src_ip();
     let src_n = match src {
         IpAddr::V6(v6) => v6
             .to_ipv4_mapped()
@@ -134,7 +141,7 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
     if opt.if_none && h.contains_key(&name) {
         return;
     }
-    if let Ok(v) = HeaderValue::try_from(ip_text(src)) {
+    if let Some(v) = conn.src_header() {
         h.append(name, v);
     }
 }

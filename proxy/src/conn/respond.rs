@@ -257,28 +257,34 @@ fn gather(
     out: &mut Vec<u8>,
 ) -> (u64, bool) {
     let mut ended = false;
+    // Only a chunked body keeps its pieces (its size line goes first); any
+    // other is copied out as it comes.
+    let chunked = framing == RespFraming::Chunked;
+    let copy = framing != RespFraming::NoBody && !chunked;
     let mut pieces: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
-    match first {
-        Some(Some(d)) => {
-            total += d.len();
+    let mut take = |d: Bytes, total: &mut usize, out: &mut Vec<u8>| {
+        *total += d.len();
+        if chunked {
             pieces.push(d);
+        } else if copy {
+            out.extend_from_slice(&d);
         }
+    };
+    match first {
+        Some(Some(d)) => take(d, &mut total, out),
         Some(None) => ended = true,
         None => {}
     }
     while !ended && total < COALESCE_MAX {
         match inc.ready() {
-            Some(Ok(Some(d))) => {
-                total += d.len();
-                pieces.push(d);
-            }
+            Some(Ok(Some(d))) => take(d, &mut total, out),
             Some(Ok(None)) => ended = true,
             // An error is seen (and accounted) by the caller's next read.
             Some(Err(_)) | None => break,
         }
     }
-    if framing == RespFraming::Chunked {
+    if chunked {
         if total > 0 {
             chunk_size_line(out, total);
             pieces.iter().for_each(|p| out.extend_from_slice(p));
@@ -289,8 +295,6 @@ fn gather(
             out.extend_from_slice(&inc.take_trailers());
             out.extend_from_slice(b"\r\n");
         }
-    } else if framing != RespFraming::NoBody {
-        pieces.iter().for_each(|p| out.extend_from_slice(p));
     }
     (total as u64, ended)
 }

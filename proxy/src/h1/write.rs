@@ -25,7 +25,7 @@ pub(crate) fn encode_head(
     headers: &HeaderMap,
 ) {
     out.extend_from_slice(if http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
-    out.extend_from_slice(status.to_string().as_bytes());
+    push_status(out, status);
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -36,6 +36,22 @@ pub(crate) fn encode_head(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// A status code's digits (no formatter, no allocation).
+fn push_status(out: &mut Vec<u8>, status: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = status;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// HAProxy's internal (HTX) size of a message head, which is what `%B` and

@@ -6,6 +6,9 @@ use std::time::SystemTime;
 
 use switchyard_config::{LogLevel, Proxy};
 
+/// The server name before one is chosen: shared, not made per request.
+static NOSRV: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("<NOSRV>"));
+
 /// The timers of `%TR/%Tw/%Tc/%Tr/%Ta` in milliseconds; -1 = never reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Times {
@@ -76,7 +79,7 @@ impl LogRecord {
             backend: frontend.clone(),
             frontend,
             tls: None,
-            server: Arc::from("<NOSRV>"),
+            server: NOSRV.clone(),
             times: Times::default(),
             status: -1,
             bytes: 0,

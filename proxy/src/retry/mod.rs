@@ -93,7 +93,7 @@ pub(crate) async fn forward(
         // length must not travel on with a re-chunked body.
         headers.remove(http::header::CONTENT_LENGTH);
     }
-    headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
+    headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn);
     let out = Outgoing {
         method: head.method.clone(),
         target: &head.target,

@@ -114,6 +114,7 @@ pub(crate) fn serve<IO: RawIo>(
             }
         };
         let info = ConnInfo {
+            src_text: Default::default(),
             frontend,
             client,
             local,
