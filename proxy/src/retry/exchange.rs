@@ -2,10 +2,12 @@
 //! a body at hand) in one write, a streamed body chunk by chunk while
 //! watching for an early answer, then the response head.
 
-use std::time::Duration;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
-use switchyard_state::ObserveEvent;
+use switchyard_state::{clock, ObserveEvent};
 
 use crate::error::Cause;
 use crate::h1::{chunked_prefix_invalid, BodyError, ReqBody};
@@ -25,8 +27,10 @@ pub(super) enum Attempt {
 /// A body this small goes out in the same write as the head.
 const COALESCE_BODY: usize = 16 * 1024;
 
-/// Send the request on `conn` and wait for the response head, all within
-/// `timeout server`.
+/// Send the request on `conn` and wait for the response head, under
+/// `timeout server` counted from the last byte sent: HAProxy refreshes the
+/// server side's read timeout on every write to it, so a slow upload that
+/// keeps moving is not cut, and a stalled one is.
 pub(super) async fn exchange(
     conn: Conn,
     out: &Outgoing<'_>,
@@ -34,13 +38,52 @@ pub(super) async fn exchange(
     t_server: Option<Duration>,
     limit: usize,
 ) -> Attempt {
-    let run = exchange_untimed(conn, out, body, limit);
-    match t_server {
-        Some(t) => match crate::timing::timeout(t, run).await {
-            Ok(a) => a,
-            Err(_) => Attempt::Failed(Cause::UpstreamTimeout, Some(ObserveEvent::HttpReadTimeout)),
-        },
-        None => run.await,
+    let Some(t) = t_server else {
+        return exchange_untimed(conn, out, body, limit, None).await;
+    };
+    let act = Activity::new();
+    let mut run = pin!(exchange_untimed(conn, out, body, limit, Some(&act)));
+    let mut deadline = act.base + t;
+    loop {
+        tokio::select! {
+            a = &mut run => return a,
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                let next = act.last() + t;
+                if next <= deadline {
+                    return Attempt::Failed(
+                        Cause::UpstreamTimeout,
+                        Some(ObserveEvent::HttpReadTimeout),
+                    );
+                }
+                deadline = next;
+            }
+        }
+    }
+}
+
+/// When request bytes last went to the server.
+struct Activity {
+    base: Instant,
+    /// Nanoseconds from `base` (an atomic: the future must stay `Send`).
+    since: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            base: clock::now(),
+            since: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let n = clock::now().saturating_duration_since(self.base).as_nanos();
+        self.since
+            .store(u64::try_from(n).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        self.base + Duration::from_nanos(self.since.load(Relaxed))
     }
 }
 
@@ -49,6 +92,7 @@ async fn exchange_untimed(
     out: &Outgoing<'_>,
     body: ReqBody,
     limit: usize,
+    act: Option<&Activity>,
 ) -> Attempt {
     let is_head = out.method == http::Method::HEAD;
     let mut buf = Vec::with_capacity(512);
@@ -74,12 +118,12 @@ async fn exchange_untimed(
     if !answered_early {
         if let Some(data) = rest {
             match conn.write(&data).await {
-                Wrote::All => {}
+                Wrote::All => touch(act),
                 Wrote::Answered => answered_early = true,
                 Wrote::Failed { .. } => return broken_pipe(),
             }
         } else if matches!(body, ReqBody::Stream(_)) && framing != SendFraming::NoBody {
-            match upload(&mut conn, body, framing).await {
+            match upload(&mut conn, body, framing, act).await {
                 Ok(early) => answered_early = early,
                 Err(a) => return a,
             }
@@ -114,12 +158,23 @@ async fn exchange_untimed(
     }))
 }
 
+fn touch(act: Option<&Activity>) {
+    if let Some(a) = act {
+        a.touch();
+    }
+}
+
 fn broken_pipe() -> Attempt {
     Attempt::Failed(Cause::UpstreamClosed, Some(ObserveEvent::HttpBrokenPipe))
 }
 
 /// Stream the request body; `Ok(true)` when the server answered first.
-async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Result<bool, Attempt> {
+async fn upload(
+    conn: &mut Conn,
+    mut body: ReqBody,
+    framing: SendFraming,
+    act: Option<&Activity>,
+) -> Result<bool, Attempt> {
     let mut buf = Vec::new();
     loop {
         let step = tokio::select! {
@@ -144,7 +199,10 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
                     }
                     buf.extend_from_slice(b"\r\n");
                     return match conn.write(&buf).await {
-                        Wrote::All => Ok(false),
+                        Wrote::All => {
+                            touch(act);
+                            Ok(false)
+                        }
                         Wrote::Answered => Ok(true),
                         Wrote::Failed { .. } => Err(broken_pipe()),
                     };
@@ -172,7 +230,7 @@ async fn upload(conn: &mut Conn, mut body: ReqBody, framing: SendFraming) -> Res
             &data
         };
         match conn.write(wire).await {
-            Wrote::All => {}
+            Wrote::All => touch(act),
             Wrote::Answered => return Ok(true),
             Wrote::Failed { .. } => return Err(broken_pipe()),
         }

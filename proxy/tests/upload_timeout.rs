@@ -1,0 +1,107 @@
+//! `timeout server` during a request upload, side by side with HAProxy 2.6
+//! (skipped when it is not installed): it counts from the last byte sent
+//! to the server, so an upload slower than the timeout but never idle that
+//! long succeeds, and one that stalls longer gets the 504.
+
+mod common;
+
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use common::{read_request_head, serve_each, with_ports, Harness};
+use switchyard_testkit::{haproxy_available, Proxy};
+
+/// `timeout server` is 600 ms; the client's gaps are 150 ms (well inside
+/// it) or 1.5 s (well past it).
+fn config(bind: &str, server: SocketAddr) -> String {
+    format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n  timeout server 600ms\n\
+         frontend fe\n  bind {bind}\n  default_backend be\n\
+         backend be\n  server s1 {server}\n"
+    )
+}
+
+/// A server that reads the whole body before it answers.
+fn reading_upstream() -> SocketAddr {
+    serve_each(|s| {
+        let Ok(w) = s.try_clone() else { return };
+        let mut r = BufReader::new(s);
+        let Some((_, cl)) = read_request_head(&mut r) else {
+            return;
+        };
+        let mut body = vec![0u8; cl as usize];
+        if r.read_exact(&mut body).is_err() {
+            return;
+        }
+        let mut w = w;
+        let _ = w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    })
+}
+
+/// The status line the client gets; the body is sent one byte per `gap`
+/// (after the first), and the answer is read for up to `wait`.
+fn upload(addr: SocketAddr, len: usize, gap: Duration, sent: usize) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let head = format!("POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: {len}\r\n\r\nx");
+    s.write_all(head.as_bytes()).expect("head");
+    for _ in 1..sent {
+        std::thread::sleep(gap);
+        if s.write_all(b"x").is_err() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 512];
+    while !out.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&out);
+    text.lines().next().unwrap_or("").to_string()
+}
+
+fn haproxy_addr(cfg: &str) -> SocketAddr {
+    let port: u16 = cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+#[test]
+fn timeout_server_counts_from_the_last_byte_sent() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let up = reading_upstream();
+    let sy = Harness::start(&config("@BIND@", up));
+    let ha_cfg = with_ports(&config("@BIND@", up));
+    let ha_addr = haproxy_addr(&ha_cfg);
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+
+    let gap = Duration::from_millis(150);
+    let stall = Duration::from_millis(1500);
+    for (name, addr) in [("haproxy", ha_addr), ("switchyard", sy.addr(0))] {
+        // Ten bytes over 1.35 s: longer than `timeout server`, never idle.
+        assert_eq!(
+            upload(addr, 10, gap, 10),
+            "HTTP/1.1 200 OK",
+            "{name}: a slow upload that keeps moving"
+        );
+        // One byte, then nothing: the server side is idle past the timeout.
+        assert_eq!(
+            upload(addr, 10, stall, 1),
+            "HTTP/1.1 504 Gateway Time-out",
+            "{name}: an upload that stalls"
+        );
+    }
+}
