@@ -26,6 +26,12 @@ use crate::timing::Start;
 /// `tune.h2.max-concurrent-streams`.
 const MAX_STREAMS: u32 = 100;
 
+/// Streams of one connection running at once. Above `MAX_STREAMS`: a
+/// stream the client reset is no longer open for it but may still be
+/// waiting for its server here; a client resetting streams as fast as it
+/// opens them must not pile up work without bound.
+const MAX_IN_FLIGHT: usize = 2 * MAX_STREAMS as usize;
+
 /// What woke the connection loop.
 enum Event {
     /// Boxed: the other events are small.
@@ -87,11 +93,22 @@ where
                     timer.as_mut().reset(TokioInstant::now() + t);
                 }
             }
-            match h2c.poll_accept(cx) {
-                Poll::Ready(Some(Ok(s))) => return Poll::Ready(Event::Stream(Box::new(s))),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Event::Closed(Some(e))),
-                Poll::Ready(None) => return Poll::Ready(Event::Closed(None)),
-                Poll::Pending => {}
+            if streams.len() < MAX_IN_FLIGHT {
+                match h2c.poll_accept(cx) {
+                    Poll::Ready(Some(Ok(s))) => return Poll::Ready(Event::Stream(Box::new(s))),
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Event::Closed(Some(e))),
+                    Poll::Ready(None) => return Poll::Ready(Event::Closed(None)),
+                    Poll::Pending => {}
+                }
+            } else {
+                // Enough running: the codec is driven (our streams' frames
+                // go out) but new streams wait in it, where its own limits
+                // on pending and reset streams apply.
+                match h2c.poll_closed(cx) {
+                    Poll::Ready(Ok(())) => return Poll::Ready(Event::Closed(None)),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Event::Closed(Some(e))),
+                    Poll::Pending => {}
+                }
             }
             if !going_away && shared.shutdown.is_stopping() {
                 return Poll::Ready(Event::Stop);
