@@ -40,7 +40,14 @@ fn echo_upstream(name: &'static str) -> SocketAddr {
         let mut r = BufReader::new(s);
         while let Some((head, body)) = read_request(&mut r) {
             let text = format!("{head}--body {}\n", body.len());
-            let answer = if head.starts_with("GET /chunked ") {
+            let answer = if head.starts_with("GET /large ") {
+                // Larger than HTTP/2's initial windows (65535 bytes).
+                let body = "0123456789abcdef".repeat(20_000);
+                format!(
+                    "HTTP/1.1 200 OK\r\nx-up: {name}\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            } else if head.starts_with("GET /chunked ") {
                 let (a, b) = text.split_at(text.len() / 2);
                 format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-up: {name}\r\n\
@@ -188,6 +195,24 @@ fn cases(big: &str) -> Vec<(&'static str, Vec<String>)> {
                 "-H",
                 "Host: a.test",
                 "https://127.0.0.1:{tls}/chunked",
+            ]),
+        ),
+        (
+            "tls-large-response",
+            c(&[
+                "--http2",
+                "-H",
+                "Host: a.test",
+                "https://127.0.0.1:{tls}/large",
+            ]),
+        ),
+        (
+            "clear-large-response",
+            c(&[
+                "--http2-prior-knowledge",
+                "-H",
+                "Host: a.test",
+                "http://127.0.0.1:{clear}/large",
             ]),
         ),
         (
@@ -363,6 +388,7 @@ fn http2_clients_get_what_haproxy_gives() {
     assert!(by_name("tls-post-mapped").contains("x-up: two"));
     assert!(by_name("tls-post-100k").contains("--body 100000"));
     assert!(by_name("tls-no-server-503").ends_with("=> 2 503"));
+    assert!(by_name("tls-large-response").contains(&"0123456789abcdef".repeat(20_000)));
     assert!(by_name("clear-prior-knowledge").ends_with("=> 2 200"));
     assert!(by_name("proto-h2").ends_with("=> 2 200"));
     assert!(by_name("proto-h2-refuses-http11").ends_with("=> 0 000"));
