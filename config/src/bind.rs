@@ -3,7 +3,7 @@
 
 use crate::addr::bind_addrs;
 use crate::ctx::{Ctx, Line};
-use crate::model::{Bind, BindSsl};
+use crate::model::{Bind, BindProto, BindSsl};
 use std::path::PathBuf;
 
 /// Bind options accepted and ignored with a warning, with how many values
@@ -69,6 +69,7 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
     let mut ca_file = None;
     let mut verify = None;
     let mut alpn = Vec::new();
+    let mut proto = None;
     let mut accept_proxy = false;
     let mut mode = None;
     let mut v4v6 = false;
@@ -157,6 +158,32 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
                 alpn = v.split(',').map(str::to_string).collect();
                 used = 2;
             }
+            "proto" => {
+                proto = Some(match v {
+                    "" => {
+                        missing(ctx, "value");
+                        return None;
+                    }
+                    "h1" => BindProto::H1,
+                    "h2" => BindProto::H2,
+                    // Known to HAProxy 2.6, but not for an HTTP listener.
+                    "fcgi" | "none" => {
+                        ctx.error(
+                            l.loc,
+                            format!("{prefix} : '{kw}' : MUX protocol '{v}' is not usable for 'bind {}'.", l.arg(1)),
+                        );
+                        return None;
+                    }
+                    _ => {
+                        ctx.error(
+                            l.loc,
+                            format!("{prefix} : '{kw}' :  unknown MUX protocol '{v}'"),
+                        );
+                        return None;
+                    }
+                });
+                used = 2;
+            }
             "accept-proxy" => accept_proxy = true,
             "mode" => {
                 match u32::from_str_radix(v, 8) {
@@ -173,12 +200,7 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
             }
             "v4v6" => v4v6 = true,
             "v6only" => v6only = true,
-            "crt-list"
-            | "interface"
-            | "namespace"
-            | "quic-cc-algo"
-            | "proto"
-            | "accept-netscaler-cip" => {
+            "crt-list" | "interface" | "namespace" | "quic-cc-algo" | "accept-netscaler-cip" => {
                 ctx.error(
                     l.loc,
                     format!("{prefix} : '{kw}' is not supported by switchyard."),
@@ -219,18 +241,18 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
         return None;
     }
     if ssl && !alpn.is_empty() {
-        // We speak HTTP/1.1 only: other protocols are not advertised, so a
-        // client falls back to HTTP/1.1 instead of failing on h2 frames.
+        // We speak HTTP/1.1 and HTTP/2: other protocols are not advertised,
+        // so a client falls back to one of those instead of failing.
         let dropped: Vec<&str> = alpn
             .iter()
             .map(String::as_str)
-            .filter(|p| *p != "http/1.1")
+            .filter(|p| !matches!(*p, "http/1.1" | "h2"))
             .collect();
         if !dropped.is_empty() {
             ctx.warn(
                 l.loc,
                 format!(
-                    "{prefix} : 'alpn' : switchyard serves HTTP/1.1 only; not advertising '{}'.",
+                    "{prefix} : 'alpn' : switchyard serves HTTP/1.1 and h2 only; not advertising '{}'.",
                     dropped.join(",")
                 ),
             );
@@ -259,6 +281,7 @@ pub(crate) fn parse_bind(ctx: &mut Ctx, l: &Line<'_>, section: &str) -> Option<V
                 name: name.clone(),
                 ssl: bind_ssl.clone(),
                 alpn: alpn.clone(),
+                proto,
                 accept_proxy,
                 mode,
                 v4v6,

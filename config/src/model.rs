@@ -344,6 +344,9 @@ pub struct ProxyOptions {
     pub persist: bool,
     pub log_health_checks: bool,
     pub socket_stats: bool,
+    /// `option disable-h2-upgrade`: an HTTP/2 preface on an HTTP/1 bind is
+    /// not taken as HTTP/2.
+    pub disable_h2_upgrade: bool,
 }
 
 /// One proxy section: frontend, backend or listen.
@@ -388,11 +391,21 @@ pub struct Bind {
     pub name: Option<String>,
     pub ssl: Option<BindSsl>,
     pub alpn: Vec<String>,
+    /// `proto h1|h2`: the only protocol spoken on this bind (no ALPN
+    /// choice, no h2 prior-knowledge detection).
+    pub proto: Option<BindProto>,
     pub accept_proxy: bool,
     /// Unix socket permission bits.
     pub mode: Option<u32>,
     pub v4v6: bool,
     pub v6only: bool,
+}
+
+/// The multiplexer a bind's `proto` forces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindProto {
+    H1,
+    H2,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -375,8 +375,14 @@ fn binds_timeouts_and_logs() {
             "ipv4@127.0.0.1:18207",
             "unix@fixture-fe.sock",
             "ipv4@127.0.0.1:18208",
+            "ipv4@127.0.0.1:18210",
+            "ipv4@127.0.0.1:18211",
         ]
     );
+    let protos: Vec<_> = side.binds.iter().map(|b| b.proto).collect();
+    assert_eq!(protos[..10], [None; 10]);
+    assert_eq!(protos[10..], [Some(BindProto::H2), Some(BindProto::H1)]);
+    assert!(fe.options.disable_h2_upgrade);
     assert_eq!(side.binds[1].name.as_deref(), Some("v4"));
     assert!(side.binds[3].v6only);
     assert_eq!(side.binds[5].name.as_deref(), Some("many"));

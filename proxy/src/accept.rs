@@ -295,9 +295,10 @@ pub(crate) fn serve_tcp(
         client: Some(peer),
         local,
         tls: None,
+        h2_preface: l.bind_cfg().proto.is_none(),
     };
     let (rd, wr) = stream.into_split();
-    spawn_conn(shared.clone(), fe, info, rd, wr);
+    spawn_conn(shared.clone(), fe, info, rd, wr, h2_only(l));
 }
 
 /// Serve a connection accepted on the unix socket `l`.
@@ -313,12 +314,18 @@ pub(crate) fn serve_unix(
         client: None,
         local: None,
         tls: None,
+        h2_preface: l.bind_cfg().proto.is_none(),
     };
     let (rd, wr) = stream.into_split();
-    spawn_conn(shared.clone(), fe, info, rd, wr);
+    spawn_conn(shared.clone(), fe, info, rd, wr, h2_only(l));
 }
 
-fn spawn_conn<R, W>(shared: Arc<Shared>, fe: Arc<ProxyLive>, info: ConnInfo, rd: R, wr: W)
+/// `bind ... proto h2`: the listener speaks HTTP/2 only.
+pub(crate) fn h2_only(l: &BoundListener) -> bool {
+    l.bind_cfg().proto == Some(switchyard_config::BindProto::H2)
+}
+
+fn spawn_conn<R, W>(shared: Arc<Shared>, fe: Arc<ProxyLive>, info: ConnInfo, rd: R, wr: W, h2: bool)
 where
     R: crate::h1::ClientRead + 'static,
     W: tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -334,6 +341,9 @@ where
         let hard = shared.shutdown.hard_requested();
         let serve = Box::pin(crate::tcp::serve(shared, info, rd, wr, accepted));
         tokio::spawn(ConnTask::new(serve, hard, guards));
+    } else if h2 {
+        let io = crate::http2::Prefixed::new(bytes::BytesMut::new(), rd, wr);
+        tokio::spawn(h2_task(shared, info, io, accepted, guards));
     } else {
         tokio::spawn(http_task(shared, info, rd, wr, accepted, guards));
     }
@@ -356,6 +366,26 @@ where
     let hard = shared.shutdown.hard_requested();
     ConnTask::new(
         crate::conn::serve(shared, info, rd, wr, accepted),
+        hard,
+        guards,
+    )
+}
+
+/// The task of an HTTP/2 connection (boxed: rarer than HTTP/1, its state
+/// should not size every HTTP/1 connection's task).
+pub(crate) fn h2_task<IO, G>(
+    shared: Arc<Shared>,
+    info: ConnInfo,
+    io: IO,
+    accepted: Start,
+    guards: G,
+) -> ConnTask<impl std::future::Future<Output = ()> + Send, HardStop, G>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let hard = shared.shutdown.hard_requested();
+    ConnTask::new(
+        Box::pin(crate::http2::serve(shared, info, io, accepted)),
         hard,
         guards,
     )
@@ -417,6 +447,7 @@ mod tests {
             client: Some(peer),
             local: server.local_addr().ok(),
             tls: None,
+            h2_preface: true,
         };
         let (rd, wr) = server.into_split();
         let live = {

@@ -31,13 +31,14 @@
 //! - Everything a request needs comes from one `store.load_full()` after its
 //!   head is read; no guard is held across an `.await` and no lock is taken
 //!   on the request path (atomics, `ArcSwap`, lock-free queues).
-//! - The client side speaks HTTP/1 through our own small codec (module `h1`):
-//!   HAProxy's exact 400/408 pages, its request and keep-alive timeouts and
-//!   its byte counts need control hyper's server does not give. The upstream
-//!   side (module `upstream`) is the same codec run as a client over a
-//!   per-server pool, in the request's own task (hyper's client needed a
-//!   task per connection and two task switches per request). Connection serving is generic over the I/O halves so TLS
-//!   and HTTP/2 can be added beside it.
+//! - The client side speaks HTTP/1 through our own small codec (module
+//!   `h1`): HAProxy's exact 400/408 pages, its request and keep-alive
+//!   timeouts and its byte counts need control hyper's server does not
+//!   give. HTTP/2 (module `http2`, on the `h2` crate) turns each stream
+//!   into a request through the same pipeline. The upstream side (module
+//!   `upstream`) is the HTTP/1 codec run as a client over a per-server
+//!   pool, in the request's own task (hyper's client needed a task per
+//!   connection and two task switches per request).
 //! - One deliberate difference from HAProxy 2.6: hop-by-hop request headers
 //!   (RFC 9110 §7.6.1) are removed before forwarding; HAProxy forwards most
 //!   of them.
@@ -50,6 +51,7 @@ mod cookie;
 mod error;
 mod h1;
 mod headers;
+mod http2;
 mod kill;
 mod listeners;
 mod log;

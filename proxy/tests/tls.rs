@@ -264,25 +264,39 @@ fn client_certificates_are_verified() {
     assert!(!ok(h.addr(1), pki.client_with_cert(&oc, &ok_)));
 }
 
-/// ALPN: only http/1.1 is advertised; a client offering h2 gets http/1.1.
+/// ALPN: the bind's `alpn` protocols we speak, in its order; a client
+/// offering none of them goes on without ALPN and speaks HTTP/1.1, as
+/// through HAProxy (OpenSSL's callback; rustls alone would fail the
+/// handshake).
 #[test]
-fn alpn_advertises_http11_only() {
+fn alpn_picks_from_the_binds_list() {
     let pki = Pki::new();
     let (pem, _) = pki.write_leaf("site.pem", &["a.test"]);
     let cfg = format!(
         "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n\
          frontend fe\n  bind @BIND@ ssl crt {pem} alpn h2,http/1.1\n\
            bind @BIND@ ssl crt {pem} alpn h2\n  bind @BIND@ ssl crt {pem}\n\
+           bind @BIND@ ssl crt {pem} alpn http/1.1,h2\n\
            http-request return status 200\n",
         pem = pem.display()
     );
     let h = Harness::start(&cfg);
-    let mut client = (*pki.client()).clone();
-    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let client = std::sync::Arc::new(client);
-    for (i, want) in [(0, Some(&b"http/1.1"[..])), (1, None), (2, None)] {
-        let mut s = connect(h.addr(i), "a.test", client.clone()).expect("connect");
-        assert_eq!(s.conn.alpn_protocol(), want, "bind {i}");
+    let offering = |protos: &[&[u8]]| {
+        let mut client = (*pki.client()).clone();
+        client.alpn_protocols = protos.iter().map(|p| p.to_vec()).collect();
+        std::sync::Arc::new(client)
+    };
+    let both = offering(&[b"h2", b"http/1.1"]);
+    let h1 = offering(&[b"http/1.1"]);
+    let h2: Option<&[u8]> = Some(b"h2");
+    let http11: Option<&[u8]> = Some(b"http/1.1");
+    for (i, want) in [(0, h2), (1, h2), (2, None), (3, http11)] {
+        let s = connect(h.addr(i), "a.test", both.clone()).expect("connect");
+        assert_eq!(s.conn.alpn_protocol(), want, "bind {i}, h2 offered");
+    }
+    for (i, want) in [(0, http11), (1, None), (2, None), (3, http11)] {
+        let mut s = connect(h.addr(i), "a.test", h1.clone()).expect("connect");
+        assert_eq!(s.conn.alpn_protocol(), want, "bind {i}, http/1.1 offered");
         assert_eq!(
             exchange(&mut s, &get("/", "a.test")).expect("get").status,
             200

@@ -20,8 +20,8 @@ pub struct BindTls {
     pub config: Arc<ServerConfig>,
 }
 
-/// The ALPN protocol we serve; anything else in `alpn` is not advertised.
-const HTTP11: &[u8] = b"http/1.1";
+/// The ALPN protocols we serve; anything else in `alpn` is not advertised.
+const SERVED: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// Every `ssl` bind of a frontend, compiled.
 pub(crate) fn compile_binds(p: &Proxy, binds: &[Bind]) -> Result<Vec<BindTls>, BuildError> {
@@ -101,9 +101,16 @@ fn compile(b: &Bind, ssl: &BindSsl) -> Result<Arc<ServerConfig>, String> {
         builder.with_client_cert_verifier(v)
     };
     let mut config = builder.with_cert_resolver(Arc::new(SniCerts { certs }));
-    if b.alpn.iter().any(|p| p.as_bytes() == HTTP11) {
-        config.alpn_protocols = vec![HTTP11.to_vec()];
-    }
+    // In the configured order: rustls, like OpenSSL's
+    // `SSL_select_next_proto` in HAProxy, picks the first of ours the
+    // client offers.
+    config.alpn_protocols = b
+        .alpn
+        .iter()
+        .map(|p| p.as_bytes())
+        .filter(|p| SERVED.contains(p))
+        .map(<[u8]>::to_vec)
+        .collect();
     Ok(Arc::new(config))
 }
 

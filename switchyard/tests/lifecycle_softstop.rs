@@ -183,3 +183,58 @@ fn hard_stop_after_cuts_what_is_left_and_says_so() {
         assert_eq!(ours, theirs, "same report as HAProxy");
     }
 }
+
+/// Three streams in flight on one HTTP/2 connection (curl with prior
+/// knowledge, multiplexed) when SIGUSR1 comes: all three complete, then
+/// the process exits. The same through HAProxy 2.6 when it is installed.
+fn h2_streams_through_a_soft_stop(binary: &std::path::Path, name: &str) {
+    let fast = FakeUpstream::start("fast");
+    let slow = FakeUpstream::builder("slow")
+        .behavior(Behavior::Delay(Duration::from_secs(1)))
+        .start()
+        .unwrap_or_else(|e| panic!("slow upstream: {e}"));
+    let port = tk::free_port();
+    let (_dir, mut proxy) = start(binary, name, &config(port, fast.addr(), slow.addr(), ""));
+    assert!(tk::wait_for_port(lo(port), STARTUP));
+    let mut curl = std::process::Command::new("curl");
+    curl.args([
+        "-s",
+        "--http2-prior-knowledge",
+        "--parallel",
+        "--parallel-immediate",
+    ])
+    .args(["-w", "%{http_version} %{http_code}\\n"]);
+    for i in 0..3 {
+        curl.args([
+            "-o",
+            "/dev/null",
+            &format!("http://127.0.0.1:{port}/slow/{i}"),
+        ]);
+    }
+    let curl = std::thread::spawn(move || curl.output());
+    eventually(Duration::from_secs(10), Duration::from_millis(5), || {
+        slow.in_flight() == 3
+    });
+    proxy
+        .signal(Signal::SIGUSR1)
+        .unwrap_or_else(|e| panic!("signal: {e}"));
+    let out = curl
+        .join()
+        .unwrap_or_else(|_| panic!("curl thread"))
+        .unwrap_or_else(|e| panic!("curl: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text, "2 200\n2 200\n2 200\n", "{name}");
+    let status = proxy
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("{name} did not exit once the streams were done"));
+    assert_eq!(status.code(), Some(0), "{name}: {status:?}");
+    assert_eq!(slow.served(), 3, "{name}");
+}
+
+#[test]
+fn h2_streams_in_flight_finish_through_a_soft_stop() {
+    h2_streams_through_a_soft_stop(&switchyard(), "switchyard");
+    if have_haproxy("h2_streams_in_flight_finish_through_a_soft_stop") {
+        h2_streams_through_a_soft_stop(std::path::Path::new(tk::HAPROXY_PATH), "haproxy");
+    }
+}

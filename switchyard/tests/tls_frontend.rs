@@ -143,6 +143,19 @@ fn served_by_https(url: &str) -> String {
 
 #[test]
 fn https_load_and_a_map_cutover_lose_no_request() {
+    cutover_under_load(&[]);
+}
+
+/// The same over HTTP/2 (`hey -h2` negotiates h2 by ALPN): many streams
+/// per connection, each a request through the map.
+#[test]
+fn https_h2_load_and_a_map_cutover_lose_no_request() {
+    cutover_under_load(&["-h2"]);
+}
+
+/// HTTPS load (hey with `extra` options) while `set map` moves the
+/// traffic from blue to green: every request answered 200, both seen.
+fn cutover_under_load(extra: &[&str]) {
     let (blue, green) = (FakeUpstream::start("blue"), FakeUpstream::start("green"));
     let dir = tempdir();
     let d = dir.path();
@@ -172,14 +185,24 @@ fn https_load_and_a_map_cutover_lose_no_request() {
     // hey does not verify certificates: a self-signed one serves. `-host`
     // also sets its SNI: without it hey sends "127.0.0.1:<port>", a name
     // rustls refuses (OpenSSL lets it through to the default certificate).
-    let summary = tk::try_run_hey(&["-n", "2000", "-c", "50", "-host", "a.test", &url])
-        .unwrap_or_else(|e| panic!("hey: {e}"));
+    let args = |more: &[&str]| -> Vec<String> {
+        extra
+            .iter()
+            .chain(more)
+            .chain(["-host", "a.test", url.as_str()].iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let a = args(&["-n", "2000", "-c", "50"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let summary = tk::try_run_hey(&a).unwrap_or_else(|e| panic!("hey: {e}"));
     assert!(summary.only_200(), "{}", summary.raw);
     assert_eq!(summary.total_requests, 2000);
 
     let blue_before = blue.requests();
-    let hey = BackgroundHey::start(&["-z", "60s", "-c", "50", "-host", "a.test", &url])
-        .unwrap_or_else(|e| panic!("hey: {e}"));
+    let a = args(&["-z", "60s", "-c", "50"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let hey = BackgroundHey::start(&a).unwrap_or_else(|e| panic!("hey: {e}"));
     eventually(Duration::from_secs(10), Duration::from_millis(20), || {
         blue.requests() > blue_before + 500
     });

@@ -14,7 +14,6 @@ pub const HARMLESS_OPTIONS: &[&str] = &[
     "checkcache",
     "clitcpka",
     "contstats",
-    "disable-h2-upgrade",
     "dontlog-normal",
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
@@ -70,6 +69,7 @@ fn flag<'a>(d: &'a mut ProxyDraft, name: &str) -> Option<(Cap, &'a mut bool)> {
         "persist" => (Cap::Be, &mut d.options.persist),
         "log-health-checks" => (Cap::Be, &mut d.options.log_health_checks),
         "socket-stats" => (Cap::Fe, &mut d.options.socket_stats),
+        "disable-h2-upgrade" => (Cap::Fe, &mut d.options.disable_h2_upgrade),
         _ => return None,
     })
 }

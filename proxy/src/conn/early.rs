@@ -14,7 +14,7 @@ use crate::request::ConnInfo;
 use crate::timing::Start;
 
 /// Log a request that never got a head (`<BADREQ>`).
-pub(super) fn early_log(
+pub(crate) fn early_log(
     shared: &Shared,
     conn: &ConnInfo,
     fe: &Arc<switchyard_config::Proxy>,
@@ -78,9 +78,14 @@ pub(super) async fn bad_request<W: AsyncWrite + Unpin>(
 ) {
     let _ = wr.write_all(&pages::early_page(status)).await;
     let _ = wr.shutdown().await;
+    count_bad_request(shared, conn, status);
+    early_log(shared, conn, fe, start, i32::from(status), *b"PR");
+}
+
+/// Count a request refused before it had a head (`ereq` and its status).
+pub(crate) fn count_bad_request(shared: &Shared, conn: &ConnInfo, status: u16) {
     if let Some(l) = fe_live(shared, conn) {
         l.fe.ereq.fetch_add(1, Relaxed);
         l.fe.count_status(status);
     }
-    early_log(shared, conn, fe, start, i32::from(status), *b"PR");
 }

@@ -18,10 +18,12 @@ use tokio::io::AsyncWrite;
 use tokio::time::{Instant as TokioInstant, Sleep};
 
 use crate::h1::{ClientRead, Reader};
+use crate::http2::{self, Preface};
 use crate::proxy::Shared;
 use crate::request::ConnInfo;
 use crate::timing::Start;
-use early::{early_log, request_timeout};
+use early::request_timeout;
+pub(crate) use early::{count_bad_request, early_log};
 
 /// The most of an unwanted request body we read to keep a connection.
 const DRAIN_MAX: u64 = 64 * 1024;
@@ -77,9 +79,9 @@ where
                 // A soft stop closes an idle keep-alive connection (its task
                 // is woken by the stop, see `conn_task`); a brand new
                 // connection still gets its request served.
-                let timer = pin!(idle_deadline.map(tokio::time::sleep_until));
+                let mut timer = pin!(idle_deadline.map(tokio::time::sleep_until));
                 let stopping = || !first && shared.shutdown.is_stopping();
-                let got = fill_or(&mut reader, timer, stopping).await;
+                let got = fill_or(&mut reader, timer.as_mut(), stopping).await;
                 match got {
                     Wait::Bytes(Ok(_)) if !reader.buf.is_empty() => {}
                     // A first request that never came is logged (or
@@ -94,6 +96,19 @@ where
                     }
                     Wait::Bytes(_) | Wait::Timeout => return,
                     Wait::Stop => return,
+                }
+                // An HTTP/2 preface as the first bytes: the connection
+                // speaks HTTP/2 from here on (prior knowledge).
+                if first
+                    && conn.h2_preface
+                    && http2::preface(&reader.buf) != Preface::No
+                    && h2_upgrade_allowed(&shared, &conn, &mut fe_cache)
+                    && Box::pin(whole_preface(&mut reader, timer)).await
+                {
+                    let (rd, buf) = reader.into_parts();
+                    let io = http2::Prefixed::new(buf, rd, wr);
+                    Box::pin(http2::serve(shared, conn, io, accepted)).await;
+                    return;
                 }
             }
             // Settings of the frontend for this request (a reload may change them).
@@ -131,16 +146,16 @@ where
 }
 
 /// A frontend's settings for one request.
-struct Settings {
-    idx: ProxyIdx,
+pub(crate) struct Settings {
+    pub(crate) idx: ProxyIdx,
     t_req: Option<Duration>,
-    t_client: Option<Duration>,
-    head_max: usize,
+    pub(crate) t_client: Option<Duration>,
+    pub(crate) head_max: usize,
     dontlognull: bool,
-    cfg: Arc<switchyard_config::Proxy>,
+    pub(crate) cfg: Arc<switchyard_config::Proxy>,
 }
 
-fn settings(
+pub(crate) fn settings(
     shared: &Shared,
     conn: &ConnInfo,
     fe_cache: &mut Option<(u64, ProxyIdx)>,
@@ -219,6 +234,39 @@ fn fill_or<'a, R: ClientRead>(
             _ => Poll::Pending,
         }
     })
+}
+
+/// Whether the frontend takes an HTTP/2 preface on an HTTP/1 bind (not
+/// with `option disable-h2-upgrade`).
+fn h2_upgrade_allowed(
+    shared: &Shared,
+    conn: &ConnInfo,
+    fe_cache: &mut Option<(u64, ProxyIdx)>,
+) -> bool {
+    let snap = shared.store.load();
+    frontend_idx(&snap, &conn.frontend, fe_cache)
+        .and_then(|i| snap.proxy(i))
+        .is_some_and(|p| !p.cfg.options.disable_h2_upgrade)
+}
+
+/// Read on while the bytes could still be an HTTP/2 preface (under the
+/// first request's timeout); whether the whole preface came. Anything else
+/// goes to the HTTP/1 parser, which answers it as HAProxy's H1 mux does.
+async fn whole_preface<R: ClientRead>(
+    reader: &mut Reader<R>,
+    mut timer: Pin<&mut Option<Sleep>>,
+) -> bool {
+    loop {
+        match http2::preface(&reader.buf) {
+            Preface::Full => return true,
+            Preface::No => return false,
+            Preface::Partial => {}
+        }
+        match fill_or(reader, timer.as_mut(), || false).await {
+            Wait::Bytes(Ok(n)) if n > 0 => {}
+            _ => return false,
+        }
+    }
 }
 
 /// How a wait for request bytes ended.

@@ -487,7 +487,26 @@ pub(crate) enum ReqBody {
     Stream(Box<StreamBody>),
 }
 
+/// The sending side of a body made by [`ReqBody::channel`].
+pub(crate) type BodySender = mpsc::Sender<Result<Bytes, BodyError>>;
+
 impl ReqBody {
+    /// A streamed body fed through the returned sender (HTTP/2 streams,
+    /// whose DATA frames are already decoded); `len` is its announced
+    /// length. Dropping the sender ends the body.
+    pub(crate) fn channel(len: Option<u64>) -> (BodySender, ReqBody) {
+        let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+        let body = ReqBody::Stream(Box::new(StreamBody {
+            prefix: VecDeque::new(),
+            rx,
+            demand: None,
+            len,
+            ended: false,
+            trailers: None,
+        }));
+        (tx, body)
+    }
+
     /// The trailer lines (each ending in CRLF) of a streamed chunked body,
     /// once it has ended.
     pub(crate) fn take_trailers(&mut self) -> Option<Bytes> {

@@ -35,10 +35,13 @@ pub(crate) struct ReqHead {
 }
 
 impl ReqHead {
-    /// `GET /x HTTP/1.1`, as `%r` logs it.
+    /// `GET /x HTTP/1.1`, as `%r` logs it (`HTTP/2.0` for an HTTP/2
+    /// stream, as HAProxy writes it).
     pub(crate) fn request_line(&self) -> String {
         let v = if self.version == Version::HTTP_10 {
             "HTTP/1.0"
+        } else if self.version == Version::HTTP_2 {
+            "HTTP/2.0"
         } else {
             "HTTP/1.1"
         };

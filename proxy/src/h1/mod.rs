@@ -15,7 +15,7 @@ mod target;
 pub(crate) mod websocket;
 mod write;
 
-pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, Decoder, ReqBody};
+pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, BodySender, Decoder, ReqBody};
 pub(crate) use head::{
     chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead, MAX_HEADERS,
 };

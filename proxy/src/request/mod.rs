@@ -36,6 +36,9 @@ pub(crate) struct ConnInfo {
     /// its first use and shared by the connection's requests (boxed: an
     /// idle connection's task should not grow by a whole value).
     pub(crate) src_text: std::sync::OnceLock<Box<http::HeaderValue>>,
+    /// An HTTP/2 preface as the first request switches to HTTP/2 (an
+    /// HTTP/1 bind without `proto`, as HAProxy's H1 mux upgrades).
+    pub(crate) h2_preface: bool,
 }
 
 impl ConnInfo {

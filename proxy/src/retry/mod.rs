@@ -94,9 +94,17 @@ pub(crate) async fn forward(
         headers.remove(http::header::CONTENT_LENGTH);
     }
     headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn);
+    // An HTTP/2 request's target is logged in absolute form (scheme and
+    // authority first, as HAProxy logs it) but reaches an HTTP/1 server
+    // in origin form, as HAProxy's H1 mux sends it.
+    let target = if head.version == http::Version::HTTP_2 && head.method != http::Method::CONNECT {
+        head.uri.path_and_query().map_or("/", |p| p.as_str())
+    } else {
+        &head.target
+    };
     let out = Outgoing {
         method: head.method.clone(),
-        target: &head.target,
+        target,
         version: head.version,
         headers,
         keep_alive: be.cfg.options.conn_mode == HttpConnMode::KeepAlive

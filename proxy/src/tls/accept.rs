@@ -8,13 +8,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchyard_config::{ListenAddr, LogLevel};
+use switchyard_config::{BindProto, ListenAddr, LogLevel};
 use switchyard_state::ProxyLive;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 use super::params::TlsParams;
 use super::stream::{split, RawIo, HANDSHAKE_RECORD};
-use crate::accept::{connect_log, http_task, ConnCount};
+use crate::accept::{connect_log, h2_task, http_task, ConnCount};
 use crate::conn_task::ConnTask;
 use crate::listeners::BoundListener;
 use crate::proxy::Shared;
@@ -27,6 +27,8 @@ pub(crate) struct TlsListener {
     configured: ListenAddr,
     /// The bind's `name`, else its number in the frontend (HAProxy's luid).
     bind_name: Arc<str>,
+    /// `proto h2`: HTTP/2 whatever ALPN chose; `proto h1`: no HTTP/2.
+    proto: Option<switchyard_config::BindProto>,
 }
 
 impl TlsListener {
@@ -36,6 +38,7 @@ impl TlsListener {
             frontend: l.frontend_arc(),
             configured: l.configured_addr().clone(),
             bind_name: Arc::from(l.bind_cfg().name.as_deref().unwrap_or("")),
+            proto: l.bind_cfg().proto,
         })
     }
 }
@@ -76,6 +79,7 @@ pub(crate) fn serve<IO: RawIo>(
     let frontend = tl.frontend.clone();
     let bind_name = tl.bind_name.clone();
     let configured = tl.configured.clone();
+    let proto = tl.proto;
     let hard = shared.shutdown.hard_requested();
     tokio::spawn(async move {
         let hs = async {
@@ -113,18 +117,31 @@ pub(crate) fn serve<IO: RawIo>(
                 return;
             }
         };
+        let tls_conn = stream.get_ref().1;
         let info = ConnInfo {
             src_text: Default::default(),
             frontend,
             client,
             local,
-            tls: TlsParams::of(stream.get_ref().1),
+            tls: TlsParams::of(tls_conn),
+            h2_preface: proto.is_none(),
         };
-        let (rd, wr) = split(stream);
+        // HTTP/2 when ALPN chose it (or the bind says so): the codec takes
+        // the whole stream; HTTP/1 reads and writes split halves.
+        let h2 = match proto {
+            Some(p) => p == BindProto::H2,
+            None => tls_conn.alpn_protocol() == Some(b"h2"),
+        };
         // Request timers and the first-request timeout start once the
         // handshake is done, as HAProxy's %TR excludes the handshake (%Th).
         let accepted = Start::now();
-        if connect_log(&shared, &info) {
+        let tcp = connect_log(&shared, &info);
+        if h2 && !tcp {
+            h2_task(shared, info, stream, accepted, guards).await;
+            return;
+        }
+        let (rd, wr) = split(stream);
+        if tcp {
             let hard = shared.shutdown.hard_requested();
             let serve = crate::tcp::serve(shared, info, rd, wr, accepted);
             ConnTask::new(serve, hard, guards).await;
@@ -153,7 +170,27 @@ async fn handshake<IO: RawIo>(
         }
         return Err(std::io::ErrorKind::InvalidData.into());
     }
-    TlsAcceptor::from(config).accept(io).await
+    let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io).await?;
+    let config = match start.client_hello().alpn() {
+        Some(mut theirs) if !config.alpn_protocols.is_empty() => {
+            if theirs.any(|p| config.alpn_protocols.iter().any(|o| o == p)) {
+                config
+            } else {
+                without_alpn(&config)
+            }
+        }
+        _ => config,
+    };
+    start.into_stream(config).await
+}
+
+/// The config without ALPN, for a client offering none of our protocols:
+/// OpenSSL's callback in HAProxy then goes on without ALPN (and HTTP/1
+/// is spoken), where rustls would fail the handshake. Rare: cloned then.
+fn without_alpn(config: &Arc<rustls::ServerConfig>) -> Arc<rustls::ServerConfig> {
+    let mut c = (**config).clone();
+    c.alpn_protocols.clear();
+    Arc::new(c)
 }
 
 fn timed_out() -> std::io::Error {
