@@ -290,7 +290,6 @@ pub(crate) fn serve_tcp(
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().ok();
     let info = ConnInfo {
-        src_text: Default::default(),
         frontend: l.frontend_arc(),
         client: Some(peer),
         local,
@@ -309,7 +308,6 @@ pub(crate) fn serve_unix(
     stream: UnixStream,
 ) {
     let info = ConnInfo {
-        src_text: Default::default(),
         frontend: l.frontend_arc(),
         client: None,
         local: None,
@@ -442,7 +440,6 @@ mod tests {
             .expect("connect");
         let (server, peer) = l.accept().await.expect("accept");
         let info = ConnInfo {
-            src_text: Default::default(),
             frontend: Arc::from("fe"),
             client: Some(peer),
             local: server.local_addr().ok(),

@@ -32,10 +32,6 @@ pub(crate) struct ConnInfo {
     pub(crate) local: Option<SocketAddr>,
     /// Set on a TLS connection (`ssl_fc`, `%ft`'s `~`, `%sslv`/`%sslc`).
     pub(crate) tls: Option<crate::tls::TlsParams>,
-    /// The client's address as header text (`option forwardfor`), made at
-    /// its first use and shared by the connection's requests (boxed: an
-    /// idle connection's task should not grow by a whole value).
-    pub(crate) src_text: std::sync::OnceLock<Box<http::HeaderValue>>,
     /// An HTTP/2 preface as the first request switches to HTTP/2 (an
     /// HTTP/1 bind without `proto`, as HAProxy's H1 mux upgrades).
     pub(crate) h2_preface: bool,
@@ -46,14 +42,6 @@ impl ConnInfo {
         self.client
             .map(|a| a.ip())
             .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
-    }
-    /// The client's address as `X-Forwarded-For` carries it.
-    pub(crate) fn src_header(&self) -> Option<http::HeaderValue> {
-        if let Some(v) = self.src_text.get() {
-            return Some((**v).clone());
-        }
-        let v = Box::new(crate::headers::ip_value(self.src_ip())?);
-        Some((**self.src_text.get_or_init(|| v)).clone())
     }
     pub(crate) fn dst_port(&self) -> u16 {
         self.local.map(|a| a.port()).unwrap_or(0)

@@ -93,7 +93,7 @@ pub(crate) async fn forward(
         // length must not travel on with a re-chunked body.
         headers.remove(http::header::CONTENT_LENGTH);
     }
-    headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn);
+    headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
     // An HTTP/2 request's target is logged in absolute form (scheme and
     // authority first, as HAProxy logs it) but reaches an HTTP/1 server
     // in origin form, as HAProxy's H1 mux sends it.

@@ -119,7 +119,6 @@ pub(crate) fn serve<IO: RawIo>(
         };
         let tls_conn = stream.get_ref().1;
         let info = ConnInfo {
-            src_text: Default::default(),
             frontend,
             client,
             local,
