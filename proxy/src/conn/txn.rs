@@ -150,6 +150,7 @@ where
                 if let Some(l) = out.3.take() {
                     l.finish(false);
                 }
+                out.2.ended = Some(switchyard_state::clock::now());
                 let grace = t_client
                     .unwrap_or(Duration::from_secs(5))
                     .min(Duration::from_secs(5));

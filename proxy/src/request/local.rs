@@ -47,6 +47,7 @@ pub(super) fn internal(cx: &ReqCtx<'_>, head: &ReqHead) -> Reply {
             be: None,
             srv_live: None,
             time_stats: false,
+            ended: None,
         }),
     }
 }

@@ -103,6 +103,7 @@ pub(crate) async fn process(cx: &ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBo
         be: None,
         srv_live: None,
         time_stats: false,
+        ended: None,
     });
     let mut sw = Switches::default();
     let unread_body = !matches!(body, ReqBody::Empty);

@@ -58,6 +58,10 @@ pub(crate) struct TxnEnd {
     pub(crate) srv_live: Option<Arc<ServerLive>>,
     /// A server answered: update the time averages.
     pub(crate) time_stats: bool,
+    /// When the exchange ended, if the connection then still waited for
+    /// the client (the rest of an unread upload): `%Ta` stops here, as
+    /// HAProxy's stream ends with its response.
+    pub(crate) ended: Option<std::time::Instant>,
 }
 
 /// A request counted in its backend's current sessions until dropped.
@@ -86,7 +90,10 @@ impl TxnEnd {
         bin: u64,
         term: Option<[u8; 2]>,
     ) {
-        let ta = self.start.elapsed();
+        let ta = match self.ended {
+            Some(t) => self.start.ms(t),
+            None => self.start.elapsed(),
+        };
         self.log.times.ta = ta;
         self.log.bytes = bytes;
         if let Some(t) = term {
