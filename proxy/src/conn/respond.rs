@@ -10,7 +10,8 @@ use switchyard_state::ObserveEvent;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{
-    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming,
+    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw,
+    htx_trailers_size, RespFraming,
 };
 use crate::request::{self, Reply, RespBody};
 use crate::upstream::BodyKind;
@@ -263,6 +264,7 @@ fn gather(
     let copy = framing != RespFraming::NoBody && !chunked;
     let mut pieces: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
+    let mut counted = 0u64;
     let mut take = |d: Bytes, total: &mut usize, out: &mut Vec<u8>| {
         *total += d.len();
         if chunked {
@@ -284,6 +286,15 @@ fn gather(
             Some(Err(_)) | None => break,
         }
     }
+    // A chunked server body's end block and trailers count in `%B`, as in
+    // HAProxy's HTX, whatever framing the client gets.
+    let trailers = if ended && inc.kind == BodyKind::Chunked {
+        let t = inc.take_trailers();
+        counted += htx_trailers_size(&t);
+        t
+    } else {
+        Vec::new()
+    };
     if chunked {
         if total > 0 {
             chunk_size_line(out, total);
@@ -292,11 +303,11 @@ fn gather(
         }
         if ended {
             out.extend_from_slice(b"0\r\n");
-            out.extend_from_slice(&inc.take_trailers());
+            out.extend_from_slice(&trailers);
             out.extend_from_slice(b"\r\n");
         }
     }
-    (total as u64, ended)
+    (total as u64 + counted, ended)
 }
 
 /// A response body read to its end hands its connection back for reuse.

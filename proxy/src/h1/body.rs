@@ -315,7 +315,8 @@ pub(crate) struct BodyPump {
     tx: Option<mpsc::Sender<Result<Bytes, BodyError>>>,
     /// A chunked body's trailers, sent before `tx` is dropped.
     trailers: Option<oneshot::Sender<Bytes>>,
-    /// Decoded body bytes read from the client so far.
+    /// Decoded body bytes read from the client so far (with a chunked
+    /// body's end block and trailers once it ended: HAProxy's HTX count).
     pub(crate) decoded: u64,
 }
 
@@ -417,6 +418,8 @@ impl BodyPump {
     fn end(&mut self) {
         if let Some(t) = self.trailers.take() {
             let lines = self.dec.take_trailers();
+            // Counted as HAProxy counts the request's bytes (`%U`, `bin`).
+            self.decoded += super::htx_trailers_size(&lines);
             if !lines.is_empty() {
                 let _ = t.send(Bytes::from(lines));
             }

@@ -22,5 +22,6 @@ pub(crate) use head::{
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;
 pub(crate) use write::{
-    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw, RespFraming,
+    chunk_size_line, encode_body_frame, encode_head, htx_head_size, htx_size_raw,
+    htx_trailers_size, RespFraming,
 };

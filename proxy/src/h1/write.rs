@@ -58,13 +58,32 @@ fn push_status(out: &mut Vec<u8>, status: u16) {
 /// the byte counters measure: a 20-byte start-line block plus the three
 /// start-line parts, each header's name and value, and one end-of-headers
 /// byte. Body data then counts its decoded length.
+/// HAProxy's H1 parser consumes `Connection` (it becomes message flags),
+/// so that header is not counted; `Transfer-Encoding` is.
 pub(crate) fn htx_head_size(parts: [&str; 3], headers: &HeaderMap) -> u64 {
     let sl: usize = parts.iter().map(|p| p.len()).sum();
     let hs: usize = headers
         .iter()
+        .filter(|(n, _)| *n != http::header::CONNECTION)
         .map(|(n, v)| n.as_str().len() + v.len())
         .sum();
     (20 + sl + hs + 1) as u64
+}
+
+/// HAProxy's HTX size of a chunked body's end: its end-of-trailers block
+/// (one byte) and each trailer's name and value. `lines` are the trailer
+/// lines as forwarded, each ending in CRLF.
+pub(crate) fn htx_trailers_size(lines: &[u8]) -> u64 {
+    let fields: usize = lines
+        .split(|b| *b == b'\n')
+        .filter_map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let colon = l.iter().position(|b| *b == b':')?;
+            let value = l[colon + 1..].trim_ascii();
+            Some(colon + value.len())
+        })
+        .sum();
+    1 + fields as u64
 }
 
 /// [`htx_head_size`] plus body length of a complete pre-encoded response.

@@ -17,7 +17,7 @@ use http::header::{
 use http::{HeaderMap, Response, StatusCode};
 use switchyard_state::ObserveEvent;
 
-use crate::h1::{htx_head_size, htx_size_raw};
+use crate::h1::{htx_head_size, htx_size_raw, htx_trailers_size};
 use crate::request::{Reply, RespBody, TxnEnd};
 use crate::upstream::{Lease, UpBody};
 
@@ -222,7 +222,13 @@ async fn relay(
         };
         let n = data.len() as u64;
         let trailers = if ended {
-            trailers(&inc.take_trailers())
+            let raw = inc.take_trailers();
+            // A chunked server body's end block and trailers count in
+            // `%B`, as in HAProxy's HTX.
+            if inc.kind == crate::upstream::BodyKind::Chunked {
+                w.bytes += htx_trailers_size(&raw);
+            }
+            trailers(&raw)
         } else {
             None
         };

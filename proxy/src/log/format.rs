@@ -173,7 +173,7 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
         "Th" | "Ti" => q(out, "0"),
         "ST" => q(out, &r.status.to_string()),
         "B" => q(out, &r.bytes.to_string()),
-        "U" => q(out, "0"),
+        "U" => q(out, &r.bytes_in.to_string()),
         "CC" | "CS" => q(out, "-"),
         "tsc" => q(out, std::str::from_utf8(&r.term).unwrap_or("----")),
         "ts" => q(out, std::str::from_utf8(&r.term[..2]).unwrap_or("--")),

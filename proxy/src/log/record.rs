@@ -48,6 +48,8 @@ pub(crate) struct LogRecord {
     pub(crate) times: Times,
     pub(crate) status: i32,
     pub(crate) bytes: u64,
+    /// `%U`: bytes from the client (HAProxy's HTX count, as `bin`).
+    pub(crate) bytes_in: u64,
     /// `%tsc`: termination state and cookie flags.
     pub(crate) term: [u8; 4],
     pub(crate) actconn: u32,
@@ -83,6 +85,7 @@ impl LogRecord {
             times: Times::default(),
             status: -1,
             bytes: 0,
+            bytes_in: 0,
             term: *b"----",
             actconn: 0,
             feconn: 0,

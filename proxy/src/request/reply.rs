@@ -96,6 +96,7 @@ impl TxnEnd {
         };
         self.log.times.ta = ta;
         self.log.bytes = bytes;
+        self.log.bytes_in = bin;
         if let Some(t) = term {
             self.log.term[0] = t[0];
             self.log.term[1] = t[1];

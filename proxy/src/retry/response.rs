@@ -43,7 +43,7 @@ pub(super) fn response(
     let htx_head = {
         let hs: usize = headers
             .iter()
-            .filter(|(n, _)| *n != CONNECTION && *n != http::header::TRANSFER_ENCODING)
+            .filter(|(n, _)| *n != CONNECTION)
             .map(|(n, v)| n.as_str().len() + v.len())
             .sum();
         (20 + 8 + 3 + reason.len() + hs + 1) as u64

@@ -216,6 +216,7 @@ impl Stream {
             ta: t_close,
         };
         log.bytes = bout;
+        log.bytes_in = bin;
         log.term[0] = term[0];
         log.term[1] = term[1];
 
