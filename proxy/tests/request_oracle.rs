@@ -271,11 +271,6 @@ const KNOWN: &[(&str, &[&str], &str)] = &[
          and does not forward `expect: 100-continue`; haproxy forwards it and relays the server's 1xx",
     ),
     (
-        "te-case",
-        &["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"],
-        "the server gets `transfer-encoding: chunked`; haproxy keeps the client's spelling",
-    ),
-    (
         "connect-method",
         &["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"],
         "haproxy rewrites a CONNECT's Host to its authority and closes the server \

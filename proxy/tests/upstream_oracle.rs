@@ -565,3 +565,99 @@ fn request_bodies_and_trailers_reach_the_server_as_through_haproxy() {
     });
     assert_eq!(server_saw("sy"), server_saw("ha"), "what the server got");
 }
+
+/// A server that closes the first connection of each `x-case` without an
+/// answer once the request is in (an empty response: an L7 retry), and
+/// records the raw bytes of the request on the next.
+fn retry_recording_upstream(
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
+) -> SocketAddr {
+    serve_each(move |mut s| {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request_complete(&got) {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("x-case: "))
+            .unwrap_or("?")
+            .to_string();
+        let Ok(mut m) = seen.lock() else { return };
+        if m.insert(format!("{key}-first"), text.clone()).is_none() {
+            return;
+        }
+        m.insert(key, text);
+        drop(m);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    })
+}
+
+/// A chunked request body replayed by an L7 retry (`retry-on
+/// empty-response`) reaches the server as the client framed it: chunked,
+/// under the client's spelling of Transfer-Encoding, as through haproxy.
+#[test]
+fn an_l7_retry_resends_a_chunked_body_chunked() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: skipped");
+        return;
+    }
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let up = retry_recording_upstream(seen.clone());
+    let cfg = |bind: &str| {
+        format!(
+            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 2s\n\
+             frontend fe\n  bind {bind}\n  default_backend be\n\
+             backend be\n  retries 2\n  retry-on empty-response\n  server s1 {up}\n"
+        )
+    };
+    let sy = Harness::start(&cfg("@BIND@"));
+    let ha_cfg = with_ports(&cfg("@BIND@"));
+    let ha_port: u16 = ha_cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
+    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
+    ha.wait_ready(ha_addr, Duration::from_secs(5));
+
+    let cases = [
+        ("te-chunked", "POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\nconnection: close\r\ntransfer-encoding: Chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+        ("te-empty", "POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("cl", "POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc"),
+    ];
+    let mut diffs = Vec::new();
+    for (case, req) in cases {
+        let mut got = Vec::new();
+        for (tag, addr) in [("sy", sy.addr(0)), ("ha", ha_addr)] {
+            let key = format!("{case}-{tag}");
+            let client =
+                String::from_utf8_lossy(&send_parts(addr, &[req.replace('@', &key).into_bytes()]))
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+            let server = seen
+                .lock()
+                .map(|m| m.get(&key).cloned().unwrap_or_default())
+                .unwrap_or_default()
+                .replace(&key, "<case>");
+            got.push((client, server));
+        }
+        if got[0] != got[1] {
+            diffs.push(format!(
+                "{case}:\n  switchyard {:?}\n  haproxy    {:?}",
+                got[0], got[1]
+            ));
+        }
+        assert_eq!(got[1].0, "HTTP/1.1 200 OK", "{case}: haproxy retried");
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -100,14 +100,30 @@ async fn exchange_untimed(
     // A buffered body goes with the head when small, right after it when
     // not; a streamed one follows chunk by chunk.
     let mut rest = None;
+    // A body in hand (buffered, or none) ends here; a streamed one ends in
+    // `upload`.
+    let whole = matches!(body, ReqBody::Full(_) | ReqBody::Empty);
     if let ReqBody::Full(Some(b)) = &body {
-        if framing != SendFraming::NoBody {
+        if framing == SendFraming::Chunked {
+            // A buffered chunked body: one chunk (kept apart when large).
+            if b.len() <= COALESCE_BODY {
+                frame(framing, b, &mut buf);
+            } else {
+                let mut framed = Vec::with_capacity(b.len() + 16);
+                frame(framing, b, &mut framed);
+                framed.extend_from_slice(b"0\r\n\r\n");
+                rest = Some(bytes::Bytes::from(framed));
+            }
+        } else if framing != SendFraming::NoBody {
             if b.len() <= COALESCE_BODY {
                 frame(framing, b, &mut buf);
             } else {
                 rest = Some(b.clone());
             }
         }
+    }
+    if whole && framing == SendFraming::Chunked && rest.is_none() {
+        buf.extend_from_slice(b"0\r\n\r\n");
     }
     let mut answered_early = match conn.write(&buf).await {
         Wrote::All => false,

@@ -82,6 +82,11 @@ pub(crate) async fn forward(
 
     // Headers for the server.
     let mut headers = std::mem::take(&mut head.headers);
+    let chunked = if head.framing == crate::h1::Framing::Chunked {
+        headers.get(http::header::TRANSFER_ENCODING).cloned()
+    } else {
+        None
+    };
     headers::connection_header(&mut headers);
     if head.expect_continue {
         // switchyard answers `100 Continue` itself; other expectations go
@@ -109,6 +114,7 @@ pub(crate) async fn forward(
         headers,
         keep_alive: be.cfg.options.conn_mode == HttpConnMode::KeepAlive
             && fe.cfg.options.conn_mode == HttpConnMode::KeepAlive,
+        chunked,
     };
     // From here on the balancer's view of the headers is what goes out.
     head.headers = HeaderMap::new();

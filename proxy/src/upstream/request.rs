@@ -19,6 +19,10 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) headers: HeaderMap,
     /// The server connection may stay open (no `httpclose` and the like).
     pub(crate) keep_alive: bool,
+    /// The client's `Transfer-Encoding` when its body was chunked: the body
+    /// goes on chunked under that header as the client spelt it (HAProxy
+    /// keeps it), even once buffered for L7 retries.
+    pub(crate) chunked: Option<http::HeaderValue>,
 }
 
 /// How the request body goes on the wire.
@@ -61,6 +65,12 @@ impl Outgoing<'_> {
     }
 
     fn framing(&self, body: &ReqBody, out: &mut Vec<u8>) -> SendFraming {
+        if let Some(te) = &self.chunked {
+            out.extend_from_slice(b"transfer-encoding: ");
+            out.extend_from_slice(te.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            return SendFraming::Chunked;
+        }
         if body.is_end_stream() {
             return SendFraming::NoBody;
         }
