@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ServerSessionMemoryCache, StoresServerSessions, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 use switchyard_config::{Bind, BindSsl, CertFile, ListenAddr, Proxy, ProxyKind};
@@ -22,6 +22,31 @@ pub struct BindTls {
 
 /// The ALPN protocols we serve; anything else in `alpn` is not advertised.
 const SERVED: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
+/// Sessions kept per bind for resumption (HAProxy's `tune.ssl.cachesize`
+/// is 20000 entries; rustls's cache is per bind).
+const SESSION_CACHE_SIZE: usize = 20_000;
+
+/// rustls's session cache, but a TLS 1.3 ticket resumes any number of
+/// times (rustls takes it out on first use), as an OpenSSL ticket does in
+/// HAProxy.
+#[derive(Debug)]
+struct ReusableSessions(Arc<ServerSessionMemoryCache>);
+
+impl StoresServerSessions for ReusableSessions {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0.put(key, value)
+    }
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+    fn can_cache(&self) -> bool {
+        self.0.can_cache()
+    }
+}
 
 /// Every `ssl` bind of a frontend, compiled.
 pub(crate) fn compile_binds(p: &Proxy, binds: &[Bind]) -> Result<Vec<BindTls>, BuildError> {
@@ -101,6 +126,9 @@ fn compile(b: &Bind, ssl: &BindSsl) -> Result<Arc<ServerConfig>, String> {
         builder.with_client_cert_verifier(v)
     };
     let mut config = builder.with_cert_resolver(Arc::new(SniCerts { certs }));
+    config.session_storage = Arc::new(ReusableSessions(ServerSessionMemoryCache::new(
+        SESSION_CACHE_SIZE,
+    )));
     // In the configured order: rustls, like OpenSSL's
     // `SSL_select_next_proto` in HAProxy, picks the first of ours the
     // client offers.

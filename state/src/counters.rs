@@ -177,6 +177,11 @@ pub struct Counters {
     pub ctime: SwRate,
     pub rtime: SwRate,
     pub ttime: SwRate,
+    /// The ssl stats module: full handshakes, resumed ones, failures
+    /// (a client's bad or missing ClientHello, not a handshake timeout).
+    pub ssl_sess: AtomicU64,
+    pub ssl_reused_sess: AtomicU64,
+    pub ssl_failed_handshake: AtomicU64,
 }
 
 impl Counters {
@@ -196,6 +201,16 @@ impl Counters {
             .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
     }
 
+    fn reset_ssl(&self) {
+        for c in [
+            &self.ssl_sess,
+            &self.ssl_reused_sess,
+            &self.ssl_failed_handshake,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+
     pub fn queue_enter(&self) {
         let cur = self.qcur.fetch_add(1, Relaxed) + 1;
         self.qmax.fetch_max(cur, Relaxed);
@@ -207,9 +222,21 @@ impl Counters {
             .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
     }
 
+    /// A TLS handshake completed (`resumed`: from a session ticket or id).
+    pub fn ssl_handshake(&self, resumed: bool) {
+        let c = if resumed {
+            &self.ssl_reused_sess
+        } else {
+            &self.ssl_sess
+        };
+        c.fetch_add(1, Relaxed);
+    }
+
     /// `clear counters`: reset the maxima (HAProxy clears `conn_max`,
-    /// `nbpend_max`, the rate maxima and the time maxima).
+    /// `nbpend_max`, the rate maxima and the time maxima) and the ssl
+    /// module's counters (a "clearable" stats module).
     pub fn reset_maxima(&self) {
+        self.reset_ssl();
         self.smax.store(0, Relaxed);
         self.qmax.store(0, Relaxed);
         for r in [&self.sess_rate, &self.req_rate, &self.conn_rate] {
@@ -223,6 +250,7 @@ impl Counters {
     /// `clear counters all`: reset every counter except the current
     /// (in-flight) gauges `scur` and `qcur`.
     pub fn reset_all(&self) {
+        self.reset_ssl();
         for c in [
             &self.stot,
             &self.bin,

@@ -18,6 +18,7 @@ mod map;
 mod map_ids;
 mod matching;
 mod observe;
+mod peer_cert;
 mod service;
 mod snapshot;
 mod sni;
@@ -39,6 +40,7 @@ pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use map_ids::haproxy_map_ids;
 pub use observe::ObserveEvent;
+pub use peer_cert::{Dn, PeerCert};
 /// The rustls the compiled TLS configs are built with.
 pub use rustls;
 pub use service::{NoServices, ServiceRequest, Services, SimpleResponse};

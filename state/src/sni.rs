@@ -50,12 +50,19 @@ impl ResolvesServerCert for SniCerts {
     }
 }
 
-/// The DNS names in a certificate's subjectAltName (HAProxy also uses the
-/// CN when there is no SAN; certificates without SAN are rare today and
-/// get the default role only).
+/// The names a certificate answers for: its subjectAltName DNS names and
+/// its subject CNs, as HAProxy 2.6 indexes both (a CN counts even when
+/// there is a SAN; `*.` in either is a wildcard).
 pub(crate) fn dns_names(leaf: &rustls::pki_types::CertificateDer<'_>) -> Vec<String> {
-    match webpki::EndEntityCert::try_from(leaf) {
+    let mut names: Vec<String> = match webpki::EndEntityCert::try_from(leaf) {
         Ok(ee) => ee.valid_dns_names().map(str::to_ascii_lowercase).collect(),
         Err(_) => Vec::new(),
+    };
+    for cn in crate::peer_cert::subject_common_names(leaf) {
+        let cn = cn.to_ascii_lowercase();
+        if !names.contains(&cn) {
+            names.push(cn);
+        }
     }
+    names
 }

@@ -263,9 +263,9 @@ fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
     r
 }
 
-/// The ssl, h2 and h1 module columns of a frontend or backend row. We
-/// speak no TLS session cache nor H2 here, so those stay 0; the H1 ones
-/// are derived from the proxy's own counters.
+/// The ssl, h2 and h1 module columns of a frontend or backend row: the
+/// ssl ones counted at each handshake; H2 ones stay 0; the H1 ones are
+/// derived from the proxy's own counters.
 fn modules_proxy(r: &mut Row, c: &Counters, frontend: bool) {
     for i in 103..=126 {
         let tags = if matches!(i, 115 | 116 | 119 | 120) {
@@ -293,6 +293,7 @@ fn modules_proxy(r: &mut Row, c: &Counters, frontend: bool) {
             c.bin.load(Relaxed),
         )
     };
+    ssl_module(r, c);
     r.set(119, Field::u64("MGP", u64::from(open)));
     r.set(121, Field::u64("MCP", conns));
     r.set(122, Field::u64("MCP", streams));
@@ -300,10 +301,11 @@ fn modules_proxy(r: &mut Row, c: &Counters, frontend: bool) {
     r.set(124, Field::u64("MCP", bout));
 }
 
-fn ssl_module(r: &mut Row) {
-    for i in 103..=105 {
-        r.set(i, Field::u64("MCP", 0));
-    }
+/// `ssl_sess`, `ssl_reused_sess`, `ssl_failed_handshake`.
+fn ssl_module(r: &mut Row, c: &Counters) {
+    r.set(103, Field::u64("MCP", c.ssl_sess.load(Relaxed)));
+    r.set(104, Field::u64("MCP", c.ssl_reused_sess.load(Relaxed)));
+    r.set(105, Field::u64("MCP", c.ssl_failed_handshake.load(Relaxed)));
 }
 
 fn listener_rows(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> Vec<Row> {
@@ -350,7 +352,11 @@ fn listener_rows(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx, filter: RowFilter) -> 
             };
             r.set(73, Field::str("CGS", a));
         }
-        ssl_module(&mut r);
+        // Per-listener counts are not kept (HAProxy keeps them for
+        // `option socket-stats`): its rows show 0.
+        for i in 103..=105 {
+            r.set(i, Field::u64("MCP", 0));
+        }
         out.push(r);
     }
     out
@@ -525,7 +531,7 @@ fn server_row(
             r.set(74, Field::str("CNS", ck.as_str()));
         }
     }
-    ssl_module(&mut r);
+    ssl_module(&mut r, c);
     r
 }
 

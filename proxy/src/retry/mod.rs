@@ -242,7 +242,7 @@ pub(crate) async fn forward(
             Some(c) => Ok(c),
             None => {
                 tokio::select! {
-                    r = connect(addr, t_connect, route) => r,
+                    r = connect(addr, t_connect, route, [&srv.live.counters, &be.live.be]) => r,
                     _ = &mut hard => return Forwarded::Failed { cause: Cause::Killed, end },
                 }
             }

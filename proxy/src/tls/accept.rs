@@ -5,6 +5,7 @@
 //! is logged as HAProxy logs it: `<ci>:<cp> [<date>] <fe>/<bind>: <why>`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +69,7 @@ pub(crate) fn serve<IO: RawIo>(
     local: Option<SocketAddr>,
 ) {
     let accepted = Start::now();
+    let counts = fe.clone();
     let guards = (
         ConnCount::new(shared.clone(), fe),
         shared.shutdown.conn_guard(),
@@ -100,9 +102,12 @@ pub(crate) fn serve<IO: RawIo>(
         let stream = match done {
             Ok(s) => s,
             Err(e) => {
+                // HAProxy counts a failed handshake, not one cut by the
+                // timeout.
                 let why = if e.kind() == std::io::ErrorKind::TimedOut {
                     Failed::Timeout
                 } else {
+                    counts.fe.ssl_failed_handshake.fetch_add(1, Relaxed);
                     Failed::Handshake
                 };
                 log_failure(
@@ -118,6 +123,9 @@ pub(crate) fn serve<IO: RawIo>(
             }
         };
         let tls_conn = stream.get_ref().1;
+        let resumed = tls_conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        counts.fe.ssl_handshake(resumed);
+        drop(counts);
         let info = ConnInfo {
             frontend,
             client,
