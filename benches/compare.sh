@@ -412,7 +412,9 @@ cutover_test() {
 # ---------------------------------------------------------------- run
 
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-log "building helpers (release)"
+log "building switchyard and the helpers (release)"
+# The proxy too: a stale binary would be measured without a word.
+cargo build --release -q -p switchyard
 cargo build --release -q -p switchyard-benches --no-default-features --bins
 
 ACTIVE=()
