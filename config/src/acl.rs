@@ -64,7 +64,8 @@ fn default_match(fetch: &Fetch, converters: &[Converter]) -> AclMatch {
     match fetch {
         Fetch::Src => AclMatch::Ip,
         Fetch::DstPort => AclMatch::Int,
-        Fetch::SslFc | Fetch::True | Fetch::False => AclMatch::Bool,
+        Fetch::SslFc | Fetch::SslCUsed | Fetch::True | Fetch::False => AclMatch::Bool,
+        Fetch::SslCVerify => AclMatch::Int,
         _ => AclMatch::Exact,
     }
 }

@@ -787,6 +787,24 @@ pub enum Fetch {
     DstPort,
     /// `ssl_fc`
     SslFc,
+    /// `ssl_c_used`: the client sent a certificate (TLS connections).
+    SslCUsed,
+    /// `ssl_c_verify`: the client certificate's verify result (0 = ok).
+    SslCVerify,
+    /// `ssl_c_s_dn` / `ssl_c_i_dn`: the client certificate's subject or
+    /// issuer DN, whole (`entry: None`) or one entry (`ssl_c_s_dn(cn[,occ])`).
+    SslCDn {
+        issuer: bool,
+        entry: Option<String>,
+        occ: i32,
+    },
+    /// `ssl_c_serial` (binary in HAProxy; its text here is the serial's
+    /// bytes, and `ssl_c_serial,hex` their uppercase hex).
+    SslCSerial,
+    /// `ssl_c_notbefore`: `YYMMDDhhmmssZ`.
+    SslCNotBefore,
+    /// `ssl_c_notafter`: `YYMMDDhhmmssZ`.
+    SslCNotAfter,
     /// Always true (`TRUE`, `always_true`)
     True,
     False,
@@ -824,6 +842,8 @@ impl MapMatch {
 pub enum Converter {
     Lower,
     Upper,
+    /// `hex`: the sample's bytes as uppercase hex.
+    Hex,
     Map {
         kind: MapMatch,
         /// The map's identity: the literal path string from the config.

@@ -143,6 +143,44 @@ pub(crate) fn make_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
             n(0, 0)?;
             Fetch::SslFc
         }
+        "ssl_c_used" => {
+            n(0, 0)?;
+            Fetch::SslCUsed
+        }
+        "ssl_c_verify" => {
+            n(0, 0)?;
+            Fetch::SslCVerify
+        }
+        "ssl_c_s_dn" | "ssl_c_i_dn" => {
+            if args.len() > 2 {
+                return Err(format!(
+                    "fetch method '{name}' : the format argument is not supported by switchyard"
+                ));
+            }
+            let occ = match args.get(1) {
+                None => 1,
+                Some(o) => o.parse::<i32>().map_err(|_| {
+                    format!("fetch method '{name}' : failed to parse '{o}' as type 'signed integer' at position 2")
+                })?,
+            };
+            Fetch::SslCDn {
+                issuer: name == "ssl_c_i_dn",
+                entry: args.first().filter(|e| !e.is_empty()).cloned(),
+                occ,
+            }
+        }
+        "ssl_c_serial" => {
+            n(0, 0)?;
+            Fetch::SslCSerial
+        }
+        "ssl_c_notbefore" => {
+            n(0, 0)?;
+            Fetch::SslCNotBefore
+        }
+        "ssl_c_notafter" => {
+            n(0, 0)?;
+            Fetch::SslCNotAfter
+        }
         "always_true" => {
             n(0, 0)?;
             Fetch::True
@@ -191,6 +229,12 @@ fn make_converter(
             } else {
                 Converter::Upper
             })
+        }
+        "hex" => {
+            if !args.is_empty() {
+                return Err(format!("converter '{name}' does not support any args"));
+            }
+            Ok(Converter::Hex)
         }
         _ => {
             if let Some(kind) = map_kind(name) {
@@ -317,6 +361,44 @@ mod tests {
         assert_eq!(e.fetch, Fetch::Str("a,b".into()));
         let (e, _) = parse("url_param(x)").expect("ok");
         assert_eq!(e.fetch, Fetch::UrlParam("x".into()));
+    }
+
+    #[test]
+    fn client_certificate_fetches() {
+        let (e, _) = parse("ssl_c_s_dn(cn)").expect("ok");
+        assert_eq!(
+            e.fetch,
+            Fetch::SslCDn {
+                issuer: false,
+                entry: Some("cn".into()),
+                occ: 1
+            }
+        );
+        let (e, _) = parse("ssl_c_i_dn(O,-1)").expect("ok");
+        assert_eq!(
+            e.fetch,
+            Fetch::SslCDn {
+                issuer: true,
+                entry: Some("O".into()),
+                occ: -1
+            }
+        );
+        let (e, _) = parse("ssl_c_s_dn").expect("ok");
+        assert!(matches!(e.fetch, Fetch::SslCDn { entry: None, .. }));
+        let (e, _) = parse("ssl_c_serial,hex").expect("ok");
+        assert_eq!(e.fetch, Fetch::SslCSerial);
+        assert_eq!(e.converters, vec![Converter::Hex]);
+        for (text, f) in [
+            ("ssl_c_used", Fetch::SslCUsed),
+            ("ssl_c_verify", Fetch::SslCVerify),
+            ("ssl_c_notbefore", Fetch::SslCNotBefore),
+            ("ssl_c_notafter", Fetch::SslCNotAfter),
+        ] {
+            assert_eq!(parse(text).expect("ok").0.fetch, f);
+        }
+        assert!(parse("ssl_c_s_dn(cn,x)").is_err());
+        assert!(parse("ssl_c_used(1)").is_err());
+        assert!(parse("ssl_c_serial,hex(1)").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use http::HeaderMap;
-use switchyard_state::RequestView;
+use switchyard_state::{PeerCert, RequestView};
 
 pub(crate) struct ReqView<'a> {
     pub(crate) method: &'a str,
@@ -15,6 +15,7 @@ pub(crate) struct ReqView<'a> {
     pub(crate) src: IpAddr,
     pub(crate) dst_port: u16,
     pub(crate) tls: bool,
+    pub(crate) cert: Option<&'a PeerCert>,
 }
 
 impl<'a> ReqView<'a> {
@@ -26,6 +27,7 @@ impl<'a> ReqView<'a> {
         src: IpAddr,
         dst_port: u16,
         tls: bool,
+        cert: Option<&'a PeerCert>,
     ) -> ReqView<'a> {
         ReqView {
             method: method.as_str(),
@@ -36,6 +38,7 @@ impl<'a> ReqView<'a> {
             src,
             dst_port,
             tls,
+            cert,
         }
     }
 }
@@ -76,5 +79,8 @@ impl RequestView for ReqView<'_> {
     }
     fn is_tls(&self) -> bool {
         self.tls
+    }
+    fn client_cert(&self) -> Option<&PeerCert> {
+        self.cert
     }
 }

@@ -352,6 +352,7 @@ fn compile_sample(s: &SampleExpr, ctx: &Ctx<'_>) -> Result<CSample, BuildError> 
         convs.push(match c {
             Converter::Lower => CConv::Lower,
             Converter::Upper => CConv::Upper,
+            Converter::Hex => CConv::Hex,
             Converter::Map { file, default, .. } => CConv::Map {
                 map: ctx
                     .maps

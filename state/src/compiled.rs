@@ -13,6 +13,7 @@ use crate::ids::{MapIdx, ProxyIdx};
 pub enum CConv {
     Lower,
     Upper,
+    Hex,
     Map {
         map: MapIdx,
         default: Option<Arc<str>>,

@@ -11,6 +11,7 @@ use crate::compiled::{CAclTest, CCondition, CConv, CFormat, CPart, CSample, CTar
 use crate::ids::ProxyIdx;
 use crate::map::MapEntryRt;
 use crate::matching;
+use crate::peer_cert::PeerCert;
 use crate::snapshot::Snapshot;
 
 /// What the routing code needs to know about a request.
@@ -26,6 +27,10 @@ pub trait RequestView {
     fn src(&self) -> IpAddr;
     fn dst_port(&self) -> u16;
     fn is_tls(&self) -> bool;
+    /// The client's certificate, read at the handshake (`ssl_c_*`).
+    fn client_cert(&self) -> Option<&PeerCert> {
+        None
+    }
 }
 
 /// A sample's result: text, or a map entry (whose value is the text and which
@@ -87,6 +92,27 @@ fn cookie_value<'r>(req: &'r dyn RequestView, name: &str) -> Option<&'r str> {
     })
 }
 
+/// `ssl_c_serial`'s binary sample as text: the serial's bytes (lossy
+/// where they are not UTF-8; `ssl_c_serial,hex` does not go through here).
+fn serial_bytes(hex: &str) -> String {
+    let bytes: Vec<u8> = hex
+        .as_bytes()
+        .chunks(2)
+        .filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `hex`: each byte as two uppercase hex digits.
+fn to_hex(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        let _ = write!(out, "{b:02X}");
+    }
+    out
+}
+
 /// Fetch a single value (sample context: last header occurrence).
 pub(crate) fn fetch<'r>(f: &'r Fetch, req: &'r dyn RequestView) -> Option<Cow<'r, str>> {
     Some(match f {
@@ -105,6 +131,31 @@ pub(crate) fn fetch<'r>(f: &'r Fetch, req: &'r dyn RequestView) -> Option<Cow<'r
         Fetch::Cookie(n) => Cow::Borrowed(cookie_value(req, n)?),
         Fetch::DstPort => Cow::Owned(req.dst_port().to_string()),
         Fetch::SslFc => Cow::Borrowed(if req.is_tls() { "1" } else { "0" }),
+        Fetch::SslCUsed => {
+            // No sample off TLS; on TLS, whether a certificate came.
+            if !req.is_tls() {
+                return None;
+            }
+            Cow::Borrowed(if req.client_cert().is_some() {
+                "1"
+            } else {
+                "0"
+            })
+        }
+        // A handshake that failed verification never gets here (no
+        // `ca-ignore-err`/`crt-ignore-err`), so a TLS connection reads 0.
+        Fetch::SslCVerify => Cow::Borrowed(if req.is_tls() { "0" } else { return None }),
+        Fetch::SslCDn { issuer, entry, occ } => {
+            let c = req.client_cert()?;
+            let dn = if *issuer { &c.issuer } else { &c.subject };
+            Cow::Borrowed(match entry {
+                None => dn.oneline(),
+                Some(e) => dn.entry(e, *occ)?,
+            })
+        }
+        Fetch::SslCSerial => Cow::Owned(serial_bytes(&req.client_cert()?.serial_hex)),
+        Fetch::SslCNotBefore => Cow::Borrowed(req.client_cert()?.not_before.as_deref()?),
+        Fetch::SslCNotAfter => Cow::Borrowed(req.client_cert()?.not_after.as_deref()?),
         Fetch::True => Cow::Borrowed("1"),
         Fetch::False => Cow::Borrowed("0"),
     })
@@ -118,11 +169,21 @@ impl Snapshot {
         s: &'a CSample,
         req: &'a dyn RequestView,
     ) -> Option<SampleOut<'a>> {
-        let mut out = SampleOut::Text(fetch(&s.fetch, req)?);
-        for c in &s.convs {
+        let mut convs = s.convs.as_slice();
+        let first = match (&s.fetch, convs) {
+            // The serial is kept as hex already: `ssl_c_serial,hex` is it.
+            (Fetch::SslCSerial, [CConv::Hex, rest @ ..]) => {
+                convs = rest;
+                Cow::Borrowed(req.client_cert()?.serial_hex.as_str())
+            }
+            (f, _) => fetch(f, req)?,
+        };
+        let mut out = SampleOut::Text(first);
+        for c in convs {
             out = match c {
                 CConv::Lower => SampleOut::Text(Cow::Owned(out.as_str().to_lowercase())),
                 CConv::Upper => SampleOut::Text(Cow::Owned(out.as_str().to_uppercase())),
+                CConv::Hex => SampleOut::Text(Cow::Owned(to_hex(out.as_str()))),
                 CConv::Map { map, default } => {
                     let m = self.maps.get(map.get())?;
                     match m.lookup(out.as_str()) {
@@ -246,5 +307,139 @@ impl Snapshot {
     /// A proxy with a backend side, by name.
     pub fn backend_by_name(&self, name: &str) -> Option<ProxyIdx> {
         self.backend_names.get(name).copied()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::peer_cert::Dn;
+
+    struct View {
+        tls: bool,
+        cert: Option<PeerCert>,
+    }
+
+    impl RequestView for View {
+        fn method(&self) -> &str {
+            "GET"
+        }
+        fn path(&self) -> &str {
+            "/"
+        }
+        fn query(&self) -> Option<&str> {
+            None
+        }
+        fn uri(&self) -> &str {
+            "/"
+        }
+        fn header_values(&self, _name: &str) -> Vec<&str> {
+            Vec::new()
+        }
+        fn src(&self) -> IpAddr {
+            IpAddr::from([127, 0, 0, 1])
+        }
+        fn dst_port(&self) -> u16 {
+            443
+        }
+        fn is_tls(&self) -> bool {
+            self.tls
+        }
+        fn client_cert(&self) -> Option<&PeerCert> {
+            self.cert.as_ref()
+        }
+    }
+
+    fn cert() -> PeerCert {
+        PeerCert {
+            subject: Dn::from_pairs(&[("C", "FR"), ("O", "Acme"), ("CN", "alice")]),
+            issuer: Dn::from_pairs(&[("CN", "Test CA")]),
+            serial_hex: "414243".into(),
+            not_before: Some("240101000000Z".into()),
+            not_after: None,
+        }
+    }
+
+    fn get(f: Fetch, v: &View) -> Option<String> {
+        fetch(&f, v).map(|c| c.into_owned())
+    }
+
+    fn dn(issuer: bool, entry: Option<&str>, occ: i32) -> Fetch {
+        Fetch::SslCDn {
+            issuer,
+            entry: entry.map(str::to_string),
+            occ,
+        }
+    }
+
+    #[test]
+    fn client_certificate_fetches() {
+        let v = View {
+            tls: true,
+            cert: Some(cert()),
+        };
+        assert_eq!(get(Fetch::SslCUsed, &v).as_deref(), Some("1"));
+        assert_eq!(get(Fetch::SslCVerify, &v).as_deref(), Some("0"));
+        assert_eq!(
+            get(dn(false, None, 1), &v).as_deref(),
+            Some("/C=FR/O=Acme/CN=alice")
+        );
+        assert_eq!(get(dn(false, Some("cn"), 1), &v).as_deref(), Some("alice"));
+        assert_eq!(get(dn(false, Some("OU"), 1), &v), None);
+        assert_eq!(get(dn(true, None, 1), &v).as_deref(), Some("/CN=Test CA"));
+        assert_eq!(get(Fetch::SslCSerial, &v).as_deref(), Some("ABC"));
+        assert_eq!(
+            get(Fetch::SslCNotBefore, &v).as_deref(),
+            Some("240101000000Z")
+        );
+        assert_eq!(get(Fetch::SslCNotAfter, &v), None);
+    }
+
+    #[test]
+    fn without_a_certificate() {
+        let tls = View {
+            tls: true,
+            cert: None,
+        };
+        assert_eq!(get(Fetch::SslCUsed, &tls).as_deref(), Some("0"));
+        assert_eq!(get(Fetch::SslCVerify, &tls).as_deref(), Some("0"));
+        assert_eq!(get(dn(false, None, 1), &tls), None);
+        assert_eq!(get(Fetch::SslCSerial, &tls), None);
+        let plain = View {
+            tls: false,
+            cert: None,
+        };
+        assert_eq!(get(Fetch::SslCUsed, &plain), None);
+        assert_eq!(get(Fetch::SslCVerify, &plain), None);
+    }
+
+    #[test]
+    fn serial_hex_and_hex_converter() {
+        let snap = crate::build(
+            std::sync::Arc::new(switchyard_config::Config::default()),
+            None,
+            &|_| None,
+        )
+        .unwrap();
+        let v = View {
+            tls: true,
+            cert: Some(cert()),
+        };
+        let serial = CSample {
+            fetch: Fetch::SslCSerial,
+            convs: vec![CConv::Hex],
+        };
+        assert_eq!(snap.eval_sample(&serial, &v).unwrap().as_str(), "414243");
+        let lower = CSample {
+            fetch: Fetch::SslCSerial,
+            convs: vec![CConv::Hex, CConv::Lower],
+        };
+        assert_eq!(snap.eval_sample(&lower, &v).unwrap().as_str(), "414243");
+        let s = CSample {
+            fetch: Fetch::Str("a/".into()),
+            convs: vec![CConv::Hex],
+        };
+        assert_eq!(snap.eval_sample(&s, &v).unwrap().as_str(), "612F");
     }
 }

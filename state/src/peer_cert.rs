@@ -43,6 +43,17 @@ impl Dn {
         Dn { entries, oneline }
     }
 
+    /// A DN from its entries (tests of the fetches).
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Dn {
+        let entries: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let oneline = entries.iter().map(|(k, v)| format!("/{k}={v}")).collect();
+        Dn { entries, oneline }
+    }
+
     /// `ssl_c_s_dn`: `/K=V/K=V...`.
     pub fn oneline(&self) -> &str {
         &self.oneline

@@ -25,7 +25,7 @@ pub(crate) fn early_log(
     let mut log = LogRecord::new(Some(fe.clone()), conn.frontend.clone(), start.date);
     log.client = conn.client;
     log.frontend_addr = conn.local;
-    log.tls = conn.tls;
+    log.tls = conn.tls.clone();
     log.times = Times {
         tr: -1,
         tw: -1,

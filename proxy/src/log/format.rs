@@ -161,8 +161,8 @@ fn var(out: &mut String, name: &str, r: &LogRecord, quote: bool) {
             q(out, &s)
         }
         "f" => q(out, &r.frontend),
-        "sslv" => q(out, r.tls.map_or("-", |t| t.version_name())),
-        "sslc" => q(out, r.tls.map_or("-", |t| t.cipher_name())),
+        "sslv" => q(out, r.tls.as_ref().map_or("-", |t| t.version_name())),
+        "sslc" => q(out, r.tls.as_ref().map_or("-", |t| t.cipher_name())),
         "b" => q(out, &r.backend),
         "s" => q(out, &r.server),
         "TR" | "Tq" => q(out, &ms(t.tr)),

@@ -16,7 +16,7 @@ use super::ReqCtx;
 use crate::h1::{ReqBody, ReqHead};
 use crate::log::LogRecord;
 use crate::pages;
-use crate::rules::{self, Flow, Local, Origin, Switches};
+use crate::rules::{self, Flow, Local, Switches};
 
 /// The most of a request body a built-in service (stats admin form) reads.
 const SERVICE_BODY_MAX: usize = 64 * 1024;
@@ -265,11 +265,7 @@ pub(super) async fn stats(
     end.log.level = sw.log_level.unwrap_or(LogLevel::Info);
     end.log.server = Arc::from("<STATS>");
     fe.live.fe.intercepted.fetch_add(1, Relaxed);
-    let origin = Origin {
-        src: cx.conn.src_ip(),
-        dst_port: cx.conn.dst_port(),
-        tls: cx.conn.tls.is_some(),
-    };
+    let origin = cx.conn.origin();
     let admin = fe
         .frontend
         .as_ref()

@@ -46,6 +46,18 @@ impl ConnInfo {
     pub(crate) fn dst_port(&self) -> u16 {
         self.local.map(|a| a.port()).unwrap_or(0)
     }
+    pub(crate) fn client_cert(&self) -> Option<Arc<switchyard_state::PeerCert>> {
+        self.tls.as_ref()?.client_cert().cloned()
+    }
+    /// The connection's facts the rules read.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            src: self.src_ip(),
+            dst_port: self.dst_port(),
+            tls: self.tls.is_some(),
+            cert: self.client_cert(),
+        }
+    }
 }
 
 /// Everything `process` needs besides the request itself.
@@ -66,15 +78,11 @@ pub(crate) async fn process(cx: &ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBo
     let Some(fe) = snap.proxy(cx.fe_idx).cloned() else {
         return Box::new(internal(cx, &head));
     };
-    let origin = Origin {
-        src: cx.conn.src_ip(),
-        dst_port: cx.conn.dst_port(),
-        tls: cx.conn.tls.is_some(),
-    };
+    let origin = cx.conn.origin();
     let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), cx.start.date);
     log.client = cx.conn.client;
     log.frontend_addr = cx.conn.local;
-    log.tls = cx.conn.tls;
+    log.tls = cx.conn.tls.clone();
     // The request's text is only kept when a log line will be written.
     if crate::log::will_log(&fe.cfg) {
         log.request = Some(head.request_line());

@@ -145,7 +145,7 @@ pub(crate) async fn assign(
 pub(crate) fn lb_view<'a>(
     head: &'a ReqHead,
     headers: &'a HeaderMap,
-    o: &Origin,
+    o: &'a Origin,
 ) -> crate::view::ReqView<'a> {
     crate::view::ReqView::new(
         &head.method,
@@ -155,6 +155,7 @@ pub(crate) fn lb_view<'a>(
         o.src,
         o.dst_port,
         o.tls,
+        o.cert.as_deref(),
     )
 }
 

@@ -54,6 +54,7 @@ pub(crate) async fn serve<R, W>(
         src: conn.src_ip(),
         dst_port: conn.dst_port(),
         tls: conn.tls.is_some(),
+        cert: conn.client_cert(),
     };
     let be = snap
         .route(fe_idx, &view)
@@ -69,7 +70,7 @@ pub(crate) async fn serve<R, W>(
     let mut log = LogRecord::new(Some(fe.cfg.clone()), fe.name.clone(), accepted.date);
     log.client = conn.client;
     log.frontend_addr = conn.local;
-    log.tls = conn.tls;
+    log.tls = conn.tls.clone();
     let mut st = Stream {
         fe_live: fe.live.clone(),
         be_sess: None,

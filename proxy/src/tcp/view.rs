@@ -3,13 +3,15 @@
 //! mode, so conditions on them do not match).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use switchyard_state::RequestView;
+use switchyard_state::{PeerCert, RequestView};
 
 pub(crate) struct L4View {
     pub(crate) src: IpAddr,
     pub(crate) dst_port: u16,
     pub(crate) tls: bool,
+    pub(crate) cert: Option<Arc<PeerCert>>,
 }
 
 impl RequestView for L4View {
@@ -36,5 +38,8 @@ impl RequestView for L4View {
     }
     fn is_tls(&self) -> bool {
         self.tls
+    }
+    fn client_cert(&self) -> Option<&PeerCert> {
+        self.cert.as_deref()
     }
 }

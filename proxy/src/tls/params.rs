@@ -1,16 +1,19 @@
 //! What a finished handshake agreed on, kept with the connection for
-//! `ssl_fc`, `%ft`'s `~`, `%sslv` and `%sslc`. Four bytes, so a TLS
-//! connection's `ConnInfo` is no bigger than a plain one's.
+//! `ssl_fc`, `%ft`'s `~`, `%sslv`, `%sslc` and the `ssl_c_*` fetches.
 
 use std::num::NonZeroU16;
+use std::sync::Arc;
 
 use rustls::server::ServerConnection;
+use switchyard_state::PeerCert;
 
-/// The protocol version and cipher suite, as their TLS code points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The protocol version and cipher suite, as their TLS code points, and
+/// the client's certificate, read once here rather than per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TlsParams {
     version: NonZeroU16,
     suite: u16,
+    cert: Option<Arc<PeerCert>>,
 }
 
 impl TlsParams {
@@ -18,7 +21,22 @@ impl TlsParams {
     pub(crate) fn of(conn: &ServerConnection) -> Option<TlsParams> {
         let version = NonZeroU16::new(u16::from(conn.protocol_version()?))?;
         let suite = u16::from(conn.negotiated_cipher_suite()?.suite());
-        Some(TlsParams { version, suite })
+        // The leaf is first; one that does not parse reads as none.
+        let cert = conn
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|der| PeerCert::parse(der))
+            .map(Arc::new);
+        Some(TlsParams {
+            version,
+            suite,
+            cert,
+        })
+    }
+
+    /// The client's certificate (`ssl_c_*`), when it sent one.
+    pub(crate) fn client_cert(&self) -> Option<&Arc<PeerCert>> {
+        self.cert.as_ref()
     }
 
     /// `%sslv`, in OpenSSL's spelling as HAProxy logs it.
