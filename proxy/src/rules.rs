@@ -57,16 +57,7 @@ pub(crate) enum Flow {
 }
 
 pub(crate) fn view<'a>(head: &'a ReqHead, o: &'a Origin) -> ReqView<'a> {
-    ReqView::new(
-        &head.method,
-        &head.target,
-        &head.uri,
-        &head.headers,
-        o.src,
-        o.dst_port,
-        o.tls,
-        o.cert.as_deref(),
-    )
+    ReqView::new(&head.method, &head.target, &head.uri, &head.headers, o)
 }
 
 /// Run `http-request` rules on `head`.

@@ -24,10 +24,7 @@ impl<'a> ReqView<'a> {
         target: &'a str,
         uri: &'a http::Uri,
         headers: &'a HeaderMap,
-        src: IpAddr,
-        dst_port: u16,
-        tls: bool,
-        cert: Option<&'a PeerCert>,
+        o: &'a crate::rules::Origin,
     ) -> ReqView<'a> {
         ReqView {
             method: method.as_str(),
@@ -35,10 +32,10 @@ impl<'a> ReqView<'a> {
             path: uri.path(),
             query: uri.query(),
             headers,
-            src,
-            dst_port,
-            tls,
-            cert,
+            src: o.src,
+            dst_port: o.dst_port,
+            tls: o.tls,
+            cert: o.cert.as_deref(),
         }
     }
 }

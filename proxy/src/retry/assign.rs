@@ -147,16 +147,7 @@ pub(crate) fn lb_view<'a>(
     headers: &'a HeaderMap,
     o: &'a Origin,
 ) -> crate::view::ReqView<'a> {
-    crate::view::ReqView::new(
-        &head.method,
-        &head.target,
-        &head.uri,
-        headers,
-        o.src,
-        o.dst_port,
-        o.tls,
-        o.cert.as_deref(),
-    )
+    crate::view::ReqView::new(&head.method, &head.target, &head.uri, headers, o)
 }
 
 fn started(mut slot: ServerSlot) -> ServerSlot {
