@@ -64,7 +64,10 @@ pub fn status_of(sv: &ServerRt) -> String {
         if !checked || health >= max {
             word.to_string()
         } else {
-            format!("{word} {}/{fall}", (health + 1).saturating_sub(rise))
+            // As `show stat` renders it: a reading taken between the
+            // health drop and the state change (health below `rise` while
+            // still up) shows as the step before it.
+            format!("{word} {}/{fall}", health.saturating_sub(rise) + 1)
         }
     };
     match live.op_state() {

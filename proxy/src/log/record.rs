@@ -42,7 +42,7 @@ pub(crate) struct LogRecord {
     pub(crate) date: SystemTime,
     pub(crate) frontend: Arc<str>,
     /// Set on a TLS connection.
-    pub(crate) tls: Option<crate::tls::TlsParams>,
+    pub(crate) tls: Option<std::sync::Arc<crate::tls::TlsParams>>,
     pub(crate) backend: Arc<str>,
     pub(crate) server: Arc<str>,
     pub(crate) times: Times,

@@ -31,7 +31,9 @@ pub(crate) struct ConnInfo {
     pub(crate) client: Option<SocketAddr>,
     pub(crate) local: Option<SocketAddr>,
     /// Set on a TLS connection (`ssl_fc`, `%ft`'s `~`, `%sslv`/`%sslc`).
-    pub(crate) tls: Option<crate::tls::TlsParams>,
+    /// Shared (an `Arc`): each log record keeps it, and an idle
+    /// connection's task should stay small.
+    pub(crate) tls: Option<std::sync::Arc<crate::tls::TlsParams>>,
     /// An HTTP/2 preface as the first request switches to HTTP/2 (an
     /// HTTP/1 bind without `proto`, as HAProxy's H1 mux upgrades).
     pub(crate) h2_preface: bool,

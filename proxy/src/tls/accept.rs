@@ -130,7 +130,7 @@ pub(crate) fn serve<IO: RawIo>(
             frontend,
             client,
             local,
-            tls: TlsParams::of(tls_conn),
+            tls: TlsParams::of(tls_conn).map(std::sync::Arc::new),
             h2_preface: proto.is_none(),
         };
         // HTTP/2 when ALPN chose it (or the bind says so): the codec takes
