@@ -85,6 +85,16 @@ fn count_args(
 pub(crate) fn make_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
     let n = |min, max| count_args("fetch method", name, args, min, max);
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    // The occurrence argument (second position) of `hdr` and `ssl_c_*_dn`.
+    let occ = || -> Result<Option<i32>, String> {
+        args.get(1)
+            .map(|o| {
+                o.parse::<i32>().map_err(|_| {
+                    format!("fetch method '{name}' : failed to parse '{o}' as type 'signed integer' at position 2")
+                })
+            })
+            .transpose()
+    };
     Ok(match name {
         "str" => {
             n(1, 1)?;
@@ -108,15 +118,9 @@ pub(crate) fn make_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
         }
         "hdr" | "req.hdr" => {
             n(1, 2)?;
-            let occ = match args.get(1) {
-                None => None,
-                Some(o) => Some(o.parse::<i32>().map_err(|_| {
-                    format!("fetch method '{name}' : failed to parse '{o}' as type 'signed integer' at position 2")
-                })?),
-            };
             Fetch::ReqHdr {
                 name: arg(0).to_ascii_lowercase(),
-                occ,
+                occ: occ()?,
             }
         }
         "src" => {
@@ -157,16 +161,10 @@ pub(crate) fn make_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
                     "fetch method '{name}' : the format argument is not supported by switchyard"
                 ));
             }
-            let occ = match args.get(1) {
-                None => 1,
-                Some(o) => o.parse::<i32>().map_err(|_| {
-                    format!("fetch method '{name}' : failed to parse '{o}' as type 'signed integer' at position 2")
-                })?,
-            };
             Fetch::SslCDn {
                 issuer: name == "ssl_c_i_dn",
                 entry: args.first().filter(|e| !e.is_empty()).cloned(),
-                occ,
+                occ: occ()?.unwrap_or(1),
             }
         }
         "ssl_c_serial" => {

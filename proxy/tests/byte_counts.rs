@@ -11,8 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use common::tcp::LogSink;
-use common::{read_request_head, serve_each, with_ports, Harness};
-use switchyard_testkit::{eventually, haproxy_available, Proxy};
+use common::{haproxy_on, read_request_head, serve_each, Harness};
+use switchyard_testkit::{eventually, haproxy_available};
 
 fn config(bind: &str, server: SocketAddr, log: u16) -> String {
     format!(
@@ -120,16 +120,7 @@ fn byte_counts_are_haproxys() {
     let up = upstream();
     let (sy_log, ha_log) = (LogSink::new(), LogSink::new());
     let sy = Harness::start(&config("@BIND@", up, sy_log.port()));
-    let ha_cfg = with_ports(&config("@BIND@", up, ha_log.port()));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (_ha, ha_addr) = haproxy_on(&config("@BIND@", up, ha_log.port()));
     let ha_lines = run(ha_addr, &ha_log);
     let sy_lines = run(sy.addr(0), &sy_log);
     assert_eq!(sy_lines, ha_lines);

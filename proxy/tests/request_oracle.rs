@@ -13,8 +13,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{serve_each, with_ports, Harness};
-use switchyard_testkit::{haproxy_available, Proxy};
+use common::{haproxy_on, serve_each, Harness};
+use switchyard_testkit::haproxy_available;
 
 type Seen = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
 
@@ -295,16 +295,7 @@ fn hostile_requests_get_haproxys_answers() {
     let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
     let up = recording_upstream(seen.clone());
     let sy = Harness::start(&config("@BIND@", up));
-    let ha_cfg = with_ports(&config("@BIND@", up));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (ha, ha_addr) = haproxy_on(&config("@BIND@", up));
 
     let mut diffs = Vec::new();
     for (case, req) in cases() {

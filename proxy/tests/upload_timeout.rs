@@ -11,8 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use common::tcp::LogSink;
-use common::{read_request_head, serve_each, with_ports, Harness};
-use switchyard_testkit::{haproxy_available, Proxy};
+use common::{haproxy_on, read_request_head, serve_each, Harness};
+use switchyard_testkit::haproxy_available;
 
 /// `timeout server` is 600 ms; the client's gaps are 150 ms (well inside
 /// it) or 1.5 s (well past it).
@@ -78,16 +78,6 @@ fn total_time(line: &str) -> i64 {
         .unwrap_or(-1)
 }
 
-fn haproxy_addr(cfg: &str) -> SocketAddr {
-    let port: u16 = cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 #[test]
 fn timeout_server_counts_from_the_last_byte_sent() {
     if !haproxy_available() {
@@ -97,10 +87,7 @@ fn timeout_server_counts_from_the_last_byte_sent() {
     let up = reading_upstream();
     let (sy_log, ha_log) = (LogSink::new(), LogSink::new());
     let sy = Harness::start(&config("@BIND@", up, sy_log.port()));
-    let ha_cfg = with_ports(&config("@BIND@", up, ha_log.port()));
-    let ha_addr = haproxy_addr(&ha_cfg);
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (_ha, ha_addr) = haproxy_on(&config("@BIND@", up, ha_log.port()));
 
     let gap = Duration::from_millis(150);
     let linger = Duration::from_millis(1500);

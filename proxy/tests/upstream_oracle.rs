@@ -11,7 +11,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{raw, read_request_head, serve_each, with_ports, Harness};
+use common::{haproxy_on, raw, read_request_head, serve_each, Harness};
 use switchyard_testkit::{haproxy_available, Proxy};
 
 /// The server's answer for each path: raw bytes, then the connection closes
@@ -236,16 +236,7 @@ fn config(bind: &str, server: SocketAddr) -> String {
 /// `up`; haproxy's address. Both stop when dropped.
 fn both(up: SocketAddr) -> (Harness, Proxy, SocketAddr) {
     let sy = Harness::start(&config("@BIND@", up));
-    let ha_cfg = with_ports(&config("@BIND@", up));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (ha, ha_addr) = haproxy_on(&config("@BIND@", up));
     (sy, ha, ha_addr)
 }
 
@@ -445,26 +436,33 @@ fn raw_recording_upstream(
     seen: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
 ) -> SocketAddr {
     serve_each(move |mut s| {
-        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request_complete(&got) {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-        let text = String::from_utf8_lossy(&got).into_owned();
-        let key = text
-            .lines()
-            .find_map(|l| l.strip_prefix("x-case: "))
-            .unwrap_or("?")
-            .to_string();
+        let (key, text) = read_case(&mut s);
         if let Ok(mut m) = seen.lock() {
             m.insert(key, text);
         }
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
     })
+}
+
+/// Read one request (up to the end of its body, or until the proxy closes
+/// or 3 s pass): its `x-case` value and its raw text.
+fn read_case(s: &mut TcpStream) -> (String, String) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !request_complete(&got) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-case: "))
+        .unwrap_or("?")
+        .to_string();
+    (key, text)
 }
 
 /// Whether `b` holds a whole request: its head, and its body by
@@ -573,21 +571,7 @@ fn retry_recording_upstream(
     seen: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
 ) -> SocketAddr {
     serve_each(move |mut s| {
-        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request_complete(&got) {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-        let text = String::from_utf8_lossy(&got).into_owned();
-        let key = text
-            .lines()
-            .find_map(|l| l.strip_prefix("x-case: "))
-            .unwrap_or("?")
-            .to_string();
+        let (key, text) = read_case(&mut s);
         let Ok(mut m) = seen.lock() else { return };
         if m.insert(format!("{key}-first"), text.clone()).is_none() {
             return;
@@ -617,16 +601,7 @@ fn an_l7_retry_resends_a_chunked_body_chunked() {
         )
     };
     let sy = Harness::start(&cfg("@BIND@"));
-    let ha_cfg = with_ports(&cfg("@BIND@"));
-    let ha_port: u16 = ha_cfg
-        .split("bind 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let ha_addr = SocketAddr::from(([127, 0, 0, 1], ha_port));
-    let mut ha = Proxy::haproxy(&ha_cfg, &[]).expect("haproxy");
-    ha.wait_ready(ha_addr, Duration::from_secs(5));
+    let (_ha, ha_addr) = haproxy_on(&cfg("@BIND@"));
 
     let cases = [
         ("te-chunked", "POST /t HTTP/1.1\r\nhost: x\r\nx-case: @\r\nconnection: close\r\ntransfer-encoding: Chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),

@@ -83,15 +83,7 @@ where
         &head.headers,
     );
     let (mut pump, body, demand) = BodyPump::new(head.framing);
-    let cx = ReqCtx {
-        shared,
-        conn,
-        snap: shared.store.load_full(),
-        fe_idx: fe.idx,
-        start,
-        head_done,
-        actconn: shared.limits.actconn(),
-    };
+    let cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
     let exchange = async {
         let mut sent_continue = false;
         let mut proc = pin!(request::process(&cx, head, body));

@@ -50,15 +50,7 @@ pub(super) async fn run(
         (body, Some(Pump::new(recv, sender)))
     };
     let t_client = fe.t_client;
-    let cx = ReqCtx {
-        shared,
-        conn,
-        snap: shared.store.load_full(),
-        fe_idx: fe.idx,
-        start,
-        head_done,
-        actconn: shared.limits.actconn(),
-    };
+    let cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
     let exchange = async {
         let reply = request::process(&cx, head, body).await;
         respond::write(&mut tx, reply, is_head, t_client).await

@@ -74,6 +74,28 @@ pub(crate) struct ReqCtx<'a> {
     pub(crate) actconn: u32,
 }
 
+impl<'a> ReqCtx<'a> {
+    /// A request on `conn` to frontend `fe_idx`, under the snapshot (and
+    /// connection count) current when its head was complete.
+    pub(crate) fn new(
+        shared: &'a Arc<Shared>,
+        conn: &'a ConnInfo,
+        fe_idx: ProxyIdx,
+        start: Start,
+        head_done: Instant,
+    ) -> ReqCtx<'a> {
+        ReqCtx {
+            shared,
+            conn,
+            snap: shared.store.load_full(),
+            fe_idx,
+            start,
+            head_done,
+            actconn: shared.limits.actconn(),
+        }
+    }
+}
+
 /// Handle one request and produce its response.
 pub(crate) async fn process(cx: &ReqCtx<'_>, mut head: Box<ReqHead>, body: ReqBody) -> Box<Reply> {
     let snap = cx.snap.clone();

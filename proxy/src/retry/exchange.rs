@@ -97,32 +97,28 @@ async fn exchange_untimed(
     let is_head = out.method == http::Method::HEAD;
     let mut buf = Vec::with_capacity(512);
     let framing = out.encode_head(&mut buf, &body);
-    // A buffered body goes with the head when small, right after it when
-    // not; a streamed one follows chunk by chunk.
+    // A body in hand (buffered, or none) is framed here, its last chunk
+    // included when chunked, and goes with the head when small, right
+    // after it when not; a streamed one follows chunk by chunk (`upload`).
+    let chunked_end =
+        framing == SendFraming::Chunked && matches!(body, ReqBody::Full(_) | ReqBody::Empty);
     let mut rest = None;
-    // A body in hand (buffered, or none) ends here; a streamed one ends in
-    // `upload`.
-    let whole = matches!(body, ReqBody::Full(_) | ReqBody::Empty);
-    if let ReqBody::Full(Some(b)) = &body {
-        if framing == SendFraming::Chunked {
-            // A buffered chunked body: one chunk (kept apart when large).
+    match &body {
+        ReqBody::Full(Some(b)) if framing != SendFraming::NoBody => {
             if b.len() <= COALESCE_BODY {
                 frame(framing, b, &mut buf);
-            } else {
+            } else if chunked_end {
                 let mut framed = Vec::with_capacity(b.len() + 16);
                 frame(framing, b, &mut framed);
                 framed.extend_from_slice(b"0\r\n\r\n");
                 rest = Some(bytes::Bytes::from(framed));
-            }
-        } else if framing != SendFraming::NoBody {
-            if b.len() <= COALESCE_BODY {
-                frame(framing, b, &mut buf);
             } else {
                 rest = Some(b.clone());
             }
         }
+        _ => {}
     }
-    if whole && framing == SendFraming::Chunked && rest.is_none() {
+    if chunked_end && rest.is_none() {
         buf.extend_from_slice(b"0\r\n\r\n");
     }
     let mut answered_early = match conn.write(&buf).await {

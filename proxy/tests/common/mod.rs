@@ -170,6 +170,23 @@ pub fn with_ports(cfg: &str) -> String {
     out
 }
 
+/// The real haproxy on `cfg` (each `@BIND@` given a free loopback port),
+/// ready to serve: the process (stopped when dropped) and the address of
+/// its first bind.
+pub fn haproxy_on(cfg: &str) -> (switchyard_testkit::Proxy, SocketAddr) {
+    let cfg = with_ports(cfg);
+    let port: u16 = cfg
+        .split("bind 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut ha = switchyard_testkit::Proxy::haproxy(&cfg, &[]).expect("haproxy");
+    ha.wait_ready(addr, Duration::from_secs(5));
+    (ha, addr)
+}
+
 /// Send raw bytes and read until the peer closes or `wait` passes.
 pub fn raw(addr: SocketAddr, req: &[u8], wait: Duration) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).expect("connect");
