@@ -2,7 +2,10 @@
 # The long suites, kept out of scripts/test.sh (CI's default run):
 #  1. the request-head parser under millions of mutated heads (no panic,
 #     no length beyond the input), seeded by the clock;
-#  2. a cutover soak: switchyard (release build) between two upstreams,
+#  2. random Runtime API command lines (time seed): in process, none
+#     panics and a failing one changes no routing; against haproxy 2.6,
+#     the same lines give the same answers and leave the same state;
+#  3. a cutover soak: switchyard (release build) between two upstreams,
 #     flipped through the Runtime API under load; fails on any failed request.
 #
 #   scripts/long.sh [fuzz-iterations (20000000)] [cutovers (500)] [-c (200)]
@@ -15,6 +18,12 @@ conc=${3:-200}
 echo "== parser fuzz: $iters mutated heads"
 SWITCHYARD_FUZZ_ITERS=$iters cargo test --release -p switchyard-proxy --lib \
     mutated_heads_never_panic -- --nocapture
+
+echo "== random Runtime API commands: $((iters / 100)) in process, $((iters / 4000)) against haproxy"
+SWITCHYARD_FUZZ_ITERS=$((iters / 100)) cargo test --release -p switchyard-admin \
+    --test random_commands -- --nocapture
+SWITCHYARD_FUZZ_ITERS=$((iters / 4000)) cargo test --release -p switchyard-admin \
+    --test differential random_command_lines_match_haproxy -- --nocapture
 
 echo "== cutover soak: $cutovers cutovers at -c $conc"
 cargo build --release -p switchyard -p switchyard-loadtest --bins

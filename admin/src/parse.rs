@@ -278,7 +278,9 @@ fn server_op(a: &Args<'_>) -> ServerOp {
 
 /// C's `atoi`: optional blanks and sign, then digits; anything else stops.
 pub fn atoi(s: &str) -> i32 {
-    atol(s).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    // glibc's atoi is `(int)strtol(..)`: the saturated long is truncated,
+    // so 99999999999 is 1215752191 and an overflow (LONG_MAX) is -1.
+    atol(s) as i32
 }
 
 /// C's `strtol(s, NULL, 10)` value (saturating).
@@ -409,6 +411,8 @@ mod tests {
         assert_eq!(atoi("-1"), -1);
         assert_eq!(atoi(" 42x"), 42);
         assert_eq!(atoi("x"), 0);
-        assert_eq!(atoi("99999999999"), i32::MAX);
+        assert_eq!(atoi("99999999999"), 1_215_752_191);
+        assert_eq!(atoi("4294967297"), 1);
+        assert_eq!(atoi("99999999999999999999"), -1);
     }
 }

@@ -18,8 +18,8 @@ use crate::counter::RiseFall;
 use crate::error::HealthError;
 use crate::live_ops::{
     backend_back_from_maint, backend_down_if_emptied, backend_up_accumulate, emit_server, lock,
-    server_down, server_leaves_drain, server_leaves_maint, server_stopping, server_up, touch,
-    usable_counts,
+    server_down, server_leaves_drain, server_leaves_maint, server_stopping, server_up, total,
+    touch, usable_counts,
 };
 use crate::message::{self, MaintKind, Tail, Why};
 use crate::observe::{hana_desc, ObserveEvent, OnErrorAction};
@@ -393,12 +393,15 @@ pub fn weight_changed(
     if !Arc::ptr_eq(&b.live, &a.live) {
         return Err(HealthError::NoSuchServer);
     }
-    if b.uweight == a.uweight {
-        return Ok(());
-    }
+    // Even an unchanged weight goes through HAProxy's status update, so a
+    // drained server logs that it stays drained.
     let _g = lock();
     if !a.admin.is_maint() {
-        backend_down_if_emptied(px, usable_counts(px_b), now_ms());
+        let (before, now) = (usable_counts(px_b), now_ms());
+        if total(usable_counts(px)) > 0 {
+            backend_up_accumulate(&px.live, before, now);
+        }
+        backend_down_if_emptied(px, before, now);
         remains_drain_note(px, a);
     }
     Ok(())

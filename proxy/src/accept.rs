@@ -142,11 +142,11 @@ async fn admit(shared: &Shared, frontend: &str) -> Admit {
             if p.live.fe_stopped.load(Ordering::Relaxed) {
                 return Admit::Stopped;
             }
-            let over = p.live.fe_maxconn_override.load(Ordering::Relaxed);
-            let fe_max = if over > 0 {
-                over
-            } else {
-                p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX)
+            let fe_max = match p.live.fe_maxconn_override.load(Ordering::Relaxed) {
+                switchyard_state::NO_MAXCONN_OVERRIDE => {
+                    p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX)
+                }
+                over => over as u32,
             };
             let global = snap.config.global.maxconn.unwrap_or(u32::MAX);
             (p.live.clone(), fe_max, global)

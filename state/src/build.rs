@@ -340,6 +340,7 @@ fn build_server(
         admin,
         uweight: s.weight,
         iweight: s.weight,
+        maint_weight: None,
         maxconn: None,
         live,
         tls: None,

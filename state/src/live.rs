@@ -11,6 +11,9 @@ use arc_swap::ArcSwapOption;
 use crate::counters::Counters;
 use crate::ext::Ext;
 
+/// `ProxyLive::fe_maxconn_override` when `set maxconn frontend` never ran.
+pub const NO_MAXCONN_OVERRIDE: u64 = u64::MAX;
+
 /// Wall-clock milliseconds since the Unix epoch (the poll's reading inside
 /// a [`crate::clock::PollScope`]).
 pub fn now_ms() -> u64 {
@@ -266,8 +269,9 @@ pub struct ProxyLive {
     pub be_chkdown: AtomicU64,
     /// `disable frontend`: listeners stop accepting.
     pub fe_paused: AtomicBool,
-    /// `set maxconn frontend` override, 0 = none.
-    pub fe_maxconn_override: AtomicU32,
+    /// `set maxconn frontend` override ([`NO_MAXCONN_OVERRIDE`] = none);
+    /// 0 is a real value: the frontend accepts nothing, as in HAProxy.
+    pub fe_maxconn_override: AtomicU64,
     /// `shutdown frontend`: the frontend is stopped for good (status STOP);
     /// its listeners should be closed.
     pub fe_stopped: AtomicBool,
@@ -286,7 +290,7 @@ impl Default for ProxyLive {
             be_downtime_ms: AtomicU64::new(0),
             be_chkdown: AtomicU64::new(0),
             fe_paused: AtomicBool::new(false),
-            fe_maxconn_override: AtomicU32::new(0),
+            fe_maxconn_override: AtomicU64::new(NO_MAXCONN_OVERRIDE),
             fe_stopped: AtomicBool::new(false),
             ext: Ext::default(),
         }

@@ -74,6 +74,37 @@ impl MapVersion {
         seqs.front().and_then(|s| self.entries.get(s))
     }
 
+    /// Give every entry with `key` a new value; false when there is none.
+    fn set_key(&mut self, key: &str, value: &Arc<str>, backend: Option<ProxyIdx>) -> bool {
+        let seqs: Vec<u64> = self
+            .index
+            .get(key)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        for seq in &seqs {
+            if let Some(e) = self.entries.get(seq) {
+                let mut e = e.clone();
+                e.value = value.clone();
+                e.backend = backend;
+                self.entries.insert(*seq, e);
+            }
+        }
+        !seqs.is_empty()
+    }
+
+    /// Remove every entry with `key`; false when there is none.
+    fn remove_key(&mut self, key: &str) -> bool {
+        let seqs: Vec<u64> = self
+            .index
+            .get(key)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        for s in &seqs {
+            self.remove_seq(*s);
+        }
+        !seqs.is_empty()
+    }
+
     fn remove_seq(&mut self, seq: u64) -> Option<MapEntryRt> {
         let e = self.entries.remove(&seq)?;
         if let Some(seqs) = self.index.get(&e.key) {
@@ -94,6 +125,8 @@ pub enum MapError {
     NotFound,
     #[error("version number out of range")]
     VersionOutOfRange,
+    #[error("version number in the future")]
+    VersionInFuture,
     #[error("invalid regex: {0}")]
     BadRegex(String),
 }
@@ -113,6 +146,9 @@ pub struct MapRt {
     pub curr_ver: u32,
     pub next_ver: u32,
     current: MapVersion,
+    /// Every other version holding entries: prepared ones, and older ones
+    /// written with `add map @<ver>` (HAProxy keeps those, unseen, until
+    /// the next commit purges them).
     pending: BTreeMap<u32, MapVersion>,
     next_seq: u64,
 }
@@ -177,6 +213,22 @@ impl MapRt {
         }
     }
 
+    /// Every version: the current one, then the others.
+    fn versions_mut(&mut self) -> impl Iterator<Item = &mut MapVersion> {
+        std::iter::once(&mut self.current).chain(self.pending.values_mut())
+    }
+
+    /// Entries of every version (HAProxy's `entry_cnt` counts them all).
+    pub fn entry_count(&self) -> usize {
+        self.current.len() + self.pending.values().map(MapVersion::len).sum::<usize>()
+    }
+
+    /// A version past the last prepared one (HAProxy compares versions
+    /// as wrapping 32-bit numbers).
+    pub fn is_future(&self, ver: u32) -> bool {
+        (ver.wrapping_sub(self.next_ver) as i32) > 0
+    }
+
     /// The entries of the current version, or of a pending one.
     pub fn version(&self, ver: Option<u32>) -> Option<&MapVersion> {
         match ver {
@@ -212,33 +264,25 @@ impl MapRt {
         }
     }
 
-    /// `set map <map> <key> <value>`: every entry with that key.
+    /// `set map <map> <key> <value>`: every entry with that key, in every
+    /// version (as HAProxy's `pat_ref_set` walks all of them).
     pub fn set(
         &mut self,
         key: &str,
         value: &str,
         resolve: ResolveBackend<'_>,
     ) -> Result<(), MapError> {
-        let seqs: Vec<u64> = self
-            .current
-            .index
-            .get(key)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
-        if seqs.is_empty() {
-            return Err(MapError::NotFound);
-        }
         let value: Arc<str> = Arc::from(value);
         let backend = resolve(&value);
-        for seq in seqs {
-            if let Some(e) = self.current.entries.get(&seq) {
-                let mut e = e.clone();
-                e.value = value.clone();
-                e.backend = backend;
-                self.current.entries.insert(seq, e);
-            }
+        let mut found = false;
+        for v in self.versions_mut() {
+            found |= v.set_key(key, &value, backend);
         }
-        Ok(())
+        if found {
+            Ok(())
+        } else {
+            Err(MapError::NotFound)
+        }
     }
 
     /// `set map <map> #<ref> <value>`.
@@ -248,15 +292,17 @@ impl MapRt {
         value: &str,
         resolve: ResolveBackend<'_>,
     ) -> Result<(), MapError> {
-        let mut e = self
-            .current
-            .entries
-            .get(&seq)
-            .cloned()
+        let backend = resolve(value);
+        let v = self
+            .versions_mut()
+            .find(|v| v.entries.contains_key(&seq))
             .ok_or(MapError::NotFound)?;
-        e.value = Arc::from(value);
-        e.backend = resolve(value);
-        self.current.entries.insert(seq, e);
+        if let Some(e) = v.entries.get(&seq) {
+            let mut e = e.clone();
+            e.value = Arc::from(value);
+            e.backend = backend;
+            v.entries.insert(seq, e);
+        }
         Ok(())
     }
 
@@ -268,66 +314,75 @@ impl MapRt {
         value: &str,
         resolve: ResolveBackend<'_>,
     ) -> Result<(), MapError> {
-        // Check the version before consuming a sequence number.
-        self.version_mut(ver)?;
+        if ver.is_some_and(|v| self.is_future(v)) {
+            return Err(MapError::VersionInFuture);
+        }
         let e = self.make_entry(key, value, resolve)?;
-        self.version_mut(ver)?.insert(e);
-        Ok(())
-    }
-
-    /// `del map <map> <key>`: every entry with that key.
-    pub fn del(&mut self, key: &str) -> Result<(), MapError> {
-        let seqs: Vec<u64> = self
-            .current
-            .index
-            .get(key)
-            .map(|s| s.iter().copied().collect())
-            .ok_or(MapError::NotFound)?;
-        for s in seqs {
-            self.current.remove_seq(s);
+        match ver {
+            Some(v) if v != self.curr_ver => self.pending.entry(v).or_default().insert(e),
+            _ => self.current.insert(e),
         }
         Ok(())
     }
 
+    /// `del map <map> <key>`: every entry with that key, in every version.
+    pub fn del(&mut self, key: &str) -> Result<(), MapError> {
+        let mut found = false;
+        for v in self.versions_mut() {
+            found |= v.remove_key(key);
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(MapError::NotFound)
+        }
+    }
+
     pub fn del_ref(&mut self, seq: u64) -> Result<(), MapError> {
-        self.current
-            .remove_seq(seq)
+        self.versions_mut()
+            .find_map(|v| v.remove_seq(seq))
             .map(|_| ())
             .ok_or(MapError::NotFound)
     }
 
-    pub fn clear(&mut self, ver: Option<u32>) -> Result<(), MapError> {
-        *self.version_mut(ver)? = MapVersion::default();
-        Ok(())
+    /// `clear map [@ver]`: a version that holds nothing is left as is.
+    pub fn clear(&mut self, ver: Option<u32>) {
+        if let Ok(v) = self.version_mut(ver) {
+            *v = MapVersion::default();
+        }
     }
 
     /// `prepare map`: a new empty version; returns its number.
     pub fn prepare(&mut self) -> u32 {
-        self.next_ver += 1;
+        self.next_ver = self.next_ver.wrapping_add(1);
         self.pending.insert(self.next_ver, MapVersion::default());
         self.next_ver
     }
 
-    /// `commit map @ver`: that version becomes current; older ones go.
+    /// `commit map @ver`: a version after the current one, up to the last
+    /// prepared, becomes current; every older one goes.
     pub fn commit(&mut self, ver: u32) -> Result<(), MapError> {
-        if ver <= self.curr_ver || ver > self.next_ver {
+        let span = self.next_ver.wrapping_sub(self.curr_ver);
+        if ver.wrapping_sub(self.curr_ver.wrapping_add(1)) >= span {
             return Err(MapError::VersionOutOfRange);
         }
         let v = self.pending.remove(&ver).unwrap_or_default();
         self.current = v;
         self.curr_ver = ver;
-        self.pending.retain(|k, _| *k > ver);
+        self.pending.retain(|k, _| (k.wrapping_sub(ver) as i32) > 0);
         Ok(())
     }
 
     /// Re-resolve every entry's backend (after a reload renumbers proxies).
     pub fn reresolve(&mut self, resolve: ResolveBackend<'_>) {
-        let seqs: Vec<u64> = self.current.entries.keys().copied().collect();
-        for s in seqs {
-            if let Some(e) = self.current.entries.get(&s) {
-                let mut e = e.clone();
-                e.backend = resolve(&e.value);
-                self.current.entries.insert(s, e);
+        for v in self.versions_mut() {
+            let seqs: Vec<u64> = v.entries.keys().copied().collect();
+            for s in seqs {
+                if let Some(e) = v.entries.get(&s) {
+                    let mut e = e.clone();
+                    e.backend = resolve(&e.value);
+                    v.entries.insert(s, e);
+                }
             }
         }
     }
@@ -388,6 +443,41 @@ mod tests {
         assert_eq!(&*m.lookup("b").expect("b").value, "2");
         assert!(m.lookup("a").is_none());
         assert_eq!(m.commit(v), Err(MapError::VersionOutOfRange));
+    }
+
+    /// As HAProxy 2.6 does (checked against it): an older version takes
+    /// entries, unseen but counted; `set`/`del` reach every version; a
+    /// commit purges every older one; versions compare wrapping.
+    #[test]
+    fn versions_other_than_current() {
+        let mut m = map(MapMatch::Str, &[("a", "1")]);
+        let v1 = m.prepare();
+        m.commit(v1).expect("commit 1");
+        assert_eq!(
+            m.add(Some(2), "x", "1", &none),
+            Err(MapError::VersionInFuture)
+        );
+        m.add(Some(0), "old", "o", &none).expect("past version");
+        m.add(Some(u32::MAX), "wrap", "w", &none)
+            .expect("wraps to the past");
+        assert_eq!((m.current().len(), m.entry_count()), (0, 2));
+        m.set("old", "y", &none).expect("set reaches version 0");
+        assert_eq!(
+            &*m.version(Some(0))
+                .expect("v0")
+                .iter()
+                .next()
+                .expect("e")
+                .value,
+            "y"
+        );
+        let v = m.prepare();
+        m.add(Some(v), "k", "v", &none).expect("add");
+        m.del("k").expect("del reaches the prepared version");
+        m.add(Some(v), "k", "v", &none).expect("add");
+        m.commit(v).expect("commit 2");
+        assert_eq!(m.entry_count(), 1);
+        assert!(m.lookup("k").is_some());
     }
 
     #[test]

@@ -90,6 +90,9 @@ pub struct ServerRt {
     pub uweight: u32,
     /// Initial weight from the config.
     pub iweight: u32,
+    /// The weight the `weight` column keeps showing while in maintenance:
+    /// HAProxy applies a weight changed during MAINT only when it ends.
+    pub maint_weight: Option<u32>,
     /// Runtime `set maxconn server` override of `cfg.maxconn`.
     pub maxconn: Option<u32>,
     pub live: Arc<ServerLive>,
@@ -109,6 +112,33 @@ impl ServerRt {
     pub fn check_tls(&self) -> Option<&Arc<crate::tls::ServerTls>> {
         let on = self.cfg.check_ssl.unwrap_or(self.cfg.ssl);
         self.tls.as_ref().filter(|_| on)
+    }
+
+    /// `set server <s> weight`/`set weight`: while in maintenance the
+    /// `weight` column keeps the weight from before.
+    pub fn set_uweight(&mut self, w: u32) {
+        if self.admin.is_maint() && self.maint_weight.is_none() {
+            self.maint_weight = Some(self.uweight);
+        }
+        self.uweight = w;
+    }
+
+    /// Set then clear admin bits; leaving maintenance applies the weight.
+    pub fn change_admin(&mut self, set: u8, clear: u8) {
+        self.admin.clear(clear);
+        self.admin.set(set);
+        if !self.admin.is_maint() {
+            self.maint_weight = None;
+        }
+    }
+
+    /// The `weight` column: the effective weight, or while in maintenance
+    /// the one it had when a weight change was deferred.
+    pub fn shown_weight(&self, now_ms: u64) -> u32 {
+        match self.maint_weight {
+            Some(w) if self.admin.is_maint() => w,
+            _ => self.effective_weight(now_ms),
+        }
     }
 
     /// Can take new, non-persistent traffic: not in maintenance or drain,

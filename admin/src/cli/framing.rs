@@ -67,6 +67,13 @@ impl Framer {
         } else {
             find_delim(window)
         };
+        // At the end of input, the last byte being an escaped LF still
+        // ends the line: HAProxy takes what is left and checks only that
+        // it ends in LF.
+        let end = end.or_else(|| {
+            (eof && window.len() == input.len() && window.last() == Some(&b'\n'))
+                .then(|| window.len() - 1)
+        });
         let Some(end) = end else {
             // No terminator: HAProxy waits unless the buffer is full or the
             // client is gone, and then closes without running the line.
@@ -179,6 +186,14 @@ mod tests {
         assert_eq!(words(&s[0]), ["set", "map", "m", "k", "a;b"]);
         let s = run(b"show cli \\\nlevel\n", true);
         assert_eq!(words(&s[0]), ["show", "cli", "\nlevel"]);
+    }
+
+    #[test]
+    fn an_escaped_lf_at_the_end_of_input_ends_the_line() {
+        let s = run(b"get weight b/s \\\n", true);
+        // The lone `\` is a word of its own, empty once unescaped (as in HAProxy).
+        assert_eq!(words(&s[0]), ["get", "weight", "b/s", ""]);
+        assert_eq!(run(b"get weight b/s \\\n", false), vec![Step::NeedMore]);
     }
 
     #[test]

@@ -129,15 +129,25 @@ pub(crate) fn strtol(s: &str) -> (Option<i64>, &str) {
     (Some(if neg { -v } else { v }), &body[n..])
 }
 
-/// `str2uic`: an unsigned number, 0 on garbage.
+/// `str2uic`: the leading digits as an unsigned int, wrapping as C's
+/// does on overflow; 0 on garbage.
 pub(crate) fn str2uic(s: &str) -> u32 {
-    let n = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    s[..n].parse::<u64>().map(|v| v as u32).unwrap_or(0)
+    s.bytes().take_while(u8::is_ascii_digit).fold(0u32, |v, b| {
+        v.wrapping_mul(10).wrapping_add(u32::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str2uic_wraps_like_c() {
+        assert_eq!(str2uic("4294967296"), 0);
+        assert_eq!(str2uic("4294967297x"), 1);
+        assert_eq!(str2uic("-1"), 0);
+        assert_ne!(str2uic("99999999999999999999"), 0);
+    }
 
     #[test]
     fn strtol_like_c() {

@@ -103,7 +103,7 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
             edit(env, &map, |snap, mi| {
                 snap.edit_map(mi, |m, _| {
                     // Clearing a version that does not exist clears nothing.
-                    let _ = m.clear(ver);
+                    m.clear(ver);
                 });
                 Ok(Outcome::empty())
             })
@@ -133,7 +133,7 @@ pub(crate) fn exec(cmd: Command, env: &Env) -> Result<Outcome, Outcome> {
                 }
             })
         }
-        Command::Acl { verb, args } => Err(acl(&verb, &args)),
+        Command::Acl { verb, args } => acl(&env.store.load(), &verb, &args),
         _ => Err(Outcome::err("Internal error.\n")),
     }
 }
@@ -224,23 +224,12 @@ fn add(
             .maps
             .get(mi.get())
             .ok_or_else(|| Outcome::err(UNKNOWN_MAP))?;
-        let ver = ver.map(|v| str2uic(&v));
-        if let Some(v) = ver {
-            if v > m.next_ver {
-                return Err(Outcome::err(
-                    "Version number in the future, please use 'prepare map' before.\n",
-                ));
-            }
+        let target = ver.map(|v| str2uic(&v));
+        if target.is_some_and(|v| m.is_future(v)) {
+            return Err(Outcome::err(
+                "Version number in the future, please use 'prepare map' before.\n",
+            ));
         }
-        // A version older than the current one is invisible and purged at
-        // the next commit in HAProxy: accept and drop.
-        let target = match ver {
-            Some(v) if v != m.curr_ver && m.version(Some(v)).is_none() => {
-                return Ok(Outcome::empty())
-            }
-            Some(v) if v == m.curr_ver => None,
-            v => v,
-        };
         let pairs = match &payload {
             Some(p) => payload_pairs(p).map_err(Outcome::err)?,
             None => vec![(key.clone(), value.clone())],
@@ -260,9 +249,10 @@ fn add(
     })
 }
 
-/// switchyard keeps no ACL pattern references: the ACL commands answer
-/// as HAProxy does for an identifier it does not know.
-fn acl(verb: &str, args: &[String]) -> Outcome {
+/// switchyard keeps no ACL pattern references of its own, but a map is
+/// one to HAProxy: `get acl` matches its keys and `add acl` says it is a
+/// map's; everything else answers as for an identifier it does not know.
+fn acl(snap: &Snapshot, verb: &str, args: &[String]) -> Result<Outcome, Outcome> {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let unknown = "Unknown ACL identifier. Please use #<id> or <file>.\n";
     let shifted = |i: usize| {
@@ -272,15 +262,29 @@ fn acl(verb: &str, args: &[String]) -> Outcome {
             a(i)
         }
     };
-    match verb {
-        "show" if a(0).is_empty() => Outcome::dump("# id (file) description\n"),
+    let map = |name: &str| lookup::map(snap, name).and_then(|mi| snap.maps.get(mi.get()));
+    let out = match verb {
+        "show" if a(0).is_empty() => return Ok(Outcome::dump("# id (file) description\n")),
         "show" | "prepare" => Outcome::err(unknown),
         "get" if a(0).is_empty() || a(1).is_empty() => {
             Outcome::err("Missing ACL identifier and/or key.\n")
         }
+        "get" => match map(a(0)) {
+            Some(m) => return Ok(Outcome::dump(r::get_acl(m, a(1)))),
+            None => Outcome::err(unknown),
+        },
         "add" if shifted(0).is_empty() || shifted(1).is_empty() => {
             Outcome::err("'add acl' expects two parameters: ACL identifier and pattern.\n")
         }
+        "add" => match map(shifted(0)) {
+            Some(m) if a(0).starts_with('@') && m.is_future(str2uic(&a(0)[1..])) => {
+                Outcome::err("Version number in the future, please use 'prepare acl' before.\n")
+            }
+            Some(_) => Outcome::err(
+                "This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n",
+            ),
+            None => Outcome::err(unknown),
+        },
         "del" if a(0).is_empty() || a(1).is_empty() => {
             Outcome::err("This command expects two parameters: ACL identifier and key.\n")
         }
@@ -289,7 +293,8 @@ fn acl(verb: &str, args: &[String]) -> Outcome {
         "commit" if !a(0).starts_with('@') => Outcome::err("Missing version number.\n"),
         "commit" if a(1).is_empty() => Outcome::err("Missing ACL identifier.\n"),
         _ => Outcome::err(unknown),
-    }
+    };
+    Err(out)
 }
 
 #[cfg(test)]

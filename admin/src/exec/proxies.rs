@@ -86,7 +86,9 @@ pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
                 return Err(Outcome::err("Value out of range.\n"));
             }
             if let Some(px) = snap.proxy(pi) {
-                px.live.fe_maxconn_override.store(v as u32, Relaxed);
+                px.live
+                    .fe_maxconn_override
+                    .store(u64::from(v as u32), Relaxed);
             }
             Ok(Outcome::empty())
         }

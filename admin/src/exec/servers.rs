@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use switchyard_config::CliLevel;
-use switchyard_health::{admin_state_changed, force_health, set_checks_enabled, Forced};
+use switchyard_health::{
+    admin_state_changed, force_health, set_checks_enabled, weight_changed, Forced,
+};
 use switchyard_state::{AdminState, ProxyIdx, ServerIdx, ServerRt, Snapshot};
 
 use super::lookup::{self, strtol};
@@ -41,7 +43,8 @@ pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
                 (Some(_), rest) if !rest.is_empty() => {
                     return Err(Outcome::err("Trailing garbage in maxconn string"))
                 }
-                (Some(v), _) => v.clamp(0, i64::from(u32::MAX)) as u32,
+                // Stored in an unsigned int, as C does: -1 is 4294967295.
+                (Some(v), _) => v as u32,
             };
             edit_server(env, p, s, |sv| {
                 sv.maxconn = Some(v);
@@ -110,8 +113,7 @@ fn edit_server(
 /// Change admin bits, publish, then apply the consequences.
 fn set_admin(env: &Env, p: ProxyIdx, s: ServerIdx, set: u8, clear: u8) -> Result<Outcome, Outcome> {
     let (before, after) = edit_server(env, p, s, |sv| {
-        sv.admin.clear(clear);
-        sv.admin.set(set);
+        sv.change_admin(set, clear);
         Ok(())
     })?;
     if let Err(e) = admin_state_changed(&before, &after, p, s) {
@@ -162,10 +164,13 @@ fn set_weight(env: &Env, p: ProxyIdx, s: ServerIdx, w: &str) -> Result<Outcome, 
         ));
     }
     drop(snap);
-    edit_server(env, p, s, |sv| {
-        sv.uweight = v;
+    let (before, after) = edit_server(env, p, s, |sv| {
+        sv.set_uweight(v);
         Ok(())
     })?;
+    if let Err(e) = weight_changed(&before, &after, p, s) {
+        tracing::warn!("weight change: {e}");
+    }
     Ok(Outcome::empty())
 }
 
@@ -436,7 +441,7 @@ fn set_addr(
         let port = new_port.unwrap_or(cur_port);
         let (before, after) = edit_server(env, p, s, |sv| {
             sv.addr = Some(std::net::SocketAddr::new(ip, port));
-            sv.admin.clear(AdminState::RMAINT);
+            sv.change_admin(0, AdminState::RMAINT);
             Ok(())
         })?;
         let _ = admin_state_changed(&before, &after, p, s);

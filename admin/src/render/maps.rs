@@ -5,17 +5,6 @@ use std::fmt::Write;
 use switchyard_config::{CliLevel, ListenAddr, MapMatch};
 use switchyard_state::{MapRt, Snapshot};
 
-/// Entries of every version (HAProxy's `entry_cnt` counts them all).
-pub fn entry_count(m: &MapRt) -> usize {
-    let mut n = m.current().len();
-    for v in m.curr_ver.saturating_add(1)..=m.next_ver {
-        if let Some(ver) = m.version(Some(v)) {
-            n += ver.len();
-        }
-    }
-    n
-}
-
 /// `show map` with no argument: one line per map, by id.
 pub fn map_list(snap: &Snapshot) -> String {
     let mut out = String::from("# id (file) description\n");
@@ -32,7 +21,7 @@ pub fn map_list(snap: &Snapshot) -> String {
             m.first_use.line,
             m.curr_ver,
             m.next_ver,
-            entry_count(m)
+            m.entry_count()
         );
     }
     out
@@ -51,10 +40,7 @@ pub fn map_entries(m: &MapRt, ver: Option<u32>) -> String {
 
 /// `get map <map> <value>`.
 pub fn get_map(m: &MapRt, input: &str) -> String {
-    let idx = match m.kind {
-        MapMatch::Str | MapMatch::Beg | MapMatch::Ip => "tree",
-        _ => "list",
-    };
+    let idx = index_kind(m);
     match m.lookup(input) {
         Some(e) => format!(
             "type={}, case=sensitive, found=yes, idx={idx}, key=\"{}\", value=\"{}\", type=\"str\"\n",
@@ -63,6 +49,27 @@ pub fn get_map(m: &MapRt, input: &str) -> String {
             e.value
         ),
         None => format!("type={}, case=sensitive, found=no\n", m.kind.type_name()),
+    }
+}
+
+/// How HAProxy indexes the map's patterns, as `get map`/`get acl` say.
+fn index_kind(m: &MapRt) -> &'static str {
+    match m.kind {
+        MapMatch::Str | MapMatch::Beg | MapMatch::Ip => "tree",
+        _ => "list",
+    }
+}
+
+/// `get acl` on a map: its keys as an ACL's patterns.
+pub fn get_acl(m: &MapRt, input: &str) -> String {
+    let idx = index_kind(m);
+    match m.lookup(input) {
+        Some(e) => format!(
+            "type={}, case=sensitive, match=yes, idx={idx}, pattern=\"{}\"\n",
+            m.kind.type_name(),
+            e.key
+        ),
+        None => format!("type={}, case=sensitive, match=no\n", m.kind.type_name()),
     }
 }
 

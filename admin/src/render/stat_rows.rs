@@ -215,11 +215,9 @@ fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
     let mut r = Row::new(RowKind::Frontend, px, pi, 0, None);
     let c = &px.live.fe;
     let fe = px.frontend.as_ref();
-    let over = px.live.fe_maxconn_override.load(Relaxed);
-    let slim = if over > 0 {
-        over
-    } else {
-        fe.map(|f| f.maxconn).unwrap_or(0)
+    let slim = match px.live.fe_maxconn_override.load(Relaxed) {
+        switchyard_state::NO_MAXCONN_OVERRIDE => fe.map(|f| f.maxconn).unwrap_or(0),
+        over => over as u32,
     };
     r.set(1, Field::str("KNS", "FRONTEND"));
     r.set(4, Field::u32("MGP", c.scur.load(Relaxed)));
@@ -438,7 +436,7 @@ fn server_row(
         23,
         Field::u32("MAP", age(now, live.last_change_ms.load(Relaxed))),
     );
-    r.set(18, Field::u32("MaP", sv.effective_weight(now)));
+    r.set(18, Field::u32("MaP", sv.shown_weight(now)));
     r.set(99, Field::u32("MaP", sv.uweight));
     r.set(19, Field::u32("SGP", u32::from(!sv.cfg.backup)));
     r.set(20, Field::u32("SGP", u32::from(sv.cfg.backup)));

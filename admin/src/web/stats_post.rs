@@ -214,8 +214,7 @@ fn set_admin(store: &Store, p: ProxyIdx, s: ServerIdx, set: u8, clear: u8) -> bo
     let r: Result<(Snapshot, Snapshot), ()> = store.update(|snap| {
         let before = snap.clone();
         let sv = snap.server_mut(p, s).ok_or(())?;
-        sv.admin.clear(clear);
-        sv.admin.set(set);
+        sv.change_admin(set, clear);
         Ok((before, snap.clone()))
     });
     match r {

@@ -2,6 +2,8 @@
 //! child, socat, free ports and output normalisation.
 #![allow(dead_code)]
 
+pub mod random_cmd;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

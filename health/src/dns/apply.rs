@@ -154,7 +154,7 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
             }
         }
         if change.clear_rmaint {
-            sv.admin.clear(AdminState::RMAINT);
+            sv.change_admin(0, AdminState::RMAINT);
         }
         Ok((before, was, old, p, s))
     });

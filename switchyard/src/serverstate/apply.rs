@@ -189,6 +189,7 @@ mod tests {
             admin,
             uweight: weight,
             iweight: weight,
+            maint_weight: None,
             maxconn: None,
             live: Arc::new(ServerLive::new(true, 2)),
             tls: None,
