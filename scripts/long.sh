@@ -5,6 +5,8 @@
 #  2. random Runtime API command lines (time seed): in process, none
 #     panics and a failing one changes no routing; against haproxy 2.6,
 #     the same lines give the same answers and leave the same state;
+#     random requests (combinations of the request oracle's pieces) give
+#     what haproxy 2.6 gives, to the client and to the server;
 #  3. a cutover soak: switchyard (release build) between two upstreams,
 #     flipped through the Runtime API under load; fails on any failed request.
 #
@@ -24,6 +26,10 @@ SWITCHYARD_FUZZ_ITERS=$((iters / 100)) cargo test --release -p switchyard-admin 
     --test random_commands -- --nocapture
 SWITCHYARD_FUZZ_ITERS=$((iters / 4000)) cargo test --release -p switchyard-admin \
     --test differential random_command_lines_match_haproxy -- --nocapture
+
+echo "== random requests against haproxy 2.6: $((iters / 20000))"
+SWITCHYARD_FUZZ_ITERS=$((iters / 20000)) cargo test --release -p switchyard-proxy \
+    --test request_oracle random_requests_get_haproxys_answers -- --nocapture
 
 echo "== cutover soak: $cutovers cutovers at -c $conc"
 cargo build --release -p switchyard -p switchyard-loadtest --bins

@@ -10,11 +10,13 @@ use switchyard_config::Proxy;
 /// What HAProxy 2.6 does to a forwarded message's headers: the `close`
 /// and `keep-alive` tokens leave `Connection` (which goes when no token is
 /// left), `TE` keeps only its `trailers` token, and `Transfer-Encoding`
-/// goes because the framing is written anew. Every other header, hop-by-hop or not, goes on: checked against
+/// goes because the framing is written anew, except that a chunked body
+/// going on chunked (`keep_coding`) keeps its first `Transfer-Encoding`
+/// where it was, as the client spelt it. Every other header, hop-by-hop or not, goes on: checked against
 /// haproxy 2.6, `keep-alive`, `proxy-connection`, `te`, `trailer`,
 /// `upgrade` and headers that `Connection` names all reach the other side
 /// (proxy/tests/request_oracle.rs, upstream_oracle.rs).
-pub(crate) fn connection_header(h: &mut HeaderMap) {
+pub(crate) fn connection_header(h: &mut HeaderMap, keep_coding: bool) {
     // One pass over the names: most messages carry neither, or only
     // `Connection: keep-alive`.
     let (mut conn, mut coding, mut te) = (false, false, false);
@@ -24,7 +26,12 @@ pub(crate) fn connection_header(h: &mut HeaderMap) {
         te |= *k == TE;
     }
     if coding {
-        h.remove(TRANSFER_ENCODING);
+        match h.get(TRANSFER_ENCODING).cloned() {
+            Some(first) if keep_coding => {
+                h.insert(TRANSFER_ENCODING, first);
+            }
+            _ => remove_ordered(h, &TRANSFER_ENCODING),
+        }
     }
     if te {
         te_trailers_only(h);
@@ -38,19 +45,20 @@ pub(crate) fn connection_header(h: &mut HeaderMap) {
     if let (Some(v), None) = (all.next(), all.next()) {
         let b = v.as_bytes();
         if b.eq_ignore_ascii_case(b"keep-alive") || b.eq_ignore_ascii_case(b"close") {
-            h.remove(CONNECTION);
+            remove_ordered(h, &CONNECTION);
             return;
         }
     }
-    let mut values = 0;
+    // Each line loses its own `close`/`keep-alive` tokens, and goes when
+    // none is left; the others stay lines of their own, as in HAProxy.
     let mut dropped = false;
-    let mut kept: Vec<&str> = Vec::new();
+    let mut lines: Vec<HeaderValue> = Vec::new();
     for v in h.get_all(CONNECTION) {
-        values += 1;
         let Ok(s) = v.to_str() else {
             dropped = true;
             continue;
         };
+        let mut kept: Vec<&str> = Vec::new();
         for t in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             if t.eq_ignore_ascii_case("close") || t.eq_ignore_ascii_case("keep-alive") {
                 dropped = true;
@@ -58,17 +66,52 @@ pub(crate) fn connection_header(h: &mut HeaderMap) {
                 kept.push(t);
             }
         }
+        if kept.len() == s.split(',').count() {
+            lines.push(v.clone());
+        } else if let Ok(v) = HeaderValue::from_str(&kept.join(", ")) {
+            if !kept.is_empty() {
+                lines.push(v);
+            }
+        }
     }
-    if !dropped && values == 1 {
+    if dropped {
+        replace_all(h, &CONNECTION, lines);
+    }
+}
+
+/// Give `name` these values, in the place of its first line (none: the
+/// header goes).
+fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
+    let mut values = values.into_iter();
+    let Some(first) = values.next() else {
+        remove_ordered(h, name);
+        return;
+    };
+    h.insert(name.clone(), first);
+    for v in values {
+        h.append(name.clone(), v);
+    }
+}
+
+/// `HeaderMap::remove` keeping the other headers in their order, as HAProxy
+/// keeps them: the map's own `remove` moves its last header into the freed
+/// slot. Only a header that is not the last pays for the rebuild.
+pub(crate) fn remove_ordered(h: &mut HeaderMap, name: &HeaderName) {
+    let Some(pos) = h.keys().position(|k| k == name) else {
+        return;
+    };
+    if pos + 1 == h.keys_len() {
+        h.remove(name);
         return;
     }
-    let joined = kept.join(", ");
-    match HeaderValue::from_str(&joined) {
-        Ok(v) if !joined.is_empty() => {
-            h.insert(CONNECTION, v);
+    let old = std::mem::replace(h, HeaderMap::with_capacity(h.len()));
+    let mut cur: Option<HeaderName> = None;
+    for (k, v) in old {
+        if let Some(k) = k {
+            cur = Some(k);
         }
-        _ => {
-            h.remove(CONNECTION);
+        if let Some(k) = cur.as_ref().filter(|k| *k != name) {
+            h.append(k.clone(), v);
         }
     }
 }
@@ -145,19 +188,21 @@ pub(crate) fn forwarded_for(h: &mut HeaderMap, fe: &Proxy, be: &Proxy, src: IpAd
     }
 }
 
-/// HAProxy forwards `TE: trailers` and drops any other TE token.
+/// HAProxy forwards each `TE` line that names `trailers` as `TE: trailers`
+/// and drops the others.
 fn te_trailers_only(h: &mut HeaderMap) {
-    let trailers = h
+    let lines: Vec<HeaderValue> = h
         .get_all(TE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|s| s.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
-    if trailers {
-        h.insert(TE, HeaderValue::from_static("trailers"));
-    } else {
-        h.remove(TE);
-    }
+        .filter(|v| {
+            v.to_str().is_ok_and(|s| {
+                s.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
+            })
+        })
+        .map(|_| HeaderValue::from_static("trailers"))
+        .collect();
+    replace_all(h, &TE, lines);
 }
 
 #[cfg(test)]
@@ -189,19 +234,41 @@ mod tests {
     }
 
     #[test]
+    fn removal_keeps_the_order_of_the_others() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("a", "1"),
+            ("connection", "close"),
+            ("b", "2"),
+            ("a", "3"),
+            ("c", "4"),
+        ] {
+            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        remove_ordered(&mut h, &CONNECTION);
+        let got: Vec<String> = h
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.to_str().unwrap()))
+            .collect();
+        assert_eq!(got, ["a=1", "a=3", "b=2", "c=4"]);
+        remove_ordered(&mut h, &HeaderName::from_static("c"));
+        assert_eq!(h.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
     fn hop_by_hop_headers_go_on() {
         let mut h = HeaderMap::new();
         h.insert("te", HeaderValue::from_static("trailers"));
         h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert_eq!(h.len(), 3);
         assert!(!h.contains_key("transfer-encoding"));
 
         let mut h = HeaderMap::new();
         h.insert("te", HeaderValue::from_static("gzip"));
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert!(h.is_empty());
     }
 
@@ -210,19 +277,19 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("connection", HeaderValue::from_static("keep-alive, X-Foo"));
         h.insert("x-foo", HeaderValue::from_static("1"));
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert_eq!(conn(&h), ["X-Foo"]);
         assert!(h.contains_key("x-foo"));
 
         let mut h = HeaderMap::new();
         h.insert("connection", HeaderValue::from_static("Keep-Alive"));
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert!(!h.contains_key("connection"));
 
         let mut h = HeaderMap::new();
         h.append("connection", HeaderValue::from_static("upgrade"));
         h.append("connection", HeaderValue::from_static("close"));
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert_eq!(conn(&h), ["upgrade"]);
 
         let mut h = HeaderMap::new();
@@ -230,7 +297,7 @@ mod tests {
             "connection",
             HeaderValue::from_static("Upgrade, HTTP2-Settings"),
         );
-        connection_header(&mut h);
+        connection_header(&mut h, false);
         assert_eq!(conn(&h), ["Upgrade, HTTP2-Settings"]);
     }
 }

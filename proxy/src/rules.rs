@@ -129,7 +129,7 @@ pub(crate) fn run_request(
                     HeaderName::from_bytes(name.as_str().as_bytes()),
                     HeaderValue::from_str(&val),
                 ) {
-                    head.headers.remove(&n);
+                    crate::headers::remove_ordered(&mut head.headers, &n);
                     head.headers.append(n, v);
                 }
             }
@@ -143,7 +143,9 @@ pub(crate) fn run_request(
                 }
             }
             CReqAction::DelHeader { name } => {
-                head.headers.remove(name.as_str());
+                if let Ok(n) = HeaderName::from_bytes(name.as_str().as_bytes()) {
+                    crate::headers::remove_ordered(&mut head.headers, &n);
+                }
             }
             CReqAction::SetLogLevel(l) => sw.log_level = Some(*l),
             CReqAction::Redirect {
@@ -256,7 +258,7 @@ pub(crate) fn run_response(
                     HeaderName::from_bytes(name.as_str().as_bytes()),
                     HeaderValue::from_str(&val),
                 ) {
-                    res.remove(&n);
+                    crate::headers::remove_ordered(res, &n);
                     res.append(n, v);
                 }
             }
@@ -270,7 +272,9 @@ pub(crate) fn run_response(
                 }
             }
             CResAction::DelHeader { name } => {
-                res.remove(name.as_str());
+                if let Ok(n) = HeaderName::from_bytes(name.as_str().as_bytes()) {
+                    crate::headers::remove_ordered(res, &n);
+                }
             }
             CResAction::SetLogLevel(l) => sw.log_level = Some(*l),
         }

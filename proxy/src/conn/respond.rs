@@ -88,7 +88,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     // Framing.
     let no_body_status = (100..200).contains(&status) || status == 204;
     if no_body_status {
-        headers.remove(CONTENT_LENGTH);
+        crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
     }
     let mut add_te = false;
     let framing = if no_body_status || is_head || status == 304 {
@@ -112,7 +112,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
             RespBody::Upstream(b) => match b.kind {
                 BodyKind::Length => RespFraming::Length,
                 BodyKind::Chunked => {
-                    headers.remove(CONTENT_LENGTH);
+                    crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
                     add_te = true;
                     RespFraming::Chunked
                 }

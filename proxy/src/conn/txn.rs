@@ -55,12 +55,7 @@ where
     let (head, head_len) = match parsed {
         Head::Complete(h, n) => (h, n),
         Head::Bad(e) => {
-            let status = if e == HeadError::Unprocessable {
-                422
-            } else {
-                400
-            };
-            bad_request(shared, conn, &fe.cfg, wr, start, status).await;
+            bad_request(shared, conn, &fe.cfg, wr, start, e.status()).await;
             return false;
         }
         Head::Ended => return false,

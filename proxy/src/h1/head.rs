@@ -58,6 +58,19 @@ pub(crate) enum HeadError {
     /// A request body in a transfer coding other than `chunked` alone
     /// (HAProxy 2.6 answers 422).
     Unprocessable,
+    /// A body on an HTTP/1.0 GET, HEAD or DELETE (HAProxy 2.6 answers 413).
+    BodyNotAllowed,
+}
+
+impl HeadError {
+    /// The status HAProxy 2.6 answers a head it refuses with.
+    pub(crate) fn status(self) -> u16 {
+        match self {
+            HeadError::Unprocessable => 422,
+            HeadError::BodyNotAllowed => 413,
+            HeadError::Invalid | HeadError::TooLarge => 400,
+        }
+    }
 }
 
 /// Parse a head at the start of `buf`. `Ok(None)` means more bytes are
@@ -125,16 +138,24 @@ pub(super) fn parse_strict(
         hosts += u32::from(name == HOST);
         headers.append(name, value);
     }
-    if conn_tokens && !super::websocket::request_ok(&headers) {
-        return Err(HeadError::Invalid);
-    }
     if hosts > 1 || uri.scheme().is_some() {
         super::target::check_host(&mut headers, &uri)?;
     }
     let mut framing = Framing::None;
     let mut smuggle_risk = false;
     if body_framed {
-        (framing, smuggle_risk) = request_framing(&mut headers)?;
+        let no_body = version == Version::HTTP_10
+            && matches!(method, Method::GET | Method::HEAD | Method::DELETE);
+        (framing, smuggle_risk) = request_framing(&mut headers, no_body)?;
+    }
+    // A request with a body is no upgrade to HAProxy: it loses `Upgrade`,
+    // and only a bodiless one must carry a WebSocket key.
+    if conn_tokens {
+        if framing != Framing::None {
+            super::websocket::drop_upgrade(&mut headers);
+        } else if !super::websocket::request_ok(&headers) {
+            return Err(HeadError::Invalid);
+        }
     }
     let http10 = version == Version::HTTP_10;
     let keep_alive = if conn_tokens {
@@ -181,11 +202,15 @@ fn trim(v: &[u8]) -> &[u8] {
 }
 
 /// A request's framing, and whether it had both Transfer-Encoding and
-/// Content-Length. Codings besides `chunked` are refused with 422, and a
+/// Content-Length. A body where HTTP/1.0 allows none (`no_body`) is
+/// refused with 413, codings besides `chunked` with 422, and a
 /// repeated or listed length goes on as one `content-length`, as HAProxy
 /// does (a server must not see `3, 3`).
-fn request_framing(headers: &mut HeaderMap) -> Result<(Framing, bool), HeadError> {
+fn request_framing(headers: &mut HeaderMap, no_body: bool) -> Result<(Framing, bool), HeadError> {
     let f = framing(headers)?;
+    if no_body && f != Framing::None {
+        return Err(HeadError::BodyNotAllowed);
+    }
     let lengths = headers.get_all(CONTENT_LENGTH).iter().count();
     if f == Framing::Chunked {
         let only_chunked = headers
@@ -215,13 +240,17 @@ fn request_framing(headers: &mut HeaderMap) -> Result<(Framing, bool), HeadError
 }
 
 /// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last
-/// coding is not `chunked`, or conflicting lengths, make the request invalid.
+/// coding is not `chunked`, or invalid or conflicting lengths (with a TE
+/// too), make the request invalid.
 /// HAProxy 2.6 takes a chunked body from an HTTP/1.0 client too.
 fn framing(headers: &HeaderMap) -> Result<Framing, HeadError> {
+    // Every Content-Length must be valid and agree even when
+    // Transfer-Encoding wins: HAProxy refuses the request otherwise.
+    let length = content_length(headers)?;
     if chunked(headers)? {
         return Ok(Framing::Chunked);
     }
-    Ok(match content_length(headers)? {
+    Ok(match length {
         Some(0) | None => Framing::None,
         Some(n) => Framing::Length(n),
     })

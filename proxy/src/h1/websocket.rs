@@ -26,6 +26,14 @@ pub(crate) fn request_ok(h: &HeaderMap) -> bool {
     !websocket(h, true) || h.contains_key(SEC_WEBSOCKET_KEY)
 }
 
+/// A request with a body asking to upgrade: it goes on as a plain request,
+/// without its `Upgrade` header, as HAProxy forwards it.
+pub(crate) fn drop_upgrade(h: &mut HeaderMap) {
+    if has_token(h, &CONNECTION, "upgrade") {
+        crate::headers::remove_ordered(h, &UPGRADE);
+    }
+}
+
 /// A 101 response's WebSocket handshake is acceptable.
 pub(crate) fn response_ok(status: u16, h: &HeaderMap) -> bool {
     status != 101 || !websocket(h, false) || h.contains_key(SEC_WEBSOCKET_ACCEPT)

@@ -82,21 +82,17 @@ pub(crate) async fn forward(
 
     // Headers for the server.
     let mut headers = std::mem::take(&mut head.headers);
-    let chunked = if head.framing == crate::h1::Framing::Chunked {
-        headers.get(http::header::TRANSFER_ENCODING).cloned()
-    } else {
-        None
-    };
-    headers::connection_header(&mut headers);
+    let chunked = head.framing == crate::h1::Framing::Chunked;
+    headers::connection_header(&mut headers, chunked);
     if head.expect_continue {
         // switchyard answers `100 Continue` itself; other expectations go
         // on to the server, as through HAProxy.
-        headers.remove(EXPECT);
+        crate::headers::remove_ordered(&mut headers, &EXPECT);
     }
     if head.framing == crate::h1::Framing::Chunked {
         // Transfer-Encoding won over Content-Length (RFC 9112 §6.3): the
         // length must not travel on with a re-chunked body.
-        headers.remove(http::header::CONTENT_LENGTH);
+        crate::headers::remove_ordered(&mut headers, &http::header::CONTENT_LENGTH);
     }
     headers::forwarded_for(&mut headers, &fe.cfg, &be.cfg, cx.conn.src_ip());
     // An HTTP/2 request's target is logged in absolute form (scheme and

@@ -51,7 +51,7 @@ pub(super) fn response(
     if !crate::h1::keeps_alive(&headers, resp.http10) || !reusable {
         lease.reusable = false;
     }
-    headers::connection_header(&mut headers);
+    headers::connection_header(&mut headers, false);
     if status == 101 {
         lease.reusable = false;
     }

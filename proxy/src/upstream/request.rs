@@ -19,10 +19,10 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) headers: HeaderMap,
     /// The server connection may stay open (no `httpclose` and the like).
     pub(crate) keep_alive: bool,
-    /// The client's `Transfer-Encoding` when its body was chunked: the body
-    /// goes on chunked under that header as the client spelt it (HAProxy
-    /// keeps it), even once buffered for L7 retries.
-    pub(crate) chunked: Option<http::HeaderValue>,
+    /// The client's body was chunked: it goes on chunked, even once
+    /// buffered for L7 retries, under the client's `Transfer-Encoding`,
+    /// which `headers` keep in place and as spelt (HAProxy keeps both).
+    pub(crate) chunked: bool,
 }
 
 /// How the request body goes on the wire.
@@ -54,21 +54,32 @@ impl Outgoing<'_> {
             out.extend_from_slice(b"\r\n");
         }
         let framing = self.framing(body, out);
-        if self.keep_alive && self.version == Version::HTTP_10 && framing != SendFraming::Chunked {
+        if self.keep_alive
+            && self.version == Version::HTTP_10
+            && framing != SendFraming::Chunked
+            && !self.asks_upgrade()
+        {
             // An HTTP/1.0 request would close the server connection: like
-            // HAProxy, ask to keep it (not for a chunked 1.0 request, which
-            // HAProxy forwards as it is).
+            // HAProxy, ask to keep it (not for a chunked 1.0 request, nor
+            // one asking for an upgrade, which HAProxy forwards as they are).
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
         framing
     }
 
+    /// `Connection` names `upgrade`.
+    fn asks_upgrade(&self) -> bool {
+        self.headers
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|s| s.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+    }
+
     fn framing(&self, body: &ReqBody, out: &mut Vec<u8>) -> SendFraming {
-        if let Some(te) = &self.chunked {
-            out.extend_from_slice(b"transfer-encoding: ");
-            out.extend_from_slice(te.as_bytes());
-            out.extend_from_slice(b"\r\n");
+        if self.chunked {
             return SendFraming::Chunked;
         }
         if body.is_end_stream() {
