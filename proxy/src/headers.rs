@@ -95,22 +95,24 @@ fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
 
 /// `HeaderMap::remove` keeping the other headers in their order, as HAProxy
 /// keeps them: the map's own `remove` moves its last header into the freed
-/// slot. Only a header that is not the last pays for the rebuild.
+/// slot. Removing the last header moves nothing, so the headers after
+/// `name` (usually few: `Connection` comes late) are taken off the end,
+/// then put back.
 pub(crate) fn remove_ordered(h: &mut HeaderMap, name: &HeaderName) {
     let Some(pos) = h.keys().position(|k| k == name) else {
         return;
     };
-    if pos + 1 == h.keys_len() {
-        h.remove(name);
-        return;
-    }
-    let old = std::mem::replace(h, HeaderMap::with_capacity(h.len()));
-    let mut cur: Option<HeaderName> = None;
-    for (k, v) in old {
-        if let Some(k) = k {
-            cur = Some(k);
+    let after: Vec<HeaderName> = h.keys().skip(pos + 1).cloned().collect();
+    let mut tail: Vec<(HeaderName, Vec<HeaderValue>)> = Vec::with_capacity(after.len());
+    for k in after.into_iter().rev() {
+        if let http::header::Entry::Occupied(e) = h.entry(k) {
+            let (k, values) = e.remove_entry_mult();
+            tail.push((k, values.collect()));
         }
-        if let Some(k) = cur.as_ref().filter(|k| *k != name) {
+    }
+    h.remove(name);
+    for (k, values) in tail.into_iter().rev() {
+        for v in values {
             h.append(k.clone(), v);
         }
     }
