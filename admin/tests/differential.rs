@@ -133,24 +133,40 @@ const FE_TRAFFIC_COLS: &[usize] = &[4, 5, 7, 33, 35, 77, 78, 79, 119, 121, 122, 
 /// Send `cmds` to both on socket `level` (0 admin, 1 operator, 2 user)
 /// and compare.
 fn same(pair: &Pair, level: usize, cmds: &str) {
+    if let Some(d) = difference(pair, level, cmds) {
+        panic!("{d}");
+    }
+}
+
+/// How the outputs of `cmds` on socket `level` differ (the first five
+/// differing lines, a missing line shown empty), if they do.
+fn difference(pair: &Pair, level: usize, cmds: &str) -> Option<String> {
     let (h, o) = &pair.addrs[level];
     let hx = normalize(&socat_str(h, cmds), pair);
     let ox = normalize(&socat_str(o, cmds), pair);
-    if hx != ox {
-        let diff: Vec<String> = hx
-            .lines()
-            .zip(ox.lines())
-            .filter(|(a, b)| a != b)
-            .take(5)
-            .map(|(a, b)| format!("haproxy: {a}\n   ours: {b}"))
-            .collect();
-        panic!(
-            "outputs differ for {cmds:?}\n{}\n(line counts {} vs {})",
-            diff.join("\n"),
-            hx.lines().count(),
-            ox.lines().count()
-        );
+    if hx == ox {
+        return None;
     }
+    let (hn, on) = (hx.lines().count(), ox.lines().count());
+    let width = hn.max(on);
+    let pad = |t: &'_ str| -> Vec<String> {
+        t.lines()
+            .chain(std::iter::repeat(""))
+            .take(width)
+            .map(str::to_string)
+            .collect()
+    };
+    let diff: Vec<String> = pad(&hx)
+        .into_iter()
+        .zip(pad(&ox))
+        .filter(|(a, b)| a != b)
+        .take(5)
+        .map(|(a, b)| format!("haproxy: {a:?}\n   ours: {b:?}"))
+        .collect();
+    Some(format!(
+        "outputs differ for {cmds:?}\n{}\n(line counts {hn} vs {on})",
+        diff.join("\n")
+    ))
 }
 
 #[test]
@@ -376,7 +392,7 @@ fn random_command_lines_match_haproxy() {
         frontends: &["igw", "nope", ""],
     };
     let commands: Vec<String> = RANDOM_COMMANDS.iter().map(|c| c.to_string()).collect();
-    let (iters, seed) = random_cmd::iters_and_seed(300);
+    let (iters, seed) = switchyard_testkit::fuzz_iters_and_seed(300, 11);
     eprintln!("random command lines: {iters} from seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut diffs = Vec::new();
@@ -388,20 +404,8 @@ fn random_command_lines_match_haproxy() {
             probe.push(state.clone());
         }
         for cmds in probe {
-            let (h, o) = &p.addrs[0];
-            let hx = normalize(&socat_str(h, &cmds), &p);
-            let ox = normalize(&socat_str(o, &cmds), &p);
-            if hx != ox {
-                let (n, (a, b)) = hx
-                    .split_inclusive('\n')
-                    .chain(std::iter::repeat(""))
-                    .zip(ox.split_inclusive('\n').chain(std::iter::repeat("")))
-                    .enumerate()
-                    .find(|(_, (a, b))| a != b)
-                    .unwrap_or((0, ("", "")));
-                diffs.push(format!(
-                    "#{i} {cmds:?}, line {n}:\n  haproxy: {a:?}\n     ours: {b:?}"
-                ));
+            if let Some(d) = difference(&p, 0, &cmds) {
+                diffs.push(format!("#{i} {d}"));
             }
         }
         if diffs.len() >= 10 {

@@ -70,7 +70,7 @@ fn random_command_lines_answer_and_failures_change_nothing() {
         ],
         frontends: &["fe", "nope", ""],
     };
-    let (iters, seed) = random_cmd::iters_and_seed(4000);
+    let (iters, seed) = switchyard_testkit::fuzz_iters_and_seed(4000, 11);
     eprintln!("random command lines: {iters} from seed {seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut sess = Session::new(CliLevel::Admin, 16384);

@@ -142,12 +142,7 @@ async fn admit(shared: &Shared, frontend: &str) -> Admit {
             if p.live.fe_stopped.load(Ordering::Relaxed) {
                 return Admit::Stopped;
             }
-            let fe_max = match p.live.fe_maxconn_override.load(Ordering::Relaxed) {
-                switchyard_state::NO_MAXCONN_OVERRIDE => {
-                    p.frontend.as_ref().map(|f| f.maxconn).unwrap_or(u32::MAX)
-                }
-                over => over as u32,
-            };
+            let fe_max = p.fe_maxconn().unwrap_or(u32::MAX);
             let global = snap.config.global.maxconn.unwrap_or(u32::MAX);
             (p.live.clone(), fe_max, global)
         };

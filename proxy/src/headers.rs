@@ -79,6 +79,17 @@ pub(crate) fn connection_header(h: &mut HeaderMap, keep_coding: bool) {
     }
 }
 
+/// Whether one of the comma-separated tokens of `v` is `token` (any case).
+pub(crate) fn value_has_token(v: &HeaderValue, token: &str) -> bool {
+    v.to_str()
+        .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+}
+
+/// Whether a `name` line holds `token`.
+pub(crate) fn has_token(h: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+    h.get_all(name).iter().any(|v| value_has_token(v, token))
+}
+
 /// Give `name` these values, in the place of its first line (none: the
 /// header goes).
 fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
@@ -196,15 +207,20 @@ fn te_trailers_only(h: &mut HeaderMap) {
     let lines: Vec<HeaderValue> = h
         .get_all(TE)
         .iter()
-        .filter(|v| {
-            v.to_str().is_ok_and(|s| {
-                s.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
-            })
-        })
+        .filter(|v| value_has_token(v, "trailers"))
         .map(|_| HeaderValue::from_static("trailers"))
         .collect();
     replace_all(h, &TE, lines);
+}
+
+/// A header map of these lines, in order (for tests).
+#[cfg(test)]
+pub(crate) fn header_map(lines: &[(&'static str, &'static str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in lines {
+        h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+    }
+    h
 }
 
 #[cfg(test)]
@@ -237,16 +253,13 @@ mod tests {
 
     #[test]
     fn removal_keeps_the_order_of_the_others() {
-        let mut h = HeaderMap::new();
-        for (k, v) in [
+        let mut h = header_map(&[
             ("a", "1"),
             ("connection", "close"),
             ("b", "2"),
             ("a", "3"),
             ("c", "4"),
-        ] {
-            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-        }
+        ]);
         remove_ordered(&mut h, &CONNECTION);
         let got: Vec<String> = h
             .iter()

@@ -83,13 +83,8 @@ fn request_len(b: &[u8]) -> Option<usize> {
 }
 
 /// Send `req` then, on the same connection, the `/next` probe; read until
-/// the proxy closes (or a short quiet time).
-fn send(addr: SocketAddr, req: &[u8], case: &str) -> Vec<u8> {
-    send_for(addr, req, case, Duration::from_secs(3))
-}
-
-/// [`send`], reading for at most `wait`.
-fn send_for(addr: SocketAddr, req: &[u8], case: &str, wait: Duration) -> Vec<u8> {
+/// the proxy closes, for at most `wait`.
+fn send(addr: SocketAddr, req: &[u8], case: &str, wait: Duration) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut all = req.to_vec();
     all.extend_from_slice(
@@ -302,33 +297,65 @@ fn config(bind: &str, server: SocketAddr) -> String {
     )
 }
 
-#[test]
-fn hostile_requests_get_haproxys_answers() {
-    if !haproxy_available() {
-        eprintln!("haproxy not installed: skipped");
-        return;
-    }
-    let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
-    let up = recording_upstream(seen.clone());
-    let sy = Harness::start(&config("@BIND@", up));
-    let (ha, ha_addr) = haproxy_on(&config("@BIND@", up));
+/// What the client got (status lines and bodies) and what the server
+/// received (requests, with the case's tag as `<case>`), through one proxy.
+type Outcome = (Vec<String>, Vec<String>);
 
-    let mut diffs = Vec::new();
-    for (case, req) in cases() {
-        let mut got = Vec::new();
-        for (tag, addr) in [("sy", sy.addr(0)), ("ha", ha_addr)] {
+/// switchyard and haproxy on the same config before one recording server.
+struct Lab {
+    seen: Seen,
+    sy: Harness,
+    ha: (switchyard_testkit::Proxy, SocketAddr),
+}
+
+impl Lab {
+    /// `None` (and a note) when haproxy is not installed.
+    fn start() -> Option<Lab> {
+        if !haproxy_available() {
+            eprintln!("haproxy not installed: skipped");
+            return None;
+        }
+        let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
+        let up = recording_upstream(seen.clone());
+        let sy = Harness::start(&config("@BIND@", up));
+        let ha = haproxy_on(&config("@BIND@", up));
+        Some(Lab { seen, sy, ha })
+    }
+
+    /// `req` (`@` standing for the tag `<case>-sy` or `<case>-ha`) through
+    /// switchyard, then through haproxy.
+    fn both(&self, case: &str, req: &[u8], wait: Duration) -> [Outcome; 2] {
+        [("sy", self.sy.addr(0)), ("ha", self.ha.1)].map(|(tag, addr)| {
             let key = format!("{case}-{tag}");
-            let bytes = replace_at(&req, key.as_bytes());
-            let client = responses(&send(addr, &bytes, &key));
-            let server = seen
+            let bytes = replace_at(req, key.as_bytes());
+            let client = responses(&send(addr, &bytes, &key, wait));
+            let server = self
+                .seen
                 .lock()
                 .map(|m| m.get(&key).cloned().unwrap_or_default())
                 .unwrap_or_default()
                 .into_iter()
                 .map(|r| r.replace(&key, "<case>"))
-                .collect::<Vec<_>>();
-            got.push((client, server));
-        }
+                .collect();
+            (client, server)
+        })
+    }
+}
+
+/// One difference, for the failure message.
+fn describe(label: &str, got: &[Outcome; 2]) -> String {
+    format!(
+        "{label}:\n  switchyard client {:?}\n  haproxy    client {:?}\n  switchyard server {:?}\n  haproxy    server {:?}",
+        got[0].0, got[1].0, got[0].1, got[1].1
+    )
+}
+
+#[test]
+fn hostile_requests_get_haproxys_answers() {
+    let Some(lab) = Lab::start() else { return };
+    let mut diffs = Vec::new();
+    for (case, req) in cases() {
+        let got = lab.both(case, &req, Duration::from_secs(3));
         if let Some((_, pinned, why)) = KNOWN.iter().find(|k| k.0 == case) {
             let ours: Vec<&str> = got[0]
                 .0
@@ -344,13 +371,10 @@ fn hostile_requests_get_haproxys_answers() {
             continue;
         }
         if got[0] != got[1] {
-            diffs.push(format!(
-                "{case}:\n  switchyard client {:?}\n  haproxy    client {:?}\n  switchyard server {:?}\n  haproxy    server {:?}",
-                got[0].0, got[1].0, got[0].1, got[1].1
-            ));
+            diffs.push(describe(case, &got));
         }
     }
-    drop(ha);
+    drop(lab);
     assert!(
         diffs.is_empty(),
         "{} differences:\n{}",
@@ -380,10 +404,7 @@ fn replace_at(req: &[u8], with: &[u8]) -> Vec<u8> {
 #[test]
 fn random_requests_get_haproxys_answers() {
     use rand::{Rng, SeedableRng};
-    if !haproxy_available() {
-        eprintln!("haproxy not installed: skipped");
-        return;
-    }
+    let Some(lab) = Lab::start() else { return };
     const LINES: &[&str] = &[
         "GET /a HTTP/1.1",
         "POST /a HTTP/1.1",
@@ -433,24 +454,9 @@ fn random_requests_get_haproxys_answers() {
         "3\r\nabc\r\n0\r\n\r\n",
         "3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n",
     ];
-    let (iters, seed) = match std::env::var("SWITCHYARD_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        Some(n) => (
-            n,
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(5, |d| d.as_secs()),
-        ),
-        None => (40, 5),
-    };
+    let (iters, seed) = switchyard_testkit::fuzz_iters_and_seed(40, 5);
     eprintln!("random requests: {iters} from seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
-    let up = recording_upstream(seen.clone());
-    let sy = Harness::start(&config("@BIND@", up));
-    let (ha, ha_addr) = haproxy_on(&config("@BIND@", up));
     let mut diffs = Vec::new();
     for i in 0..iters {
         let mut heads: Vec<&str> = (0..rng.gen_range(0..5))
@@ -472,28 +478,17 @@ fn random_requests_get_haproxys_answers() {
             .filter(|n| names.iter().filter(|m| m == n).count() > 1)
             .cloned()
             .collect();
-        let mut got = Vec::new();
-        for (tag, addr) in [("sy", sy.addr(0)), ("ha", ha_addr)] {
-            let key = format!("r{i}-{tag}");
-            let bytes = replace_at(req.as_bytes(), key.as_bytes());
-            let client = responses(&send_for(addr, &bytes, &key, Duration::from_secs(1)));
-            let server = seen
-                .lock()
-                .map(|m| m.get(&key).cloned().unwrap_or_default())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| group_same_names(&r.replace(&key, "<case>"), &repeated))
-                .collect::<Vec<_>>();
-            got.push((client, server));
+        let mut got = lab.both(&format!("r{i}"), req.as_bytes(), Duration::from_secs(1));
+        for (_, server) in &mut got {
+            for r in server.iter_mut() {
+                *r = group_same_names(r, &repeated);
+            }
         }
         if got[0] != got[1] {
-            diffs.push(format!(
-                "#{i} {req:?}:\n  switchyard client {:?}\n  haproxy    client {:?}\n  switchyard server {:?}\n  haproxy    server {:?}",
-                got[0].0, got[1].0, got[0].1, got[1].1
-            ));
+            diffs.push(describe(&format!("#{i} {req:?}"), &got));
         }
     }
-    drop(ha);
+    drop(lab);
     assert!(
         diffs.is_empty(),
         "{} differences:\n{}",

@@ -36,7 +36,7 @@ pub use counters::{Counters, RateCounter, SwRate};
 pub use eval::{RequestView, SampleOut};
 pub use ext::Ext;
 pub use ids::{MapIdx, ProxyIdx, ServerIdx};
-pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive, NO_MAXCONN_OVERRIDE};
+pub use live::{now_ms, CheckStatus, OpState, ProxyLive, ServerLive};
 pub use map::{parse_reference, MapEntryRt, MapError, MapRt, MapVersion, ResolveBackend};
 pub use map_ids::haproxy_map_ids;
 pub use observe::ObserveEvent;

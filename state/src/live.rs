@@ -12,7 +12,7 @@ use crate::counters::Counters;
 use crate::ext::Ext;
 
 /// `ProxyLive::fe_maxconn_override` when `set maxconn frontend` never ran.
-pub const NO_MAXCONN_OVERRIDE: u64 = u64::MAX;
+pub(crate) const NO_MAXCONN_OVERRIDE: u64 = u64::MAX;
 
 /// Wall-clock milliseconds since the Unix epoch (the poll's reading inside
 /// a [`crate::clock::PollScope`]).

@@ -74,13 +74,17 @@ impl MapVersion {
         seqs.front().and_then(|s| self.entries.get(s))
     }
 
-    /// Give every entry with `key` a new value; false when there is none.
-    fn set_key(&mut self, key: &str, value: &Arc<str>, backend: Option<ProxyIdx>) -> bool {
-        let seqs: Vec<u64> = self
-            .index
+    /// The entries with `key`, in insertion order.
+    fn seqs_of(&self, key: &str) -> Vec<u64> {
+        self.index
             .get(key)
             .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Give every entry with `key` a new value; false when there is none.
+    fn set_key(&mut self, key: &str, value: &Arc<str>, backend: Option<ProxyIdx>) -> bool {
+        let seqs = self.seqs_of(key);
         for seq in &seqs {
             if let Some(e) = self.entries.get(seq) {
                 let mut e = e.clone();
@@ -94,11 +98,7 @@ impl MapVersion {
 
     /// Remove every entry with `key`; false when there is none.
     fn remove_key(&mut self, key: &str) -> bool {
-        let seqs: Vec<u64> = self
-            .index
-            .get(key)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
+        let seqs = self.seqs_of(key);
         for s in &seqs {
             self.remove_seq(*s);
         }

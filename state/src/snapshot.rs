@@ -40,6 +40,17 @@ pub struct ProxyRt {
     pub live: Arc<ProxyLive>,
 }
 
+impl ProxyRt {
+    /// The frontend's maxconn now: `set maxconn frontend` (0 included)
+    /// or the configured one; `None` without a frontend side.
+    pub fn fe_maxconn(&self) -> Option<u32> {
+        match self.live.fe_maxconn_override.load(Relaxed) {
+            crate::live::NO_MAXCONN_OVERRIDE => self.frontend.as_ref().map(|f| f.maxconn),
+            over => Some(over as u32),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FrontendRt {
     pub use_backends: Vec<CUseBackend>,

@@ -2,6 +2,8 @@
 //! real loopback sockets, never mocks.
 //!
 //! - [`eventually`] / [`eventually_async`]: poll a condition instead of sleeping.
+//! - [`fuzz_iters_and_seed`]: a randomized test's count and seed (fixed, or from the clock
+//!   for `scripts/long.sh`).
 //! - [`free_port`] / [`free_ports`]: ports below 32768 for configs that need them.
 //! - [`ChildGuard`]: a child process stopped on drop, with its output captured.
 //! - [`FakeUpstream`]: an in-process upstream with switchable [`Behavior`].
@@ -22,6 +24,7 @@ mod cli;
 pub mod dns;
 mod echo_bin;
 mod eventually;
+mod fuzz;
 mod hey;
 mod hey_bg;
 pub mod http1;
@@ -43,6 +46,7 @@ pub use echo_bin::{echo_binary_path, spawn_echo_binary, EchoOptions, EchoProcess
 pub use eventually::{
     eventually, eventually_async, eventually_async_named, eventually_named, Outcome,
 };
+pub use fuzz::fuzz_iters_and_seed;
 pub use hey::{hey_available, parse_hey, run_hey, try_run_hey, HeySummary};
 pub use hey_bg::BackgroundHey;
 pub use http_client::{

@@ -262,7 +262,7 @@ fn acl(snap: &Snapshot, verb: &str, args: &[String]) -> Result<Outcome, Outcome>
             a(i)
         }
     };
-    let map = |name: &str| lookup::map(snap, name).and_then(|mi| snap.maps.get(mi.get()));
+    let map = |name: &str| find(snap, name).ok();
     let out = match verb {
         "show" if a(0).is_empty() => return Ok(Outcome::dump("# id (file) description\n")),
         "show" | "prepare" => Outcome::err(unknown),

@@ -214,11 +214,7 @@ fn hrsp(row: &mut Row, c: &Counters) {
 fn frontend_row(px: &ProxyRt, pi: ProxyIdx, ctx: RowCtx) -> Row {
     let mut r = Row::new(RowKind::Frontend, px, pi, 0, None);
     let c = &px.live.fe;
-    let fe = px.frontend.as_ref();
-    let slim = match px.live.fe_maxconn_override.load(Relaxed) {
-        switchyard_state::NO_MAXCONN_OVERRIDE => fe.map(|f| f.maxconn).unwrap_or(0),
-        over => over as u32,
-    };
+    let slim = px.fe_maxconn().unwrap_or(0);
     r.set(1, Field::str("KNS", "FRONTEND"));
     r.set(4, Field::u32("MGP", c.scur.load(Relaxed)));
     r.set(5, Field::u32("MMP", c.smax.load(Relaxed)));

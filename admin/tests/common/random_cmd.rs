@@ -195,21 +195,3 @@ fn fill(rng: &mut StdRng, template: &str, n: &Names) -> String {
     }
     out
 }
-
-/// How many lines a randomized test runs, and from which seed: a fixed
-/// seed for the default count, a time seed when `SWITCHYARD_FUZZ_ITERS`
-/// asks for another (`scripts/long.sh`).
-pub fn iters_and_seed(default: usize) -> (usize, u64) {
-    let iters = std::env::var("SWITCHYARD_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    let seed = if iters == default {
-        11
-    } else {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(11, |d| d.as_secs())
-    };
-    (iters, seed)
-}

@@ -142,19 +142,9 @@ mod tests {
             b" ",
             b":",
         ];
-        // scripts/long.sh runs many more (SWITCHYARD_FUZZ_ITERS), seeded by
-        // the time; the default run is fixed and quick.
-        let iters: usize = std::env::var("SWITCHYARD_FUZZ_ITERS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(20_000);
-        let seed = match iters {
-            20_000 => 7,
-            _ => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(7),
-        };
+        // scripts/long.sh runs many more, seeded by the time; the default
+        // run is fixed and quick.
+        let (iters, seed) = switchyard_testkit::fuzz_iters_and_seed(20_000, 7);
         eprintln!("mutated heads: {iters} from seed {seed}");
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         for i in 0..iters {

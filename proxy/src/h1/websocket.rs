@@ -7,13 +7,7 @@
 use http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
 use http::HeaderMap;
 
-fn has_token(h: &HeaderMap, name: &http::header::HeaderName, token: &str) -> bool {
-    h.get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|s| s.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
+use crate::headers::has_token;
 
 /// Whether `h` asks to switch to (or switches to) WebSocket.
 fn websocket(h: &HeaderMap, need_connection: bool) -> bool {
@@ -44,13 +38,7 @@ pub(crate) fn response_ok(status: u16, h: &HeaderMap) -> bool {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
-        }
-        h
-    }
+    use crate::headers::header_map as map;
 
     #[test]
     fn handshakes() {

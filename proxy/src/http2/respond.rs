@@ -453,16 +453,13 @@ mod tests {
 
     #[test]
     fn connection_fields_go() {
-        let mut h = HeaderMap::new();
-        for (k, v) in [
+        let mut h = crate::headers::header_map(&[
             ("connection", "close"),
             ("keep-alive", "timeout=5"),
             ("transfer-encoding", "chunked"),
             ("te", "gzip"),
             ("x-kept", "1"),
-        ] {
-            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-        }
+        ]);
         strip_connection_fields(&mut h);
         let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["x-kept"]);

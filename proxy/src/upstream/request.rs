@@ -57,7 +57,7 @@ impl Outgoing<'_> {
         if self.keep_alive
             && self.version == Version::HTTP_10
             && framing != SendFraming::Chunked
-            && !self.asks_upgrade()
+            && !crate::headers::has_token(&self.headers, &http::header::CONNECTION, "upgrade")
         {
             // An HTTP/1.0 request would close the server connection: like
             // HAProxy, ask to keep it (not for a chunked 1.0 request, nor
@@ -66,16 +66,6 @@ impl Outgoing<'_> {
         }
         out.extend_from_slice(b"\r\n");
         framing
-    }
-
-    /// `Connection` names `upgrade`.
-    fn asks_upgrade(&self) -> bool {
-        self.headers
-            .get_all(http::header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|s| s.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
     }
 
     fn framing(&self, body: &ReqBody, out: &mut Vec<u8>) -> SendFraming {
