@@ -79,12 +79,12 @@ pub(crate) fn on_request(
         };
     };
     if strip || prefix {
-        headers.remove(COOKIE);
-        for r in rewritten.into_iter().filter(|r| !r.is_empty()) {
-            if let Ok(v) = HeaderValue::from_str(&r) {
-                headers.append(COOKIE, v);
-            }
-        }
+        let lines = rewritten
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| HeaderValue::from_str(&r).ok())
+            .collect();
+        crate::headers::replace_all(headers, &COOKIE, lines);
     }
     let pos = be
         .servers
@@ -116,9 +116,15 @@ pub(crate) fn on_request(
     }
 }
 
-/// Response-side processing; returns the response log flag (`N`, `I`, `R`).
-/// `direct` is true when the request went to the server its valid cookie
-/// named (then `insert` sets nothing).
+/// Whether the log shows cookie flags (`%tsc`'s last two): HAProxy
+/// writes `--` for a passive cookie without `indirect`.
+pub(crate) fn flags_logged(cfg: &CookieCfg) -> bool {
+    cfg.mode != CookieMode::Passive || cfg.indirect
+}
+
+/// Response-side processing; returns the response log flag (`N`, `P`,
+/// `D`, `I`, `R`). `direct` is true when the request went to the server
+/// its valid cookie named (then `insert` sets nothing).
 pub(crate) fn on_response(
     cfg: &CookieCfg,
     server_cookie: Option<&str>,
@@ -127,63 +133,103 @@ pub(crate) fn on_response(
     status: u16,
     headers: &mut HeaderMap,
 ) -> u8 {
-    match cfg.mode {
-        CookieMode::Insert => {
-            if direct || (cfg.postonly && method != Method::POST) {
-                return b'N';
-            }
-            let cacheable = is_cacheable(method, status, headers);
-            let mut c = match server_cookie {
-                Some(v) => format!("{}={}; path=/", cfg.name, v),
-                None => format!(
-                    "{}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/",
-                    cfg.name
-                ),
-            };
-            for d in &cfg.domain {
-                c.push_str("; domain=");
-                c.push_str(d);
-            }
-            if cfg.httponly {
-                c.push_str("; HttpOnly");
-            }
-            if cfg.secure {
-                c.push_str("; Secure");
-            }
-            for a in &cfg.attr {
-                c.push_str("; ");
-                c.push_str(a);
-            }
-            if let Ok(v) = HeaderValue::from_str(&c) {
-                headers.append(SET_COOKIE, v);
-            }
-            if cfg.nocache && cacheable {
-                headers.append(CACHE_CONTROL, HeaderValue::from_static("private"));
-            }
-            b'I'
-        }
-        CookieMode::Passive => b'N',
-        CookieMode::Rewrite | CookieMode::Prefix => {
-            let Some(sc) = server_cookie else { return b'N' };
-            let mut flag = b'N';
-            let vals: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
-            if vals.is_empty() {
-                return flag;
-            }
-            headers.remove(SET_COOKIE);
-            for v in vals {
-                let out = match v.to_str().ok().and_then(|s| rewrite_set_cookie(s, cfg, sc)) {
-                    Some(n) => {
-                        flag = b'R';
-                        HeaderValue::from_str(&n).unwrap_or(v)
-                    }
-                    None => v,
-                };
-                headers.append(SET_COOKIE, out);
-            }
-            flag
-        }
+    let (found, mut flag) = server_set_cookies(cfg, server_cookie, direct, headers);
+    if cfg.mode != CookieMode::Insert
+        || direct
+        || (found && cfg.preserve)
+        || (cfg.postonly && method != Method::POST)
+    {
+        return flag;
     }
+    let cacheable = is_cacheable(method, status, headers);
+    let mut c = match server_cookie {
+        Some(v) => format!("{}={}; path=/", cfg.name, v),
+        None => format!(
+            "{}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/",
+            cfg.name
+        ),
+    };
+    for d in &cfg.domain {
+        c.push_str("; domain=");
+        c.push_str(d);
+    }
+    if cfg.httponly {
+        c.push_str("; HttpOnly");
+    }
+    if cfg.secure {
+        c.push_str("; Secure");
+    }
+    for a in &cfg.attr {
+        c.push_str("; ");
+        c.push_str(a);
+    }
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        headers.append(SET_COOKIE, v);
+        flag = b'I';
+    }
+    if cfg.nocache && cacheable {
+        headers.append(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+    flag
+}
+
+/// The server's own `Set-Cookie` of the persistence cookie, as HAProxy
+/// handles it: noted (`P`), left alone with `preserve`, deleted (`D`)
+/// where HAProxy inserts its own (insert mode) or on a direct access with
+/// `indirect`, else rewritten (`R`) in rewrite and prefix modes. Whether
+/// the server set it, and the log flag so far.
+fn server_set_cookies(
+    cfg: &CookieCfg,
+    server_cookie: Option<&str>,
+    direct: bool,
+    headers: &mut HeaderMap,
+) -> (bool, u8) {
+    let named = |v: &HeaderValue| {
+        v.to_str().ok().is_some_and(|s| {
+            let first = s.split(';').next().unwrap_or("");
+            first
+                .split_once('=')
+                .is_some_and(|(k, _)| k.trim() == cfg.name)
+        })
+    };
+    if !headers.get_all(SET_COOKIE).iter().any(named) {
+        return (false, b'N');
+    }
+    if cfg.preserve {
+        return (true, b'P');
+    }
+    let delete = cfg.mode == CookieMode::Insert || (direct && cfg.indirect);
+    let mut flag = b'P';
+    let lines = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| {
+            if !named(v) {
+                return Some(v.clone());
+            }
+            if delete {
+                flag = b'D';
+                return None;
+            }
+            let new = match (cfg.mode, server_cookie) {
+                (CookieMode::Rewrite | CookieMode::Prefix, Some(sc)) => v
+                    .to_str()
+                    .ok()
+                    .and_then(|s| rewrite_set_cookie(s, cfg, sc))
+                    .and_then(|n| HeaderValue::from_str(&n).ok()),
+                _ => None,
+            };
+            match new {
+                Some(n) => {
+                    flag = b'R';
+                    Some(n)
+                }
+                None => Some(v.clone()),
+            }
+        })
+        .collect();
+    crate::headers::replace_all(headers, &SET_COOKIE, lines);
+    (true, flag)
 }
 
 fn rewrite_set_cookie(s: &str, cfg: &CookieCfg, server_cookie: &str) -> Option<String> {

@@ -92,7 +92,7 @@ pub(crate) fn has_token(h: &HeaderMap, name: &HeaderName, token: &str) -> bool {
 
 /// Give `name` these values, in the place of its first line (none: the
 /// header goes).
-fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
+pub(crate) fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
     let mut values = values.into_iter();
     let Some(first) = values.next() else {
         remove_ordered(h, name);

@@ -135,23 +135,52 @@ pub(crate) fn early_page(status: u16) -> Bytes {
     ))
 }
 
-/// `raw` (a complete page) with `connection: close` after its headers,
-/// unless it says so already.
-pub(crate) fn with_close(raw: &Bytes) -> Bytes {
+/// `raw` (a complete page) as HAProxy's H1 layer writes it to a client:
+/// `connection: close` last when the connection closes (an HTTP/1.1 page
+/// says so to any client), `connection: keep-alive` when it stays open for
+/// an HTTP/1.0 client, and no body for a HEAD request.
+pub(crate) fn for_client(
+    raw: &Bytes,
+    closing: bool,
+    client: http::Version,
+    is_head: bool,
+) -> Bytes {
     let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
         return raw.clone();
     };
-    if raw[..i + 2]
-        .windows(19)
-        .any(|w| w.eq_ignore_ascii_case(b"connection: close\r\n"))
+    let page_11 = raw.starts_with(b"HTTP/1.1");
+    let says = |line: &[u8]| {
+        raw[..i + 2]
+            .windows(line.len())
+            .any(|w| w.eq_ignore_ascii_case(line))
+    };
+    let line: &[u8] = if closing {
+        if page_11 && !says(b"connection: close\r\n") {
+            b"connection: close\r\n"
+        } else {
+            b""
+        }
+    } else if (client == http::Version::HTTP_10 || !page_11) && !says(b"connection: keep-alive\r\n")
     {
+        b"connection: keep-alive\r\n"
+    } else {
+        b""
+    };
+    if line.is_empty() && !is_head {
         return raw.clone();
     }
-    let mut v = Vec::with_capacity(raw.len() + 19);
+    let end = if is_head { i + 4 } else { raw.len() };
+    let mut v = Vec::with_capacity(end + line.len());
     v.extend_from_slice(&raw[..i + 2]);
-    v.extend_from_slice(b"connection: close\r\n");
-    v.extend_from_slice(&raw[i + 2..]);
+    v.extend_from_slice(line);
+    v.extend_from_slice(&raw[i + 2..end]);
     Bytes::from(v)
+}
+
+/// `raw` (a complete page) with `connection: close` after its headers,
+/// unless it says so already.
+pub(crate) fn with_close(raw: &Bytes) -> Bytes {
+    for_client(raw, true, http::Version::HTTP_11, false)
 }
 
 #[cfg(test)]

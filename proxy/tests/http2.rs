@@ -401,7 +401,31 @@ fn http2_clients_get_what_haproxy_gives() {
             assert_eq!(a, b, "case {}", a.0);
         }
     }
-    assert_eq!(got.1, expected.1, "log lines");
+    // The last case's connection is refused while haproxy may not yet have
+    // seen the one before it close: its connection counts vary.
+    let steady = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                if !l.contains("<BADREQ>") {
+                    return l.clone();
+                }
+                l.split(' ')
+                    .map(|w| {
+                        let counts = w.split('/').count() == 5
+                            && w.split('/').all(|n| n.bytes().all(|b| b.is_ascii_digit()));
+                        if counts {
+                            "<counts>"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(steady(&got.1), steady(&expected.1), "log lines");
 }
 
 /// Prior knowledge on an HTTP/1 bind: only the whole preface switches to

@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{haproxy_on, serve_each, Harness};
+use common::{group_same_names, haproxy_on, serve_each, Harness};
 use switchyard_testkit::haproxy_available;
 
 type Seen = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
@@ -495,34 +495,4 @@ fn random_requests_get_haproxys_answers() {
         diffs.len(),
         diffs.join("\n")
     );
-}
-
-/// A request as received, with the lines of one header name brought
-/// together where the first one was, and names sent more than once by
-/// the client (`repeated`) put last, by name. switchyard's header map
-/// (`http::HeaderMap`) keeps the order of names and, per name, of values,
-/// but not how lines of one name interleave with others, nor where such a
-/// group goes once its first line is dropped, which HAProxy keeps: a known
-/// difference, without meaning in HTTP (RFC 9110 §5.3).
-fn group_same_names(req: &str, repeated: &[String]) -> String {
-    let Some((head, body)) = req.split_once("\r\n\r\n") else {
-        return req.to_string();
-    };
-    let mut lines = head.split("\r\n");
-    let first = lines.next().unwrap_or("");
-    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-    for l in lines {
-        let name = l.split(':').next().unwrap_or("").to_ascii_lowercase();
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, g)) => g.push(l),
-            None => groups.push((name, vec![l])),
-        }
-    }
-    groups.sort_by_key(|(n, _)| repeated.contains(n).then(|| n.clone()));
-    let mut out = String::from(first);
-    for l in groups.iter().flat_map(|(_, g)| g) {
-        out.push_str("\r\n");
-        out.push_str(l);
-    }
-    format!("{out}\r\n\r\n{body}")
 }

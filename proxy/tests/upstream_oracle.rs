@@ -82,6 +82,31 @@ fn script(path: &str) -> (&'static [u8], bool) {
             b"HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
             false,
         ),
+        // A coding besides chunked, or chunked twice: HAProxy's 502, even
+        // for HEAD.
+        "/te-gzip-chunked" | "/head-bad" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            false,
+        ),
+        "/te-twice" => (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+            false,
+        ),
+        "/http12" => (b"HTTP/1.2 200 OK\r\ncontent-length: 2\r\n\r\nok", true),
+        "/status-2000" => (b"HTTP/1.1 2000 Big\r\ncontent-length: 2\r\n\r\nok", true),
+        "/status-spaced" => (b"HTTP/1.1  201 Made\r\ncontent-length: 2\r\n\r\nok", true),
+        "/conn-token" => (
+            b"HTTP/1.1 200 OK\r\nconnection: x-h\r\ncontent-length: 2\r\nx-h: 1\r\n\r\nok",
+            true,
+        ),
+        "/te-spelt" => (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nx-a: 1\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            true,
+        ),
+        "/cl-twice" => (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-a: 1\r\ncontent-length: 2\r\n\r\nok",
+            true,
+        ),
         "/early" => (
             b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbig!",
             false,
@@ -251,7 +276,11 @@ fn request(path: &str) -> Vec<u8> {
         r.extend_from_slice(&body);
         return r;
     }
-    let method = if path == "/head" { "HEAD" } else { "GET" };
+    let method = if path.starts_with("/head") {
+        "HEAD"
+    } else {
+        "GET"
+    };
     format!("{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").into_bytes()
 }
 
@@ -307,6 +336,14 @@ const PATHS: &[&str] = &[
     "/http10-chunked",
     "/signed-chunk",
     "/bad-trailer",
+    "/te-gzip-chunked",
+    "/head-bad",
+    "/te-twice",
+    "/http12",
+    "/status-2000",
+    "/status-spaced",
+    "/te-spelt",
+    "/cl-twice",
     "/early",
 ];
 
@@ -358,6 +395,11 @@ fn kept_alive_client_gets_the_same_bytes_as_from_haproxy() {
             "/interim",
             "/reason",
             "/304",
+            "/http12",
+            "/status-2000",
+            "/conn-token",
+            "/te-spelt",
+            "/cl-twice",
         ] {
             req.extend_from_slice(
                 format!("GET {path} {version}\r\nhost: x\r\n{ka}\r\n").as_bytes(),

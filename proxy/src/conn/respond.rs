@@ -53,7 +53,10 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let mut lease = reply.lease.take();
     let end = reply.end;
     let headers = &mut reply.headers;
-    let closing = close || stopping || !client_keep_alive;
+    // A chunked HTTP/1.0 response closes the client connection in HAProxy
+    // 2.6, even when it asks to keep alive.
+    let chunked_10 = http10 && headers.contains_key(TRANSFER_ENCODING);
+    let closing = close || stopping || !client_keep_alive || chunked_10;
     let mut w = Written {
         bytes: 0,
         complete: true,
@@ -62,13 +65,8 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     };
 
     if let Some(raw) = reply.raw.take() {
-        let raw_htx = raw.clone();
-        let bytes = if closing && client_version == Version::HTTP_11 {
-            crate::pages::with_close(&raw)
-        } else {
-            raw
-        };
-        let htx = server_htx.unwrap_or_else(|| htx_size_raw(&raw_htx));
+        let htx = server_htx.unwrap_or_else(|| htx_size_raw(&raw));
+        let bytes = crate::pages::for_client(&raw, closing, client_version, is_head);
         match timed(t_client, wr.write_all(&bytes)).await {
             Ok(()) => w.bytes = htx,
             Err(t) => {
@@ -89,6 +87,7 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let no_body_status = (100..200).contains(&status) || status == 204;
     if no_body_status {
         crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
+        crate::headers::remove_ordered(headers, &TRANSFER_ENCODING);
     }
     let mut add_te = false;
     let framing = if no_body_status || is_head || status == 304 {
@@ -126,26 +125,32 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     let htx_head = server_htx.unwrap_or_else(|| {
         htx_head_size(["HTTP/1.1", &status.to_string(), &reply.reason], headers)
     });
-    if add_te {
+    if add_te && !headers.contains_key(TRANSFER_ENCODING) {
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
     }
-    // HTTP/1.1 keeps alive by default, 1.0 closes: the header says so
-    // when the status line's version (or the client's) means otherwise.
-    if status == 101 {
-        // The server's `connection: upgrade` stays as it is.
+    // HTTP/1.1 keeps alive by default, 1.0 closes: a last header line says
+    // so when the status line's version (or the client's) means otherwise,
+    // after the server's own `Connection` lines, as HAProxy writes it. An
+    // `upgrade` token (a 101 too) leaves `Connection` as the server sent it.
+    let conn_line: &[u8] = if crate::headers::has_token(headers, &CONNECTION, "upgrade") {
+        b""
     } else if closing {
-        if !http10 {
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        if http10 {
+            b""
+        } else {
+            b"connection: close\r\n"
         }
     } else if client_version == Version::HTTP_10 || http10 {
-        headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
-    }
+        b"connection: keep-alive\r\n"
+    } else {
+        b""
+    };
     // The head and whatever body is already at hand go out in one write:
     // on loopback each send runs the receiver's TCP input path too, so a
     // split head/body write costs about a whole extra round of kernel work.
     let mut out = std::mem::take(&mut reply.interim);
     out.reserve(512);
-    encode_head(&mut out, http10, status, &reply.reason, headers);
+    encode_head(&mut out, http10, status, &reply.reason, headers, conn_line);
     let mut body_bytes = 0u64;
     let mut upstream = None;
     match std::mem::replace(&mut reply.body, RespBody::Empty) {

@@ -257,8 +257,8 @@ fn framing(headers: &HeaderMap) -> Result<Framing, HeadError> {
 }
 
 /// Whether Transfer-Encoding is present; it must end in `chunked` (and
-/// name it only there), as HAProxy requires of requests and responses.
-pub(crate) fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
+/// name it only there), as HAProxy requires of requests.
+fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
     let mut te_seen = false;
     let mut chunked_last = false;
     for v in headers.get_all(TRANSFER_ENCODING) {

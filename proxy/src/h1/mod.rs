@@ -17,7 +17,7 @@ mod write;
 
 pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, BodySender, Decoder, ReqBody};
 pub(crate) use head::{
-    chunked, content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead, MAX_HEADERS,
+    content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead, MAX_HEADERS,
 };
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;

@@ -14,15 +14,17 @@ pub(crate) enum RespFraming {
     Close,
 }
 
-/// Append `HTTP/1.x <status> <reason>` and the headers, then the blank
-/// line. The version is 1.1 unless a server answered in 1.0 (HAProxy keeps
-/// the server's version).
+/// Append `HTTP/1.x <status> <reason>`, the headers and `last` (header
+/// lines the writer adds, CRLF-ended), then the blank line. The version is
+/// 1.1 unless a server answered in 1.0 (HAProxy keeps the server's
+/// version).
 pub(crate) fn encode_head(
     out: &mut Vec<u8>,
     http10: bool,
     status: u16,
     reason: &str,
     headers: &HeaderMap,
+    last: &[u8],
 ) {
     out.extend_from_slice(if http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
     push_status(out, status);
@@ -35,6 +37,7 @@ pub(crate) fn encode_head(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
+    out.extend_from_slice(last);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -148,7 +151,7 @@ mod tests {
         h.insert("Content-Length", http::HeaderValue::from_static("5"));
         h.append("X-A", http::HeaderValue::from_static("1"));
         let mut out = Vec::new();
-        encode_head(&mut out, false, 200, "OK", &h);
+        encode_head(&mut out, false, 200, "OK", &h, b"");
         assert_eq!(
             out,
             b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-a: 1\r\n\r\n"

@@ -76,7 +76,7 @@ pub(super) async fn write(
     let headers = &mut reply.headers;
     let no_body_status = (100..200).contains(&status) || status == 204;
     if no_body_status {
-        headers.remove(CONTENT_LENGTH);
+        crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
     }
     let no_body = no_body_status || is_head || status == 304;
     if !no_body {
@@ -89,7 +89,7 @@ pub(super) async fn write(
             }
             RespBody::Upstream(_) => {
                 // A chunked body goes as DATA frames: no length was given.
-                headers.remove(TRANSFER_ENCODING);
+                crate::headers::remove_ordered(headers, &TRANSFER_ENCODING);
             }
             _ => {}
         }
@@ -352,10 +352,10 @@ fn strip_connection_fields(h: &mut HeaderMap) {
         &KEEP_ALIVE,
         &PROXY_CONNECTION,
     ] {
-        h.remove(name);
+        crate::headers::remove_ordered(h, name);
     }
     if h.get(TE).is_some_and(|v| v != "trailers") {
-        h.remove(TE);
+        crate::headers::remove_ordered(h, &TE);
     }
 }
 

@@ -151,9 +151,7 @@ async fn exchange_untimed(
         }
         Err(HeadError::Closed) => return broken_pipe(),
     };
-    let Some((dec, kind)) = body_decoder(&head, is_head) else {
-        return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp));
-    };
+    let (dec, kind) = body_decoder(&head, is_head);
     // HAProxy parses what it has of the body before it sends the head on:
     // chunked framing already broken there is a 502, not a cut response.
     if kind == BodyKind::Chunked && chunked_prefix_invalid(&conn.rd.buf) {

@@ -76,7 +76,9 @@ pub(crate) async fn forward(
     let mut direct: Option<ServerIdx> = None;
     if let Some(ck) = &bcfg.cookie {
         let c = cookie::on_request(ck, backend, &mut head.headers, be.cfg.options.persist);
-        end.log.term[2] = c.flag;
+        if cookie::flags_logged(ck) {
+            end.log.term[2] = c.flag;
+        }
         direct = c.server;
     }
 

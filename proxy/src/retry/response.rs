@@ -51,7 +51,9 @@ pub(super) fn response(
     if !crate::h1::keeps_alive(&headers, resp.http10) || !reusable {
         lease.reusable = false;
     }
-    headers::connection_header(&mut headers, false);
+    // The server's `Transfer-Encoding` (`chunked` alone, by now) stays in
+    // place and as spelt, as in HAProxy.
+    headers::connection_header(&mut headers, true);
     if status == 101 {
         lease.reusable = false;
     }
@@ -64,7 +66,9 @@ pub(super) fn response(
             status,
             &mut headers,
         );
-        end.log.term[3] = flag;
+        if cookie::flags_logged(ck) {
+            end.log.term[3] = flag;
+        }
     }
     rules::run_response(snap, &backend.http_response, head, origin, &mut headers, sw);
     if let Some(f) = fe.frontend.as_ref() {

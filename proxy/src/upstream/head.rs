@@ -6,11 +6,12 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode};
 
 use super::body::BodyKind;
 use super::conn::Conn;
+use super::status_line::{self, Repair};
 use crate::h1::Decoder;
 
 /// HAProxy's default `tune.http.maxhdr` (101, counting the status line):
@@ -25,6 +26,10 @@ pub(crate) struct RespHead {
     /// Interim (1xx) responses that came first, encoded for the client
     /// (HAProxy forwards them, whatever the client's version).
     pub(crate) interim: Vec<u8>,
+    /// The framing headers, as checked: `Transfer-Encoding: chunked`, or
+    /// the length.
+    chunked: bool,
+    length: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,7 @@ pub(crate) async fn read_head(conn: &mut Conn, limit: usize) -> Result<RespHead,
                         head.status,
                         &head.reason,
                         &head.headers,
+                        b"",
                     );
                     continue;
                 }
@@ -78,6 +84,24 @@ struct Parsed {
 }
 
 fn parse(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError> {
+    match parse_in(buf, limit) {
+        Err(HeadError::Invalid) => {}
+        r => return r,
+    }
+    match status_line::repair(buf) {
+        Repair::Wait if buf.len() < limit => Ok(None),
+        Repair::Done(r) => Ok(parse_in(&r.copy, limit)?.map(|(mut p, len)| {
+            p.status = r.status;
+            p.reason = r.reason;
+            p.http10 = r.http10;
+            (p, len)
+        })),
+        _ => Err(HeadError::Invalid),
+    }
+}
+
+/// httparse over `buf`: offsets into it.
+fn parse_in(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError> {
     // Uninitialised slots: filling 101 empty headers wrote 3 KB per response.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut []);
@@ -125,9 +149,14 @@ fn parse(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError>
 }
 
 fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
-    let status = StatusCode::from_u16(p.status).map_err(|_| HeadError::Invalid)?;
+    if p.status < 100 {
+        return Err(HeadError::Invalid);
+    }
     let reason_bytes = &raw[p.reason.0..p.reason.1];
-    let reason = match status.canonical_reason() {
+    let canonical = StatusCode::from_u16(p.status)
+        .ok()
+        .and_then(|s| s.canonical_reason());
+    let reason = match canonical {
         Some(c) if c.as_bytes() == reason_bytes => Cow::Borrowed(c),
         _ => Cow::Owned(String::from_utf8_lossy(reason_bytes).into_owned()),
     };
@@ -148,6 +177,7 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         .map_err(|_| HeadError::Invalid)?;
         headers.append(name, value);
     }
+    let (chunked, length) = check_framing(&mut headers)?;
     if !crate::h1::websocket::response_ok(p.status, &headers) {
         return Err(HeadError::Invalid);
     }
@@ -157,27 +187,63 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         http10: p.http10,
         headers,
         interim: Vec::new(),
+        chunked,
+        length,
     })
 }
 
-/// How the body of this response is delimited; `None` when its framing
-/// headers are invalid (conflicting lengths, a coding after chunked).
-pub(crate) fn body_decoder(head: &RespHead, is_head: bool) -> Option<(Decoder, BodyKind)> {
+/// HAProxy 2.6 refuses (502) a response whose Transfer-Encoding names a
+/// coding other than `chunked`, or `chunked` twice, or whose lengths are
+/// invalid or disagree, whatever its status or the request's method. A
+/// list of equal lengths becomes one; chunked drops the length. Whether
+/// it is chunked, and the length.
+fn check_framing(headers: &mut HeaderMap) -> Result<(bool, Option<u64>), HeadError> {
+    let mut codings = None;
+    for v in headers.get_all(TRANSFER_ENCODING) {
+        let s = v.to_str().map_err(|_| HeadError::Invalid)?;
+        for c in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !c.eq_ignore_ascii_case("chunked") || codings.is_some() {
+                return Err(HeadError::Invalid);
+            }
+            codings = Some(());
+        }
+        if codings.is_none() {
+            return Err(HeadError::Invalid);
+        }
+    }
+    let len = crate::h1::content_length(headers).map_err(|_| HeadError::Invalid)?;
+    if codings.is_some() {
+        if len.is_some() {
+            crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
+        }
+        return Ok((true, None));
+    }
+    if let Some(n) = len {
+        let mut all = headers.get_all(CONTENT_LENGTH).iter();
+        let single =
+            matches!((all.next(), all.next()), (Some(v), None) if !v.as_bytes().contains(&b','));
+        if !single {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+        }
+    }
+    Ok((false, len))
+}
+
+/// How the body of this response is delimited.
+pub(crate) fn body_decoder(head: &RespHead, is_head: bool) -> (Decoder, BodyKind) {
     use crate::h1::Framing;
     let s = head.status;
     if is_head || (100..200).contains(&s) || s == 204 || s == 304 {
-        return Some((Decoder::new(Framing::None), BodyKind::Length));
+        return (Decoder::new(Framing::None), BodyKind::Length);
     }
-    // HAProxy answers 502 to a response whose last coding is not chunked
-    // (RFC 9112 would read it until close), and takes chunked from an
-    // HTTP/1.0 server too; conflicting lengths are a 502 as well.
-    if crate::h1::chunked(&head.headers).ok()? {
+    // HAProxy takes chunked from an HTTP/1.0 server too (`check_framing`
+    // refused the rest).
+    if head.chunked {
         let dec = Decoder::new(Framing::Chunked).keeping_trailers();
-        return Some((dec, BodyKind::Chunked));
+        return (dec, BodyKind::Chunked);
     }
-    let len = crate::h1::content_length(&head.headers).ok()?;
-    Some(match len {
+    match head.length {
         Some(n) => (Decoder::new(Framing::Length(n)), BodyKind::Length),
         None => (Decoder::until_close(), BodyKind::UntilClose),
-    })
+    }
 }

@@ -20,6 +20,7 @@ pub(crate) mod connect;
 mod head;
 pub(crate) mod pool;
 mod request;
+mod status_line;
 mod stream;
 
 pub(crate) use body::{BodyKind, UpBody};

@@ -286,3 +286,45 @@ pub fn read_request_head(r: &mut BufReader<TcpStream>) -> Option<(String, u64)> 
         }
     }
 }
+
+/// Messages as sent on the wire, with the lines of each name in `repeated`
+/// brought together at the end of their head, by name. switchyard's header map
+/// (`http::HeaderMap`) keeps the order of names and, per name, of values,
+/// but not how lines of one name interleave with others, nor where such a
+/// group goes once its first line is dropped, which HAProxy keeps: a known
+/// difference, without meaning in HTTP (RFC 9110 §5.3).
+pub fn group_same_names(out: &str, repeated: &[String]) -> String {
+    let mut result = String::new();
+    let mut held: Vec<(String, String)> = Vec::new();
+    let mut in_head = false;
+    for line in out.split_inclusive("\r\n") {
+        let start_line = line.starts_with("HTTP/")
+            || line.ends_with(" HTTP/1.1\r\n")
+            || line.ends_with(" HTTP/1.0\r\n");
+        if start_line && !in_head {
+            in_head = true;
+        } else if in_head && line == "\r\n" {
+            held.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, l) in held.drain(..) {
+                result.push_str(&l);
+            }
+            in_head = false;
+        } else if in_head {
+            let name = line
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if repeated.contains(&name) {
+                held.push((name, line.to_string()));
+                continue;
+            }
+        }
+        result.push_str(line);
+    }
+    for (_, l) in held {
+        result.push_str(&l);
+    }
+    result
+}
