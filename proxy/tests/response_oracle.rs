@@ -131,6 +131,12 @@ const HEADERS: &[&str] = &[
     "x-c:",
     "x-d: 1\r\n folded",
     "server: up",
+    "X-Mixed-Case: V",
+    "x-e: a\tb",
+    "x-f : 1",
+    "x-g:   padded   ",
+    "content-length: +3",
+    "transfer-encoding: chunked, chunked",
 ];
 
 const BODIES: &[&str] = &[
@@ -141,6 +147,9 @@ const BODIES: &[&str] = &[
     "3\r\nabc\r\n0\r\n\r\n",
     "3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n",
     "0\r\n\r\n",
+    "3;ext=1\r\nabc\r\n0\r\n\r\n",
+    "03\r\nabc\r\n0\r\nX-T:v\r\n\r\n",
+    "3\r\nabcd\r\n0\r\n\r\n",
 ];
 
 const REQUEST_LINES: &[&str] = &[
