@@ -132,19 +132,20 @@ pub(super) async fn write_reply<W: AsyncWrite + Unpin>(
     // so when the status line's version (or the client's) means otherwise,
     // after the server's own `Connection` lines, as HAProxy writes it. An
     // `upgrade` token (a 101 too) leaves `Connection` as the server sent it.
-    let conn_line: &[u8] = if crate::headers::has_token(headers, &CONNECTION, "upgrade") {
-        b""
-    } else if closing {
-        if http10 {
+    let conn_line: &[u8] =
+        if status == 101 || crate::headers::has_token(headers, &CONNECTION, "upgrade") {
             b""
+        } else if closing {
+            if http10 {
+                b""
+            } else {
+                b"connection: close\r\n"
+            }
+        } else if client_version == Version::HTTP_10 || http10 {
+            b"connection: keep-alive\r\n"
         } else {
-            b"connection: close\r\n"
-        }
-    } else if client_version == Version::HTTP_10 || http10 {
-        b"connection: keep-alive\r\n"
-    } else {
-        b""
-    };
+            b""
+        };
     // The head and whatever body is already at hand go out in one write:
     // on loopback each send runs the receiver's TCP input path too, so a
     // split head/body write costs about a whole extra round of kernel work.
