@@ -211,32 +211,44 @@ fn request_framing(headers: &mut HeaderMap, no_body: bool) -> Result<(Framing, b
     if no_body && f != Framing::None {
         return Err(HeadError::BodyNotAllowed);
     }
-    let lengths = headers.get_all(CONTENT_LENGTH).iter().count();
     if f == Framing::Chunked {
-        let only_chunked = headers
-            .get_all(TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|s| s.split(','))
-            .map(str::trim)
-            .all(|c| c.is_empty() || c.eq_ignore_ascii_case("chunked"));
-        if !only_chunked {
+        if !only_chunked(headers) {
             return Err(HeadError::Unprocessable);
         }
-        return Ok((f, lengths > 0));
+        return Ok((f, headers.contains_key(CONTENT_LENGTH)));
     }
-    let listed = lengths > 1
-        || headers
-            .get(CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes().contains(&b','));
+    let n = match f {
+        Framing::Length(n) => n,
+        _ => 0,
+    };
+    one_length(headers, n);
+    Ok((f, false))
+}
+
+/// Whether every Transfer-Encoding coding is `chunked`.
+pub(crate) fn only_chunked(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(TRANSFER_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .all(|c| c.is_empty() || c.eq_ignore_ascii_case("chunked"))
+}
+
+/// A repeated or listed Content-Length (already checked to agree, as `n`)
+/// goes on as one value in the first one's place, as HAProxy forwards it:
+/// the other side must not see `3, 3`. A single plain value is left as is.
+pub(crate) fn one_length(headers: &mut HeaderMap, n: u64) {
+    let mut all = headers.get_all(CONTENT_LENGTH).iter();
+    let listed = match (all.next(), all.next()) {
+        (None, _) => return,
+        (Some(v), None) => v.as_bytes().contains(&b','),
+        (Some(_), Some(_)) => true,
+    };
     if listed {
-        let n = match f {
-            Framing::Length(n) => n,
-            _ => 0,
-        };
         headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
     }
-    Ok((f, false))
 }
 
 /// RFC 9112 §6: Transfer-Encoding wins over Content-Length; a TE whose last
@@ -257,8 +269,8 @@ fn framing(headers: &HeaderMap) -> Result<Framing, HeadError> {
 }
 
 /// Whether Transfer-Encoding is present; it must end in `chunked` (and
-/// name it only there), as HAProxy requires of requests.
-fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
+/// name it only there), as HAProxy requires of requests and responses.
+pub(crate) fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
     let mut te_seen = false;
     let mut chunked_last = false;
     for v in headers.get_all(TRANSFER_ENCODING) {

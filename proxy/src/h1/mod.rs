@@ -17,7 +17,8 @@ mod write;
 
 pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, BodySender, Decoder, ReqBody};
 pub(crate) use head::{
-    content_length, keeps_alive, parse_head, Framing, HeadError, ReqHead, MAX_HEADERS,
+    chunked, content_length, keeps_alive, one_length, only_chunked, parse_head, Framing, HeadError,
+    ReqHead, MAX_HEADERS,
 };
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;

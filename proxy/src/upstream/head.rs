@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{HeaderMap, StatusCode};
 
 use super::body::BodyKind;
@@ -198,33 +198,19 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
 /// list of equal lengths becomes one; chunked drops the length. Whether
 /// it is chunked, and the length.
 fn check_framing(headers: &mut HeaderMap) -> Result<(bool, Option<u64>), HeadError> {
-    let mut codings = None;
-    for v in headers.get_all(TRANSFER_ENCODING) {
-        let s = v.to_str().map_err(|_| HeadError::Invalid)?;
-        for c in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if !c.eq_ignore_ascii_case("chunked") || codings.is_some() {
-                return Err(HeadError::Invalid);
-            }
-            codings = Some(());
-        }
-        if codings.is_none() {
-            return Err(HeadError::Invalid);
-        }
+    let chunked = crate::h1::chunked(headers).map_err(|_| HeadError::Invalid)?;
+    if chunked && !crate::h1::only_chunked(headers) {
+        return Err(HeadError::Invalid);
     }
     let len = crate::h1::content_length(headers).map_err(|_| HeadError::Invalid)?;
-    if codings.is_some() {
+    if chunked {
         if len.is_some() {
             crate::headers::remove_ordered(headers, &CONTENT_LENGTH);
         }
         return Ok((true, None));
     }
     if let Some(n) = len {
-        let mut all = headers.get_all(CONTENT_LENGTH).iter();
-        let single =
-            matches!((all.next(), all.next()), (Some(v), None) if !v.as_bytes().contains(&b','));
-        if !single {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
-        }
+        crate::h1::one_length(headers, n);
     }
     Ok((false, len))
 }
