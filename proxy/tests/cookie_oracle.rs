@@ -13,7 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::tcp::LogSink;
-use common::{group_same_names, haproxy_on, raw, read_request_head, serve_each, Harness};
+use common::{
+    assert_no_differences, group_same_names, haproxy_on, raw, read_request_head, serve_each,
+    Harness,
+};
 use switchyard_testkit::{eventually, haproxy_available};
 
 /// Records each request head and answers with a `Set-Cookie` between
@@ -112,10 +115,5 @@ fn cookie_rewrites_keep_header_order_as_haproxy() {
             }
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    assert_no_differences(&diffs);
 }

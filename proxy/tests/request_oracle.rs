@@ -13,7 +13,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{group_same_names, haproxy_on, serve_each, Harness};
+use common::{
+    assert_no_differences, group_same_names, haproxy_on, repeated_names, serve_each, Harness,
+};
 use switchyard_testkit::haproxy_available;
 
 type Seen = Arc<Mutex<BTreeMap<String, Vec<String>>>>;
@@ -375,12 +377,7 @@ fn hostile_requests_get_haproxys_answers() {
         }
     }
     drop(lab);
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    assert_no_differences(&diffs);
 }
 
 /// `req` with each `@` replaced by `with` (byte-wise: some cases are not
@@ -469,15 +466,7 @@ fn random_requests_get_haproxys_answers() {
             heads.join("\r\n"),
             BODIES[rng.gen_range(0..BODIES.len())]
         );
-        let names: Vec<String> = heads
-            .iter()
-            .map(|h| h.split(':').next().unwrap_or("").to_ascii_lowercase())
-            .collect();
-        let repeated: Vec<String> = names
-            .iter()
-            .filter(|n| names.iter().filter(|m| m == n).count() > 1)
-            .cloned()
-            .collect();
+        let repeated = repeated_names(&heads.join("\r\n"));
         let mut got = lab.both(&format!("r{i}"), req.as_bytes(), Duration::from_secs(1));
         for (_, server) in &mut got {
             for r in server.iter_mut() {
@@ -489,10 +478,5 @@ fn random_requests_get_haproxys_answers() {
         }
     }
     drop(lab);
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    assert_no_differences(&diffs);
 }

@@ -11,7 +11,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{haproxy_on, raw, read_request_head, serve_each, Harness};
+use common::{assert_no_differences, haproxy_on, raw, read_request_head, serve_each, Harness};
 use switchyard_testkit::{haproxy_available, Proxy};
 
 /// The server's answer for each path: raw bytes, then the connection closes
@@ -366,7 +366,7 @@ fn server_responses_reach_the_client_as_through_haproxy() {
             ));
         }
     }
-    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+    assert_no_differences(&diffs);
 }
 
 #[test]

@@ -328,3 +328,28 @@ pub fn group_same_names(out: &str, repeated: &[String]) -> String {
     }
     result
 }
+
+/// Header names that `text` (header lines, CRLF-separated) has more than
+/// once, trimmed and lowercased as `group_same_names` reads them.
+pub fn repeated_names(text: &str) -> Vec<String> {
+    let names: Vec<String> = text
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, _)| n.trim().to_ascii_lowercase())
+        .collect();
+    names
+        .iter()
+        .filter(|n| names.iter().filter(|m| m == n).count() > 1)
+        .cloned()
+        .collect()
+}
+
+/// Fail with every difference a side-by-side test found, counted.
+pub fn assert_no_differences(diffs: &[String]) {
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
