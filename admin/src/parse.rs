@@ -1,6 +1,7 @@
 //! Request words → typed [`Command`]. Pure: no state is consulted, so
 //! errors that HAProxy reports after a lookup are left to the executor.
 
+use switchyard_config::cnum::atoi;
 use switchyard_config::CliLevel;
 
 use crate::cli::keywords::{self, kw_name, Lookup, ModeBits};
@@ -276,35 +277,6 @@ fn server_op(a: &Args<'_>) -> ServerOp {
     }
 }
 
-/// C's `atoi`: optional blanks and sign, then digits; anything else stops.
-pub fn atoi(s: &str) -> i32 {
-    // glibc's atoi is `(int)strtol(..)`: the saturated long is truncated,
-    // so 99999999999 is 1215752191 and an overflow (LONG_MAX) is -1.
-    atol(s) as i32
-}
-
-/// C's `strtol(s, NULL, 10)` value (saturating).
-pub fn atol(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,15 +376,5 @@ mod tests {
             panic!()
         };
         assert_eq!(q.bound, Some(("typed".into(), 0, 0)));
-    }
-
-    #[test]
-    fn atoi_is_c_like() {
-        assert_eq!(atoi("-1"), -1);
-        assert_eq!(atoi(" 42x"), 42);
-        assert_eq!(atoi("x"), 0);
-        assert_eq!(atoi("99999999999"), 1_215_752_191);
-        assert_eq!(atoi("4294967297"), 1);
-        assert_eq!(atoi("99999999999999999999"), -1);
     }
 }

@@ -1,19 +1,26 @@
 //! C's `atol`/`atoi` as glibc does them. HAProxy reads most numeric server
 //! options this way, so `weight x` is weight 0 and `maxconn 10x` is 10:
-//! a config HAProxy accepts must mean the same thing here.
+//! a config HAProxy accepts must mean the same thing here. The Runtime
+//! API (admin) reads its numbers with the same functions.
 
-/// `strtol(s, NULL, 10)`: leading whitespace, an optional sign, then as many
-/// digits as there are; anything else ends the number. Out of range
-/// saturates at `i64::MIN`/`i64::MAX` (glibc's `LONG_MIN`/`LONG_MAX`).
-pub(crate) fn atol(s: &str) -> i64 {
+/// `strtol(s, &end, 10)`: leading whitespace, an optional sign, then as
+/// many digits as there are; anything else ends the number. The value
+/// (`None` when no digit was read) and the unparsed rest (all of `s` then).
+/// Out of range saturates at `i64::MIN`/`i64::MAX` (glibc's
+/// `LONG_MIN`/`LONG_MAX`).
+pub fn strtol(s: &str) -> (Option<i64>, &str) {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
+    let (neg, body) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
+    let n = body.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 {
+        return (None, s);
+    }
     let mut v: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+    for b in body[..n].bytes() {
         let d = i64::from(b - b'0');
         v = match v.checked_mul(10).and_then(|x| {
             if neg {
@@ -23,15 +30,23 @@ pub(crate) fn atol(s: &str) -> i64 {
             }
         }) {
             Some(x) => x,
-            None => return if neg { i64::MIN } else { i64::MAX },
+            None => {
+                v = if neg { i64::MIN } else { i64::MAX };
+                break;
+            }
         };
     }
-    v
+    (Some(v), &body[n..])
+}
+
+/// `strtol(s, NULL, 10)`: 0 when no digit was read.
+pub fn atol(s: &str) -> i64 {
+    strtol(s).0.unwrap_or(0)
 }
 
 /// `(int)atol(s)`: glibc's `atoi`, and what HAProxy gets when it stores an
 /// `atol` result in an `int` field: the low 32 bits.
-pub(crate) fn atoi(s: &str) -> i32 {
+pub fn atoi(s: &str) -> i32 {
     atol(s) as i32
 }
 
@@ -69,10 +84,22 @@ mod tests {
     }
 
     #[test]
+    fn strtol_gives_the_rest() {
+        assert_eq!(strtol("5x"), (Some(5), "x"));
+        assert_eq!(strtol("abc").0, None);
+        assert_eq!(strtol("-3"), (Some(-3), ""));
+        assert_eq!(strtol("50%"), (Some(50), "%"));
+        assert_eq!(strtol("-99999999999999999999x"), (Some(i64::MIN), "x"));
+    }
+
+    #[test]
     fn atoi_keeps_the_low_32_bits() {
         assert_eq!(atoi("4294967297"), 1);
         assert_eq!(atoi("2147483648"), i32::MIN);
         assert_eq!(atoi("-1"), -1);
         assert_eq!(atoi("99999999999999999999"), -1);
+        assert_eq!(atoi("99999999999"), 1_215_752_191);
+        assert_eq!(atoi(" 42x"), 42);
+        assert_eq!(atoi("x"), 0);
     }
 }

@@ -18,7 +18,7 @@ mod acl;
 mod addr;
 mod bind;
 mod certs;
-mod cnum;
+pub mod cnum;
 mod condition;
 mod ctx;
 mod diag;

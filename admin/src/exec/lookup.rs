@@ -4,7 +4,7 @@
 use switchyard_state::{MapIdx, ProxyIdx, ServerIdx, Snapshot};
 
 use super::Outcome;
-use crate::parse::atoi;
+use switchyard_config::cnum::atoi;
 
 /// A backend by name or `#<id>`.
 pub(crate) fn backend(snap: &Snapshot, name: &str) -> Option<ProxyIdx> {
@@ -109,26 +109,6 @@ pub(crate) fn map(snap: &Snapshot, arg: &str) -> Option<MapIdx> {
     snap.map_idx(arg)
 }
 
-/// C's `strtol(s, &end, 10)`: the value and the unparsed rest (`None`
-/// when no digit was read).
-pub(crate) fn strtol(s: &str) -> (Option<i64>, &str) {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, body) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = body.bytes().take_while(|b| b.is_ascii_digit()).count();
-    if n == 0 {
-        return (None, s);
-    }
-    let mut v: i64 = 0;
-    for b in body[..n].bytes() {
-        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    (Some(if neg { -v } else { v }), &body[n..])
-}
-
 /// `str2uic`: the leading digits as an unsigned int, wrapping as C's
 /// does on overflow; 0 on garbage.
 pub(crate) fn str2uic(s: &str) -> u32 {
@@ -147,13 +127,5 @@ mod tests {
         assert_eq!(str2uic("4294967297x"), 1);
         assert_eq!(str2uic("-1"), 0);
         assert_ne!(str2uic("99999999999999999999"), 0);
-    }
-
-    #[test]
-    fn strtol_like_c() {
-        assert_eq!(strtol("5x"), (Some(5), "x"));
-        assert_eq!(strtol("abc").0, None);
-        assert_eq!(strtol("-3"), (Some(-3), ""));
-        assert_eq!(strtol("50%"), (Some(50), "%"));
     }
 }

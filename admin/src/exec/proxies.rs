@@ -9,7 +9,7 @@ use switchyard_state::events;
 use super::lookup;
 use super::{need, Env, Outcome, SessionState, SEV_NOTICE};
 use crate::command::{Command, FrontendOp};
-use crate::parse::atoi;
+use switchyard_config::cnum::atoi;
 
 pub(crate) fn exec(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outcome, Outcome> {
     match cmd {

@@ -13,7 +13,9 @@ use switchyard_health::{
 };
 use switchyard_state::{AdminState, ProxyIdx, ServerIdx, ServerRt, Snapshot};
 
-use super::lookup::{self, strtol};
+use switchyard_config::cnum::strtol;
+
+use super::lookup;
 use super::{need, Env, Outcome, SessionState, SEV_NOTICE, SEV_WARNING};
 use crate::command::{Command, ServerOp, ServerToggle};
 

@@ -30,7 +30,7 @@ pub(crate) fn show(cmd: Command, sess: &SessionState, env: &Env) -> Result<Outco
                 Some((px, t, sid)) => {
                     let iid = lookup::any_proxy(&snap, px)
                         .map(|i| i as i32)
-                        .unwrap_or_else(|| crate::parse::atoi(px));
+                        .unwrap_or_else(|| switchyard_config::cnum::atoi(px));
                     if iid == 0 {
                         return Err(Outcome::err("No such proxy.\n"));
                     }
