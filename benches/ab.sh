@@ -2,7 +2,7 @@
 # A/B of proxy binaries on compare.sh's config: alternating rounds, one
 # proxy at a time, medians of user/system CPU µs per request.
 #
-# usage: benches/ab.sh <compare-output-dir> <switchyard-binary|haproxy>...
+# usage: benches/ab.sh <compare-output-dir> <switchyard-binary|haproxy|nginx>...
 # environment: ROUNDS=4 SECS=5 CONNS=50
 # e.g.   cp target/release/switchyard /tmp/sy-new   (and an older build as /tmp/sy-old)
 #        benches/ab.sh target/compare/s3-full /tmp/sy-old /tmp/sy-new haproxy
@@ -29,6 +29,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for b in "$@"; do
         i=$((i + 1))
         if [[ $b == haproxy ]]; then haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/p.out" 2>&1 &
+        elif [[ $b == nginx ]]; then nginx -c "$WORK/nginx-proxy.conf" -p "$WORK/" >"$WORK/p.out" 2>&1 &
         else "$b" -db -f "$WORK/haproxy.cfg" >"$WORK/p.out" 2>&1 & fi
         P=$!
         PIDS+=("$P")

@@ -7,7 +7,8 @@
 #     the same lines give the same answers and leave the same state;
 #     random requests (combinations of the request oracle's pieces) give
 #     what haproxy 2.6 gives, to the client and to the server; random
-#     server responses reach the client as through haproxy 2.6;
+#     server responses reach the client (HTTP/1, and HTTP/2 through curl)
+#     as through haproxy 2.6;
 #  3. a cutover soak: switchyard (release build) between two upstreams,
 #     flipped through the Runtime API under load; fails on any failed request.
 #
@@ -35,6 +36,8 @@ SWITCHYARD_FUZZ_ITERS=$((iters / 20000)) cargo test --release -p switchyard-prox
 echo "== random server responses against haproxy 2.6: $((iters / 20000))"
 SWITCHYARD_FUZZ_ITERS=$((iters / 20000)) cargo test --release -p switchyard-proxy \
     --test response_oracle random_server_responses_reach_the_client_as_through_haproxy -- --nocapture
+SWITCHYARD_FUZZ_ITERS=$((iters / 40000)) cargo test --release -p switchyard-proxy \
+    --test response_oracle random_server_responses_reach_http2_clients_as_through_haproxy -- --nocapture
 
 echo "== cutover soak: $cutovers cutovers at -c $conc"
 cargo build --release -p switchyard -p switchyard-loadtest --bins

@@ -69,6 +69,10 @@ pub(crate) enum Cause {
     UpstreamTimeout,
     /// The request body from the client failed while we forwarded it (`CH--`).
     ClientAborted,
+    /// The client went away (reset its HTTP/2 stream) while the request
+    /// waited for the server's answer (`CD--`): HAProxy drops the server
+    /// connection at once.
+    ClientGone,
     /// The request body is not valid chunked encoding: HAProxy's 400, with
     /// `PH--` once the request went to a server.
     ClientInvalid,
@@ -99,6 +103,7 @@ impl Cause {
             Cause::UpstreamInvalid => Some(502),
             Cause::UpstreamTimeout => Some(504),
             Cause::ClientAborted => None,
+            Cause::ClientGone => None,
             Cause::ClientInvalid => Some(400),
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
@@ -120,6 +125,7 @@ impl Cause {
             Cause::UpstreamInvalid => *b"PH",
             Cause::UpstreamTimeout => *b"sH",
             Cause::ClientAborted => *b"CH",
+            Cause::ClientGone => *b"CD",
             Cause::ClientInvalid => *b"PH",
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",

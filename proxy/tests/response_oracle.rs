@@ -4,8 +4,9 @@
 //! a time (status lines, interim responses, framing and hop-by-hop
 //! headers, bodies, closing or not); a random client request (method,
 //! version, keep-alive, a pipelined probe) goes through each proxy; the
-//! bytes the client gets must be the same. Seeded; `scripts/long.sh` runs
-//! more from a time seed (SWITCHYARD_FUZZ_ITERS).
+//! bytes the client gets must be the same. The same random responses go
+//! to an HTTP/2 client too (curl on a `proto h2` bind). Seeded;
+//! `scripts/long.sh` runs more from a time seed (SWITCHYARD_FUZZ_ITERS).
 
 mod common;
 
@@ -242,31 +243,152 @@ fn random_server_responses_reach_the_client_as_through_haproxy() {
     let mut diffs = Vec::new();
     for i in 0..iters {
         let answer = response(&mut rng);
-        let repeated = repeated_names(&String::from_utf8_lossy(&answer));
         let close = rng.gen_bool(0.7);
         let req = request(&mut rng);
-        let mut got = [(sy.addr(0), "sy"), (ha_addr, "ha")].map(|(addr, tag)| {
-            let path = format!("/r{i}-{tag}");
-            if let Ok(mut m) = script.lock() {
-                m.insert(path.clone(), (answer.clone(), close));
-            }
-            let out = raw(
-                addr,
-                req.replace('@', &path).as_bytes(),
-                Duration::from_secs(3),
-            );
-            group_same_names(&String::from_utf8_lossy(&out), &repeated)
-        });
+        let got = through_both(
+            &script,
+            [sy.addr(0), ha_addr],
+            &format!("/r{i}"),
+            &answer,
+            close,
+            |addr, path| {
+                let out = raw(
+                    addr,
+                    req.replace('@', path).as_bytes(),
+                    Duration::from_secs(3),
+                );
+                String::from_utf8_lossy(&out).into_owned()
+            },
+        );
         if got[0] != got[1] {
-            let [ours, theirs] = std::mem::take(&mut got);
-            diffs.push(format!(
-                "#{i} server {:?} (then {}), client {req:?}:\n  switchyard {ours:?}\n  haproxy    {theirs:?}",
-                String::from_utf8_lossy(&answer),
-                if close { "closes" } else { "keeps" },
-            ));
+            diffs.push(difference(i, &answer, close, &format!("{req:?}"), got));
         }
     }
     assert_no_differences(&diffs);
+}
+
+/// `answer` scripted (then closing or not) on a path of its own for each
+/// proxy (`<path>-sy`, `<path>-ha`) and fetched through each by `fetch`:
+/// `[switchyard, haproxy]`, with the lines of `answer`'s repeated names
+/// grouped.
+fn through_both(
+    script: &Script,
+    addrs: [SocketAddr; 2],
+    path: &str,
+    answer: &[u8],
+    close: bool,
+    fetch: impl Fn(SocketAddr, &str) -> String,
+) -> [String; 2] {
+    let repeated = repeated_names(&String::from_utf8_lossy(answer));
+    let [sy, ha] = addrs;
+    [(sy, "sy"), (ha, "ha")].map(|(addr, tag)| {
+        let path = format!("{path}-{tag}");
+        if let Ok(mut m) = script.lock() {
+            m.insert(path.clone(), (answer.to_vec(), close));
+        }
+        group_same_names(&fetch(addr, &path), &repeated)
+    })
+}
+
+/// One case's difference: the server's answer, the client, and what each
+/// proxy gave (`[switchyard, haproxy]`).
+fn difference(i: usize, answer: &[u8], close: bool, client: &str, got: [String; 2]) -> String {
+    let [ours, theirs] = got;
+    format!(
+        "#{i} server {:?} (then {}), client {client}:\n  switchyard {ours:?}\n  haproxy    {theirs:?}",
+        String::from_utf8_lossy(answer),
+        if close { "closes" } else { "keeps" },
+    )
+}
+
+/// The same random responses to an HTTP/2 client (curl, prior knowledge,
+/// on a `proto h2` bind): what curl shows (interim and final heads, body,
+/// exit code) must be the same through both proxies.
+#[test]
+fn random_server_responses_reach_http2_clients_as_through_haproxy() {
+    let script: Script = Arc::new(Mutex::new(HashMap::new()));
+    let up = scripted_upstream(script.clone());
+    let cfg = config("@BIND@ proto h2", up);
+    let sy = Harness::start(&cfg);
+    let (_ha, ha_addr) = haproxy_on(&cfg);
+
+    let (iters, seed) = switchyard_testkit::fuzz_iters_and_seed(40, 12);
+    eprintln!("random responses over HTTP/2: {iters} from seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut diffs = Vec::new();
+    for i in 0..iters {
+        let answer = response(&mut rng);
+        let close = rng.gen_bool(0.7);
+        let method = ["GET", "GET", "HEAD", "POST"][rng.gen_range(0..4)];
+        let got = through_both(
+            &script,
+            [sy.addr(0), ha_addr],
+            &format!("/h{i}"),
+            &answer,
+            close,
+            |addr, path| curl_h2(addr, method, path),
+        );
+        if got[0] != got[1] && !known_h2_difference(&answer, &got[0], &got[1]) {
+            diffs.push(difference(i, &answer, close, method, got));
+        }
+    }
+    assert_no_differences(&diffs);
+}
+
+/// Known differences, on purpose; only such a response may differ, and
+/// only so:
+/// - when the server's body breaks after its head (a chunked body cut
+///   short or garbled, a close-delimited one the server neither ends nor
+///   closes within `timeout server`), HAProxy 2.6.12 ends the client's
+///   HTTP/2 stream as if the body were complete (END_STREAM: curl exits
+///   0); switchyard resets it (RST_STREAM: curl's 92), as both do for a
+///   body shorter than its length, so the client knows;
+/// - a 204 with a content-length: HAProxy passes the length on, which an
+///   HTTP/2 client refuses as malformed (RFC 9113 §8.1.1; curl's 92);
+///   switchyard drops it.
+fn known_h2_difference(answer: &[u8], ours: &str, theirs: &str) -> bool {
+    let text = String::from_utf8_lossy(answer).to_ascii_lowercase();
+    // The final head starts at the last status line (bodies hold none).
+    let at = text.rfind("http/1.").unwrap_or(0);
+    let Some(len) = text[at..].find("\r\n\r\n") else {
+        return false;
+    };
+    let (head, body) = (&text[at..at + len], &text[at + len + 4..]);
+    let reset = |out: &str| out.ends_with("exit Some(92)");
+    let clean = |out: &str| out.ends_with("exit Some(0)");
+    if head.contains(" 204 ") && head.contains("content-length") {
+        return clean(ours) && reset(theirs);
+    }
+    let broken = if head.contains("transfer-encoding: chunked") {
+        !BODIES
+            .iter()
+            .filter(|b| b.contains("0\r\n"))
+            .any(|b| b.to_ascii_lowercase() == body && !b.contains("abcd"))
+    } else {
+        !head.contains("content-length")
+    };
+    broken && reset(ours) && clean(theirs)
+}
+
+/// curl over cleartext HTTP/2: the heads and body it shows, then its exit
+/// code.
+fn curl_h2(addr: SocketAddr, method: &str, path: &str) -> String {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-si", "--http2-prior-knowledge", "-m", "4"]);
+    match method {
+        "HEAD" => cmd.arg("-I"),
+        "POST" => cmd.args(["--data-binary", "xyz", "-H", "content-type:"]),
+        _ => &mut cmd,
+    };
+    let out = cmd
+        .arg(format!("http://{addr}{path}"))
+        .output()
+        .expect("curl");
+    format!(
+        "{}\nexit {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        out.status.code()
+    )
 }
 
 /// A known difference, on purpose: after an interim response, HAProxy

@@ -23,6 +23,7 @@ use crate::h1::{
 use crate::proxy::Shared;
 use crate::request::{self, ConnInfo, ReqCtx};
 use crate::timing::Start;
+use crate::upstream::interim;
 
 /// Read the rest of a request head (its first bytes are in `reader`), run
 /// the request and write its response; whether the connection may carry
@@ -78,13 +79,19 @@ where
         &head.headers,
     );
     let (mut pump, body, demand) = BodyPump::new(head.framing);
-    let cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
+    let mut cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
+    // The server answers `Expect: 100-continue`: its interim responses
+    // reach the client as they come (a channel only for such requests).
+    let mut interim_rx = (expect && demand.is_some()).then(|| cx.relay_interim());
     let exchange = async {
-        let mut sent_continue = false;
         let mut proc = pin!(request::process(&cx, head, body));
         let mut demand = demand;
         let reply = loop {
             tokio::select! {
+                biased;
+                b = interim::next(&mut interim_rx) => {
+                    let _ = wr.write_all(&b).await;
+                }
                 r = &mut proc => break r,
                 d = async {
                     match demand.as_mut() {
@@ -93,12 +100,17 @@ where
                     }
                 }, if demand.is_some() => {
                     demand = None;
+                    // Fired only by a built-in service reading the body
+                    // (HAProxy's applets answer the expectation).
                     if d.is_ok() && expect {
-                        sent_continue = wr.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_ok();
+                        let _ = wr.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
                     }
                 }
             }
         };
+        for b in interim::rest(&mut interim_rx) {
+            let _ = wr.write_all(&b).await;
+        }
         let mut reply = reply;
         let upgrade = reply.upgrade.take();
         let stopping = shared.shutdown.is_stopping();
@@ -112,7 +124,7 @@ where
             t_client,
         )
         .await;
-        (w, reply_close, end, lease, sent_continue, upgrade)
+        (w, reply_close, end, lease, upgrade)
     };
     // A request without a body has nothing to pump: its future is never
     // built (it would be 600 more bytes of the request's state to touch).
@@ -146,7 +158,7 @@ where
             out
         }
     };
-    let (mut written, reply_close, end, lease, sent_continue, upgrade) = out;
+    let (mut written, reply_close, end, lease, upgrade) = out;
     if let Some(up) = upgrade.filter(|_| written.complete) {
         // Switching protocols: relay raw bytes until either side ends.
         let idle = lease.as_ref().and_then(|l| l.t_tunnel);
@@ -172,7 +184,9 @@ where
         return false;
     }
     let mut body_done = pump.is_done();
-    if !body_done && written.complete && !reply_close && (!expect || sent_continue) {
+    // The body is drained even when the client was never told to go on
+    // (a final answer to `Expect: 100-continue`): HAProxy waits for it too.
+    if !body_done && written.complete && !reply_close {
         body_done = pump.drain(reader, DRAIN_MAX, t_client).await;
     }
     let bin = req_htx + pump.decoded;

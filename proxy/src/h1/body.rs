@@ -321,8 +321,9 @@ pub(crate) struct BodyPump {
 }
 
 impl BodyPump {
-    /// A pump and the body it feeds. `demand` fires when the upstream side
-    /// first polls the body (to send `100 Continue`). A request without a
+    /// A pump and the body it feeds. `demand` fires when the body is first
+    /// polled (a built-in service sends `100 Continue` then), and is
+    /// dropped unfired when the request goes to a server instead. A request without a
     /// body gets no channel at all: most requests have none.
     pub(crate) fn new(framing: Framing) -> (BodyPump, ReqBody, Option<oneshot::Receiver<()>>) {
         let mut dec = Decoder::new(framing);
@@ -525,6 +526,14 @@ impl ReqBody {
             ReqBody::Empty => Some(ReqBody::Empty),
             ReqBody::Full(b) => Some(ReqBody::Full(b.clone())),
             ReqBody::Stream(_) => None,
+        }
+    }
+
+    /// The body goes to a server that answers `Expect: 100-continue`
+    /// itself: reading it must not make switchyard send its own.
+    pub(crate) fn forgo_continue(&mut self) {
+        if let ReqBody::Stream(s) = self {
+            s.demand = None;
         }
     }
 

@@ -178,7 +178,7 @@ pub(super) async fn bad_stream(
     start: Start,
 ) {
     let page = crate::pages::htx_page(400);
-    let _ = super::respond::send_page(tx, &page, fe.t_client).await;
+    let _ = super::respond::send_page(tx, &page, false, fe.t_client).await;
     crate::conn::count_bad_request(shared, conn, 400);
     early_log(shared, conn, &fe.cfg, start, 400, *b"PR");
 }

@@ -59,6 +59,9 @@ pub(super) fn head(parts: http::request::Parts) -> Option<Box<ReqHead>> {
         Some(n) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
+    let expect_continue = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     Some(Box::new(ReqHead {
         method,
         target,
@@ -67,7 +70,7 @@ pub(super) fn head(parts: http::request::Parts) -> Option<Box<ReqHead>> {
         headers,
         framing,
         keep_alive: true,
-        expect_continue: false,
+        expect_continue,
     }))
 }
 

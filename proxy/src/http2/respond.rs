@@ -59,7 +59,7 @@ pub(super) async fn write(
     }
     if let Some(raw) = reply.raw.take() {
         let htx = reply.htx_head.unwrap_or_else(|| htx_size_raw(&raw));
-        match send_page(tx, &raw, t_client).await {
+        match send_page(tx, &raw, is_head, t_client).await {
             Ok(()) => w.bytes = htx,
             Err(t) => {
                 w.complete = false;
@@ -137,17 +137,19 @@ pub(super) async fn write(
     (w, end, lease)
 }
 
-/// One of HAProxy's pre-encoded pages (HTTP/1 bytes) as a response.
+/// One of HAProxy's pre-encoded pages (HTTP/1 bytes) as a response; its
+/// head alone (length included) to a HEAD request.
 pub(super) async fn send_page(
     tx: &mut SendResponse<Bytes>,
     raw: &Bytes,
+    is_head: bool,
     t_client: Option<Duration>,
 ) -> Result<(), [u8; 2]> {
     let Some((status, headers, body)) = decode_page(raw) else {
         tx.send_reset(Reason::INTERNAL_ERROR);
         return Err(*b"PR");
     };
-    match send_head(tx, status, headers, body.is_empty())? {
+    match send_head(tx, status, headers, is_head || body.is_empty())? {
         Some(mut s) => send_all(&mut s, body, true, t_client).await,
         None => Ok(()),
     }
@@ -383,7 +385,7 @@ fn header_map(fields: &[httparse::Header<'_>]) -> Option<HeaderMap> {
 
 /// The server's interim (1xx) responses, HTTP/1-encoded, sent before the
 /// final one. A `101` cannot be sent on HTTP/2 and is left out.
-fn interim(tx: &mut SendResponse<Bytes>, encoded: &[u8]) {
+pub(super) fn interim(tx: &mut SendResponse<Bytes>, encoded: &[u8]) {
     let mut rest = encoded;
     while !rest.is_empty() {
         let mut fields = [httparse::EMPTY_HEADER; 32];

@@ -4,6 +4,7 @@
 //! its reply sent back; then the same bookkeeping as an HTTP/1 request.
 
 use std::pin::pin;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use crate::h1::{htx_head_size, BodyError, BodySender, ReqBody};
 use crate::proxy::Shared;
 use crate::request::{self, ConnInfo, ReqCtx};
 use crate::timing::Start;
+use crate::upstream::interim;
 
 /// Serve one stream.
 pub(super) async fn run(
@@ -50,9 +52,31 @@ pub(super) async fn run(
         (body, Some(Pump::new(recv, sender)))
     };
     let t_client = fe.t_client;
-    let cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
+    let mut cx = ReqCtx::new(shared, conn, fe.idx, start, head_done);
+    // The server answers `Expect: 100-continue`: its interim responses
+    // go to the client as they come.
+    let mut interim_rx = (head.expect_continue && pump.is_some()).then(|| cx.relay_interim());
     let exchange = async {
-        let reply = request::process(&cx, head, body).await;
+        let mut gone = false;
+        let reply = {
+            let mut proc = pin!(request::process(&cx, head, body));
+            loop {
+                tokio::select! {
+                    biased;
+                    b = interim::next(&mut interim_rx) => respond::interim(&mut tx, &b),
+                    r = &mut proc => break r,
+                    // A reset stream: the exchange sees the flag when
+                    // polled next, drops the server connection and logs.
+                    _ = std::future::poll_fn(|c| tx.poll_reset(c)), if !gone => {
+                        gone = true;
+                        cx.gone.store(true, Relaxed);
+                    }
+                }
+            }
+        };
+        for b in interim::rest(&mut interim_rx) {
+            respond::interim(&mut tx, &b);
+        }
         respond::write(&mut tx, reply, is_head, t_client).await
     };
     let (written, end, lease, body_done, decoded) = match pump.as_mut() {

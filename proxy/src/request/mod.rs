@@ -7,7 +7,7 @@ mod local;
 mod reply;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -72,9 +72,37 @@ pub(crate) struct ReqCtx<'a> {
     /// When the request head was complete.
     pub(crate) head_done: Instant,
     pub(crate) actconn: u32,
+    /// Where a server's interim responses go at once: set for an HTTP/1
+    /// request with `Expect: 100-continue`, whose client waits for them.
+    pub(crate) interim: Option<crate::upstream::InterimTx>,
+    /// The client went away (an HTTP/2 stream reset): set by the client's
+    /// side, seen by the exchange the next time the task polls it.
+    pub(crate) gone: AtomicBool,
 }
 
 impl<'a> ReqCtx<'a> {
+    /// Ready once [`ReqCtx::gone`] is set. It registers no waker: the flag
+    /// is set from the task that polls the request, which polls it again.
+    pub(crate) async fn client_gone(&self) {
+        std::future::poll_fn(|_| {
+            if self.gone.load(Relaxed) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// The server's interim responses to this request are to reach the
+    /// client as they come (it sent `Expect: 100-continue` and waits for
+    /// them): where the client's side takes them from.
+    pub(crate) fn relay_interim(&mut self) -> crate::upstream::InterimRx {
+        let (tx, rx) = crate::upstream::interim::channel();
+        self.interim = Some(tx);
+        rx
+    }
+
     /// A request on `conn` to frontend `fe_idx`, under the snapshot (and
     /// connection count) current when its head was complete.
     pub(crate) fn new(
@@ -92,6 +120,8 @@ impl<'a> ReqCtx<'a> {
             start,
             head_done,
             actconn: shared.limits.actconn(),
+            interim: None,
+            gone: AtomicBool::new(false),
         }
     }
 }

@@ -11,7 +11,7 @@ use switchyard_state::{clock, ObserveEvent};
 
 use crate::error::Cause;
 use crate::h1::{chunked_prefix_invalid, BodyError, ReqBody};
-use crate::upstream::{body_decoder, frame, read_head, Answer, Conn, HeadError, Outgoing};
+use crate::upstream::{body_decoder, frame, read_head, Answer, Conn, HeadError, Interim, Outgoing};
 use crate::upstream::{BodyKind, SendFraming, Wrote};
 
 /// What one exchange attempt produced.
@@ -95,6 +95,7 @@ async fn exchange_untimed(
     act: Option<&Activity>,
 ) -> Attempt {
     let is_head = out.method == http::Method::HEAD;
+    let mut interim = Interim::new(out.interim, limit);
     let mut buf = Vec::with_capacity(512);
     let framing = out.encode_head(&mut buf, &body);
     // A body in hand (buffered, or none) is framed here, its last chunk
@@ -121,7 +122,7 @@ async fn exchange_untimed(
     if chunked_end && rest.is_none() {
         buf.extend_from_slice(b"0\r\n\r\n");
     }
-    let mut answered_early = match conn.write(&buf).await {
+    let mut answered_early = match conn.write(&buf, &mut interim).await {
         Wrote::All => false,
         Wrote::Answered => true,
         Wrote::Failed { any: false } => return Attempt::NotSent(body),
@@ -129,19 +130,19 @@ async fn exchange_untimed(
     };
     if !answered_early {
         if let Some(data) = rest {
-            match conn.write(&data).await {
+            match conn.write(&data, &mut interim).await {
                 Wrote::All => touch(act),
                 Wrote::Answered => answered_early = true,
                 Wrote::Failed { .. } => return broken_pipe(),
             }
         } else if matches!(body, ReqBody::Stream(_)) && framing != SendFraming::NoBody {
-            match upload(&mut conn, body, framing, act).await {
+            match upload(&mut conn, body, framing, act, &mut interim).await {
                 Ok(early) => answered_early = early,
                 Err(a) => return a,
             }
         }
     }
-    let head = match read_head(&mut conn, limit).await {
+    let head = match read_head(&mut conn, &mut interim).await {
         Ok(h) => h,
         Err(HeadError::Invalid) => {
             return Attempt::Failed(Cause::UpstreamInvalid, Some(ObserveEvent::HttpRsp))
@@ -178,12 +179,15 @@ fn broken_pipe() -> Attempt {
     Attempt::Failed(Cause::UpstreamClosed, Some(ObserveEvent::HttpBrokenPipe))
 }
 
-/// Stream the request body; `Ok(true)` when the server answered first.
+/// Stream the request body; `Ok(true)` when the server gave its final
+/// answer first (an interim one, such as `100 Continue`, goes to `interim`
+/// and the upload goes on).
 async fn upload(
     conn: &mut Conn,
     mut body: ReqBody,
     framing: SendFraming,
     act: Option<&Activity>,
+    interim: &mut Interim<'_>,
 ) -> Result<bool, Attempt> {
     let mut buf = Vec::new();
     loop {
@@ -194,7 +198,7 @@ async fn upload(
         };
         let data = match step {
             None => {
-                if conn.answered() {
+                if conn.answered(interim) {
                     return Ok(true);
                 }
                 continue;
@@ -208,7 +212,7 @@ async fn upload(
                         buf.extend_from_slice(&t);
                     }
                     buf.extend_from_slice(b"\r\n");
-                    return match conn.write(&buf).await {
+                    return match conn.write(&buf, interim).await {
                         Wrote::All => {
                             touch(act);
                             Ok(false)
@@ -239,7 +243,7 @@ async fn upload(
         } else {
             &data
         };
-        match conn.write(wire).await {
+        match conn.write(wire, interim).await {
             Wrote::All => touch(act),
             Wrote::Answered => return Ok(true),
             Wrote::Failed { .. } => return Err(broken_pipe()),

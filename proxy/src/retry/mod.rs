@@ -17,7 +17,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::EXPECT;
 use http::HeaderMap;
 use switchyard_config::{HttpConnMode, HttpReuse, RetryOn};
 use switchyard_state::{ObserveEvent, ProxyRt, ServerIdx, ServerLive};
@@ -53,7 +52,7 @@ pub(crate) async fn forward(
     fe: &Arc<ProxyRt>,
     be: &Arc<ProxyRt>,
     head: Box<ReqHead>,
-    body: ReqBody,
+    mut body: ReqBody,
     origin: &Origin,
     mut end: Box<TxnEnd>,
     mut sw: Switches,
@@ -86,11 +85,6 @@ pub(crate) async fn forward(
     let mut headers = std::mem::take(&mut head.headers);
     let chunked = head.framing == crate::h1::Framing::Chunked;
     headers::connection_header(&mut headers, chunked);
-    if head.expect_continue {
-        // switchyard answers `100 Continue` itself; other expectations go
-        // on to the server, as through HAProxy.
-        crate::headers::remove_ordered(&mut headers, &EXPECT);
-    }
     if head.framing == crate::h1::Framing::Chunked {
         // Transfer-Encoding won over Content-Length (RFC 9112 §6.3): the
         // length must not travel on with a re-chunked body.
@@ -113,6 +107,7 @@ pub(crate) async fn forward(
         keep_alive: be.cfg.options.conn_mode == HttpConnMode::KeepAlive
             && fe.cfg.options.conn_mode == HttpConnMode::KeepAlive,
         chunked,
+        interim: cx.interim.as_ref(),
     };
     // From here on the balancer's view of the headers is what goes out.
     head.headers = HeaderMap::new();
@@ -120,8 +115,16 @@ pub(crate) async fn forward(
     // L7 retries need the whole request in hand (HAProxy: received and
     // within tune.bufsize); otherwise they are silently off.
     let retry_on = bcfg.retry_on;
+    // `Expect: 100-continue` goes on to the server, which answers it (as
+    // through HAProxy): switchyard sends no `100 Continue` of its own, and
+    // the body is not waited for, so L7 retries are off (HAProxy's need
+    // the whole request received when it is first sent).
+    let expect = head.expect_continue && matches!(body, ReqBody::Stream(_));
+    if expect {
+        body.forgo_continue();
+    }
     let mut body = Some(body);
-    let mut l7 = retry_on.any_l7() && !sw.no_l7_retry;
+    let mut l7 = retry_on.any_l7() && !sw.no_l7_retry && !expect;
     if l7 {
         let b = body.take().unwrap_or(ReqBody::Empty);
         match b.buffer_up_to(cx.snap.config.global.bufsize).await {
@@ -136,7 +139,7 @@ pub(crate) async fn forward(
                 };
             }
             Err(_) => {
-                return client_aborted(fe, be, end);
+                return client_aborted(fe, be, end, Cause::ClientAborted);
             }
         }
     }
@@ -317,6 +320,7 @@ pub(crate) async fn forward(
             a = exchange(conn, &out, this_body, t_server, head_max) => a,
             _ = &mut hard => Attempt::Failed(Cause::Killed, None),
             k = kill::killed(Some(&kw)) => Attempt::Failed(Cause::killed_by(k), None),
+            _ = cx.client_gone() => Attempt::Failed(Cause::ClientGone, None),
         };
         let after = switchyard_state::clock::now();
         match attempt {
@@ -352,9 +356,12 @@ pub(crate) async fn forward(
                 if let Some(ev) = event {
                     srv.live.observe(observe, ev);
                 }
-                if cause == Cause::ClientAborted {
+                if matches!(cause, Cause::ClientAborted | Cause::ClientGone) {
                     drop(slot);
-                    return client_aborted(fe, be, end);
+                    if cause == Cause::ClientGone {
+                        end.log.times.tresp = -1;
+                    }
+                    return client_aborted(fe, be, end, cause);
                 }
                 // The client's fault: no retry.
                 if cause == Cause::ClientInvalid {
@@ -477,16 +484,13 @@ pub(crate) async fn forward(
     }
 }
 
-fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: Box<TxnEnd>) -> Forwarded {
+fn client_aborted(fe: &ProxyRt, be: &ProxyRt, end: Box<TxnEnd>, cause: Cause) -> Forwarded {
     bump(&fe.live.fe.cli_abrt);
     bump(&be.live.be.cli_abrt);
     if let Some(s) = &end.srv_live {
         bump(&s.counters.cli_abrt);
     }
-    Forwarded::Failed {
-        cause: Cause::ClientAborted,
-        end,
-    }
+    Forwarded::Failed { cause, end }
 }
 
 /// HAProxy's turn-around before retrying the same server: wait

@@ -11,6 +11,7 @@ use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::interim::Interim;
 use super::stream::{TlsConn, TlsRoute, UpIo};
 use crate::h1::Reader;
 
@@ -102,15 +103,16 @@ impl Conn {
         self.tcp().readable().await
     }
 
-    /// Write all of `buf`, stopping early if the server starts answering.
-    pub(crate) async fn write(&mut self, buf: &[u8]) -> Wrote {
+    /// Write all of `buf`, stopping early if the server gives its final
+    /// answer; interim responses on the way go to `interim`.
+    pub(crate) async fn write(&mut self, buf: &[u8], interim: &mut Interim<'_>) -> Wrote {
         if let UpIo::Tls(t) = self.rd.get_mut() {
             return write_tls(t, buf).await;
         }
-        self.write_plain(buf).await
+        self.write_plain(buf, interim).await
     }
 
-    async fn write_plain(&mut self, mut buf: &[u8]) -> Wrote {
+    async fn write_plain(&mut self, mut buf: &[u8], interim: &mut Interim<'_>) -> Wrote {
         let mut any = false;
         while !buf.is_empty() {
             match self.tcp().try_write(buf) {
@@ -128,7 +130,7 @@ impl Conn {
                         },
                         _ = io.readable() => true,
                     };
-                    if readable && self.answered() {
+                    if readable && self.answered(interim) {
                         return Wrote::Answered;
                     }
                 }
@@ -138,14 +140,25 @@ impl Conn {
         Wrote::All
     }
 
-    /// After a readable event: did the server really send something (or
-    /// close)? A stale readiness reads nothing and is cleared.
-    pub(crate) fn answered(&mut self) -> bool {
-        if let UpIo::Tls(_) = self.rd.get_ref() {
+    /// After a readable event: has the server given its final answer (or
+    /// closed)? Interim responses that came go to `interim`, and a head
+    /// still arriving is not an answer yet. A stale readiness reads
+    /// nothing and is cleared.
+    pub(crate) fn answered(&mut self, interim: &mut Interim<'_>) -> bool {
+        let read = if let UpIo::Tls(_) = self.rd.get_ref() {
             let mut cx = Context::from_waker(Waker::noop());
-            return self.rd.poll_fill(&mut cx).is_ready();
+            match self.rd.poll_fill(&mut cx) {
+                Poll::Ready(r) => r,
+                Poll::Pending => return false,
+            }
+        } else {
+            self.rd.try_fill()
+        };
+        match read {
+            Ok(0) => true,
+            Ok(_) => super::head::answer_ahead(&mut self.rd.buf, interim),
+            Err(e) => e.kind() != ErrorKind::WouldBlock,
         }
-        !matches!(self.rd.try_fill(), Err(e) if e.kind() == ErrorKind::WouldBlock)
     }
 }
 

@@ -1,16 +1,17 @@
 //! Reading a server's response head: httparse over the connection's buffer,
 //! header values shared with that buffer (no copy), interim 1xx responses
-//! skipped, and the body framing RFC 9112 §6.3 gives the response.
+//! passed on, and the body framing RFC 9112 §6.3 gives the response.
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{HeaderMap, StatusCode};
 
 use super::body::BodyKind;
 use super::conn::Conn;
+use super::interim::Interim;
 use super::status_line::{self, Repair};
 use crate::h1::Decoder;
 
@@ -23,8 +24,8 @@ pub(crate) struct RespHead {
     pub(crate) reason: Cow<'static, str>,
     pub(crate) http10: bool,
     pub(crate) headers: HeaderMap,
-    /// Interim (1xx) responses that came first, encoded for the client
-    /// (HAProxy forwards them, whatever the client's version).
+    /// Interim (1xx) responses that came first and were kept, encoded for
+    /// the client (HAProxy forwards them, whatever the client's version).
     pub(crate) interim: Vec<u8>,
     /// The framing headers, as checked: `Transfer-Encoding: chunked`, or
     /// the length.
@@ -42,29 +43,18 @@ pub(crate) enum HeadError {
     Invalid,
 }
 
-/// Read the final response head within `limit` bytes; interim 1xx
-/// responses (other than 101) are kept to be forwarded before it.
-pub(crate) async fn read_head(conn: &mut Conn, limit: usize) -> Result<RespHead, HeadError> {
-    let mut interim = Vec::new();
+/// Read the final response head within `interim.limit` bytes; interim
+/// 1xx responses (other than 101) before it go to `interim`.
+pub(crate) async fn read_head(
+    conn: &mut Conn,
+    interim: &mut Interim<'_>,
+) -> Result<RespHead, HeadError> {
+    if let Some(early) = interim.early.take() {
+        return early.map(|h| *h);
+    }
     loop {
-        if !conn.rd.buf.is_empty() {
-            if let Some((head, len)) = parse(&conn.rd.buf, limit)? {
-                let raw = conn.rd.buf.split_to(len).freeze();
-                let mut head = build(head, &raw)?;
-                if (100..200).contains(&head.status) && head.status != 101 {
-                    crate::h1::encode_head(
-                        &mut interim,
-                        false,
-                        head.status,
-                        &head.reason,
-                        &head.headers,
-                        b"",
-                    );
-                    continue;
-                }
-                head.interim = interim;
-                return Ok(head);
-            }
+        if let Some(head) = next_head(&mut conn.rd.buf, interim)? {
+            return Ok(head);
         }
         match conn.rd.fill().await {
             Ok(0) => return Err(HeadError::Closed),
@@ -72,6 +62,44 @@ pub(crate) async fn read_head(conn: &mut Conn, limit: usize) -> Result<RespHead,
             Err(_) => return Err(HeadError::Io),
         }
     }
+}
+
+/// While the request is still going out: take what `buf` holds of the
+/// response, and say whether the server's final answer came (complete,
+/// or invalid), rather than nothing yet, interim responses only or a
+/// head still arriving. That answer waits in `interim` for [`read_head`].
+pub(crate) fn answer_ahead(buf: &mut BytesMut, interim: &mut Interim<'_>) -> bool {
+    let early = match next_head(buf, interim) {
+        Ok(None) => return false,
+        Ok(Some(head)) => Ok(Box::new(head)),
+        Err(e) => Err(e),
+    };
+    interim.early = Some(early);
+    true
+}
+
+/// Take the complete heads at the front of `buf`: interim ones go to
+/// `interim`; the final one, once complete, comes back with the interim
+/// ones that were kept.
+fn next_head(buf: &mut BytesMut, interim: &mut Interim<'_>) -> Result<Option<RespHead>, HeadError> {
+    while !buf.is_empty() {
+        let Some((p, len)) = parse(buf, interim.limit)? else {
+            return Ok(None);
+        };
+        let raw = buf.split_to(len).freeze();
+        let mut head = build(p, &raw)?;
+        if !is_interim(head.status) {
+            head.interim = interim.take_kept();
+            return Ok(Some(head));
+        }
+        interim.push(head.status, &head.reason, &head.headers);
+    }
+    Ok(None)
+}
+
+/// A non-final response: 1xx, except 101 (which switches protocols).
+fn is_interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
 }
 
 /// Offsets into the head's bytes: what httparse found, kept without

@@ -18,6 +18,7 @@ mod body;
 mod conn;
 pub(crate) mod connect;
 mod head;
+pub(crate) mod interim;
 pub(crate) mod pool;
 mod request;
 mod status_line;
@@ -27,6 +28,7 @@ pub(crate) use body::{BodyKind, UpBody};
 pub(crate) use conn::{Conn, Wrote};
 pub(crate) use connect::{connect, connect_tcp, ConnectError};
 pub(crate) use head::{body_decoder, read_head, HeadError, RespHead};
+pub(crate) use interim::{Interim, InterimRx, InterimTx};
 pub(crate) use request::{frame, Outgoing, SendFraming};
 pub(crate) use stream::{TlsRoute, UpIo};
 

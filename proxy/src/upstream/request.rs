@@ -23,6 +23,9 @@ pub(crate) struct Outgoing<'a> {
     /// buffered for L7 retries, under the client's `Transfer-Encoding`,
     /// which `headers` keep in place and as spelt (HAProxy keeps both).
     pub(crate) chunked: bool,
+    /// Where the server's interim responses go at once (the client sent
+    /// `Expect: 100-continue`); `None` keeps them for the final response.
+    pub(crate) interim: Option<&'a super::InterimTx>,
 }
 
 /// How the request body goes on the wire.

@@ -178,7 +178,7 @@ pub fn haproxy_on(cfg: &str) -> (switchyard_testkit::Proxy, SocketAddr) {
     let port: u16 = cfg
         .split("bind 127.0.0.1:")
         .nth(1)
-        .and_then(|r| r.split('\n').next())
+        .and_then(|r| r.split(|c: char| c.is_ascii_whitespace()).next())
         .and_then(|p| p.parse().ok())
         .expect("port");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
