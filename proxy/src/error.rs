@@ -73,6 +73,9 @@ pub(crate) enum Cause {
     /// waited for the server's answer (`CD--`): HAProxy drops the server
     /// connection at once.
     ClientGone,
+    /// The client went away while the request waited in a queue (`CQ--`):
+    /// it leaves the queue at once, as in HAProxy.
+    QueueAborted,
     /// The request body is not valid chunked encoding: HAProxy's 400, with
     /// `PH--` once the request went to a server.
     ClientInvalid,
@@ -104,6 +107,7 @@ impl Cause {
             Cause::UpstreamTimeout => Some(504),
             Cause::ClientAborted => None,
             Cause::ClientGone => None,
+            Cause::QueueAborted => None,
             Cause::ClientInvalid => Some(400),
             Cause::ClientTimeout => Some(408),
             Cause::Killed => Some(502),
@@ -126,6 +130,7 @@ impl Cause {
             Cause::UpstreamTimeout => *b"sH",
             Cause::ClientAborted => *b"CH",
             Cause::ClientGone => *b"CD",
+            Cause::QueueAborted => *b"CQ",
             Cause::ClientInvalid => *b"PH",
             Cause::ClientTimeout => *b"cD",
             Cause::Killed => *b"KH",

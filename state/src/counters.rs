@@ -211,12 +211,17 @@ impl Counters {
         }
     }
 
-    pub fn queue_enter(&self) {
+    /// A request enters a queue: `qcur` counts it until the guard drops,
+    /// which also happens when the waiting request is abandoned (its
+    /// client went away, a hard stop).
+    #[must_use = "qcur counts the request until this guard drops"]
+    pub fn queue_enter(&self) -> InQueue<'_> {
         let cur = self.qcur.fetch_add(1, Relaxed) + 1;
         self.qmax.fetch_max(cur, Relaxed);
+        InQueue(self)
     }
 
-    pub fn queue_leave(&self) {
+    fn queue_leave(&self) {
         let _ = self
             .qcur
             .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
@@ -300,5 +305,14 @@ impl Counters {
             _ => 5,
         };
         self.hrsp[i].fetch_add(1, Relaxed);
+    }
+}
+
+/// See [`Counters::queue_enter`].
+pub struct InQueue<'a>(&'a Counters);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.queue_leave();
     }
 }

@@ -32,7 +32,7 @@ pub use compiled::{
     CAclTest, CCondition, CConv, CFormat, CPart, CRedirect, CReqAction, CReqRule, CResAction,
     CResRule, CSample, CTarget, CTerm, CUseBackend,
 };
-pub use counters::{Counters, RateCounter, SwRate};
+pub use counters::{Counters, InQueue, RateCounter, SwRate};
 pub use eval::{RequestView, SampleOut};
 pub use ext::Ext;
 pub use ids::{MapIdx, ProxyIdx, ServerIdx};

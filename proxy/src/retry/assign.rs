@@ -57,7 +57,7 @@ pub(crate) async fn assign(
                     Err(PickError::Full) => {
                         // Wait in the backend queue for any server.
                         log.be_queue = 1;
-                        be.live.be.queue_enter();
+                        let in_queue = be.live.be.queue_enter();
                         let retry = || {
                             let input = LbInput {
                                 req: view,
@@ -70,7 +70,7 @@ pub(crate) async fn assign(
                         };
                         let r =
                             queue::wait(QueueKind::Backend(&be.live), t_queue, retry, owner).await;
-                        be.live.be.queue_leave();
+                        drop(in_queue);
                         match r {
                             Ok(slot) => {
                                 // Find the granted server in our snapshot.
@@ -125,10 +125,10 @@ pub(crate) async fn assign(
             }
         }
         log.srv_queue = 1;
-        srv.live.counters.queue_enter();
+        let in_queue = srv.live.counters.queue_enter();
         let retry = || queue::try_acquire(srv).then(|| srv.live.clone());
         let r = queue::wait(QueueKind::Server(&srv.live), t_queue, retry, owner).await;
-        srv.live.counters.queue_leave();
+        drop(in_queue);
         match r {
             Ok(slot) => return Ok((idx, started(slot))),
             Err(_) => {

@@ -181,18 +181,22 @@ pub(crate) async fn forward(
     loop {
         // ---- assign a server and get a slot on it
         let t_assign = switchyard_state::clock::now();
-        let assigned = assign(
-            be,
-            backend,
-            &view,
-            &mut target,
-            &mut direct,
-            prev,
-            &mut end.log,
-            &owner,
-            t_queue,
-        )
-        .await;
+        let assigned = tokio::select! {
+            biased;
+            a = assign(
+                be,
+                backend,
+                &view,
+                &mut target,
+                &mut direct,
+                prev,
+                &mut end.log,
+                &owner,
+                t_queue,
+            ) => a,
+            // An HTTP/2 stream reset while queued leaves the queue now.
+            _ = cx.client_gone() => Err(Cause::QueueAborted),
+        };
         // One clock reading ends the queue wait and starts the connect.
         let t0 = switchyard_state::clock::now();
         queued_ms += t0.saturating_duration_since(t_assign).as_millis() as i64;
@@ -201,8 +205,11 @@ pub(crate) async fn forward(
             Ok(x) => x,
             Err(cause) => {
                 // Only a request that waited in a queue has a queue time.
-                if cause != Cause::QueueTimeout && retries == 0 {
+                if !matches!(cause, Cause::QueueTimeout | Cause::QueueAborted) && retries == 0 {
                     end.log.times.tw = -1;
+                }
+                if cause == Cause::QueueAborted {
+                    return client_aborted(fe, be, end, cause);
                 }
                 return Forwarded::Failed { cause, end };
             }
