@@ -21,6 +21,8 @@
 # environment: ROUNDS=3 DURATION=8 SWEEP="10 50 200 500 1000" MAIN_CONNS=50
 #   IDLE=10000 MAXCONN=12000 FLIPS=100 CUTOVER_CONNS=200 NBTHREAD=1 WRK_THREADS=1
 #   PROXIES="switchyard haproxy nginx" BASE_PORT=21000 OUT=target/compare/<time>
+#   SWITCHYARD=target/release/switchyard (the binary measured; e.g. the
+#   profile-guided build of benches/pgo.sh, target/pgo/switchyard)
 #   PERF=1 (perf record each proxy during round 1's -c $MAIN_CONNS run)
 #   PIN_PROXY=0-3 PIN_LOAD=4-7 (taskset CPU lists; for bigger machines)
 #
@@ -86,7 +88,8 @@ done
 
 HAPROXY=/usr/sbin/haproxy
 NGINX=/usr/sbin/nginx
-SWITCHYARD=$ROOT/target/release/switchyard
+# SWITCHYARD=target/pgo/switchyard measures benches/pgo.sh's build.
+SWITCHYARD=${SWITCHYARD:-$ROOT/target/release/switchyard}
 HELPERS=$ROOT/target/release
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -436,6 +439,7 @@ done
 
 start_upstream
 log "upstream nginx pid $UPSTREAM_PID on :$UP_BLUE (blue) and :$UP_GREEN (green); proxies on :$PROXY_PORT"
+log "switchyard binary: $SWITCHYARD"
 log "machine: $(nproc) cores; $(uname -r); $("$HAPROXY" -v | head -n 1); $("$NGINX" -v 2>&1)"
 
 for ((round = 1; round <= ROUNDS; round++)); do

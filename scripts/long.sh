@@ -11,8 +11,10 @@
 #     as through haproxy 2.6;
 #  3. a cutover soak: switchyard (release build) between two upstreams,
 #     flipped through the Runtime API under load; fails on any failed request.
+#     With PGO=1, the profile-guided build of benches/pgo.sh is built and
+#     soaked too.
 #
-#   scripts/long.sh [fuzz-iterations (20000000)] [cutovers (500)] [-c (200)]
+#   [PGO=1] scripts/long.sh [fuzz-iterations (20000000)] [cutovers (500)] [-c (200)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iters=${1:-20000000}
@@ -44,3 +46,11 @@ cargo build --release -p switchyard -p switchyard-loadtest --bins
 LOAD_BIN=target/release/switchyard-load ECHO_BIN=target/release/switchyard-echo \
     loadtest/scenarios/cutover-demo.sh --proxy target/release/switchyard \
     --cutovers "$cutovers" -c "$conc" --interval 100ms
+
+if [[ ${PGO:-0} == 1 ]]; then
+    echo "== profile-guided build, and the cutover soak on it"
+    benches/pgo.sh
+    LOAD_BIN=target/release/switchyard-load ECHO_BIN=target/release/switchyard-echo \
+        loadtest/scenarios/cutover-demo.sh --proxy target/pgo/switchyard \
+        --cutovers "$cutovers" -c "$conc" --interval 100ms
+fi

@@ -170,6 +170,26 @@ struct Seen {
     aborts: (Option<u64>, Option<u64>),
 }
 
+/// An HTTP/2 connection (driven by a task) whose first stream, GET
+/// `/slow`, the server already has.
+async fn open_with_slow(
+    addr: SocketAddr,
+    events: &mpsc::Receiver<String>,
+) -> (
+    SendRequest<Bytes>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+    h2::client::ResponseFuture,
+    h2::SendStream<Bytes>,
+) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (tx, conn) = h2::client::handshake(tcp).await.expect("handshake");
+    let driver = tokio::spawn(conn);
+    let mut send = tx.clone().ready().await.expect("ready");
+    let (slow, stream) = send.send_request(get("/slow"), true).expect("send");
+    assert_eq!(next_event(events).await, "got /slow");
+    (tx, driver, slow, stream)
+}
+
 /// GET `/slow` and reset it once the server has it; once the server saw
 /// what came of it and the proxy logged it, GET `/fast` on the same
 /// connection, which must be served.
@@ -179,12 +199,7 @@ async fn reset_waiting(
     events: &mpsc::Receiver<String>,
     logs: &LogSink,
 ) -> Seen {
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (tx, conn) = h2::client::handshake(tcp).await.expect("handshake");
-    let driver = tokio::spawn(conn);
-    let mut send = tx.clone().ready().await.expect("ready");
-    let (slow, stream) = send.send_request(get("/slow"), true).expect("send");
-    assert_eq!(next_event(events).await, "got /slow");
+    let (tx, driver, slow, stream) = open_with_slow(addr, events).await;
     // Dropping both halves of a stream still open resets it (CANCEL).
     drop(slow);
     drop(stream);
@@ -213,12 +228,7 @@ async fn reset_queued(
     events: &mpsc::Receiver<String>,
     logs: &LogSink,
 ) -> Seen {
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (tx, conn) = h2::client::handshake(tcp).await.expect("handshake");
-    let driver = tokio::spawn(conn);
-    let mut send = tx.clone().ready().await.expect("ready");
-    let (slow, _s) = send.send_request(get("/slow"), true).expect("send");
-    assert_eq!(next_event(events).await, "got /slow");
+    let (tx, driver, slow, _s) = open_with_slow(addr, events).await;
     let mut send = tx.clone().ready().await.expect("ready");
     let (queued, q) = send.send_request(get("/queued"), true).expect("send");
     let deadline = tokio::time::Instant::now() + WAIT;
