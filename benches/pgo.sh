@@ -118,13 +118,24 @@ backend DEFAULT
 EOF
 nginx -c "$WORK/upstream.conf" -p "$WORK/" >/dev/null 2>&1 &
 PIDS+=($!)
-LLVM_PROFILE_FILE="$WORK/switchyard-%p.profraw" \
-    "$PGO_DIR/gen/release/switchyard" -db -f "$WORK/haproxy.cfg" >"$WORK/proxy.log" 2>&1 &
-SY=$!
-PIDS+=("$SY")
 URL="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do curl -sf "$URL/" >/dev/null && break; sleep 0.1; done
-curl -sf "$URL/" >/dev/null || { cat "$WORK/proxy.log" >&2; exit 1; }
+# start_proxy <binary> <log>: runs it on the training config (SY is its
+# pid) and waits until it serves.
+start_proxy() {
+    "$1" -db -f "$WORK/haproxy.cfg" >"$2" 2>&1 &
+    SY=$!
+    PIDS+=("$SY")
+    for _ in $(seq 100); do curl -sf "$URL/" >/dev/null && break; sleep 0.1; done
+    curl -sf "$URL/" >/dev/null || { echo "pgo.sh: $1 does not serve:" >&2; cat "$2" >&2; exit 1; }
+}
+# A soft stop: the process exits normally (which is when an instrumented
+# build writes its profile).
+soft_stop() {
+    kill -USR1 "$SY"
+    wait "$SY" || true
+}
+LLVM_PROFILE_FILE="$WORK/switchyard-%p.profraw" \
+    start_proxy "$PGO_DIR/gen/release/switchyard" "$WORK/proxy.log"
 api() { echo "$1" | socat -t 2 stdio "tcp:127.0.0.1:$STATS" >/dev/null; }
 # A training run that fails is no training: every answer must be a 200.
 for c in 10 50 200; do
@@ -150,9 +161,7 @@ for i in $(seq 20); do
     api "set map $WORK/hosts.map SIMPLE_SERVICE $([[ $((i % 2)) == 0 ]] && echo blue || echo green)"
     hey -n 200 -c 4 "$URL/" >/dev/null
 done
-# A soft stop: the process exits normally, which writes its profile.
-kill -USR1 "$SY"
-wait "$SY" || true
+soft_stop
 shopt -s nullglob
 raw=("$WORK"/switchyard-*.profraw)
 [[ ${#raw[@]} -gt 0 ]] || { echo "pgo.sh: no profile written" >&2; exit 1; }
@@ -163,12 +172,8 @@ RUSTFLAGS="-Cprofile-use=$PGO_DIR/switchyard.profdata -Cllvm-args=-pgo-warn-miss
     CARGO_TARGET_DIR="$PGO_DIR/use" cargo build --release -q -p switchyard
 cp "$PGO_DIR/use/release/switchyard" "$PGO_DIR/switchyard"
 # The optimised binary serves the same config.
-"$PGO_DIR/switchyard" -db -f "$WORK/haproxy.cfg" >"$WORK/proxy-pgo.log" 2>&1 &
-SY=$!
-PIDS+=("$SY")
-for _ in $(seq 100); do curl -sf "$URL/" >/dev/null && break; sleep 0.1; done
+start_proxy "$PGO_DIR/switchyard" "$WORK/proxy-pgo.log"
 answer=$(curl -sf "$URL/" || true)
-kill -USR1 "$SY"
-wait "$SY" || true
+soft_stop
 [[ $answer == blue* || $answer == green* ]] || { echo "pgo.sh: the optimised build does not serve ($answer)" >&2; exit 1; }
 echo "built $PGO_DIR/switchyard (profile: $PGO_DIR/switchyard.profdata)"
