@@ -297,6 +297,10 @@ fn nameservers_are_asked_in_order() {
     let _checker = Checker::start(store.clone());
     wait_until("resolved", T, || ip_of(&store, "dn5").is_some());
     assert_eq!(ip_of(&store, "dn5"), Some(v4("127.0.0.1")));
+    // The new address is published before the line is logged.
+    wait_until("logged", T, || {
+        !logs_with("dn5/dn5 changed its IP").is_empty()
+    });
     assert_eq!(
         logs_with("dn5/dn5 changed its IP"),
         ["dn5/dn5 changed its IP from (none) to 127.0.0.1 by local/ns2."]
