@@ -274,9 +274,7 @@ pub(crate) fn admin_locked(
         return;
     }
     let cleared = |bit: u8| was.has(bit) && !is.has(bit);
-    // HAProxy's `disabled` sets CMAINT|FMAINT; switchyard's build sets
-    // CMAINT alone, so clearing it reads as leaving forced maintenance.
-    let forced_cleared = cleared(AdminState::FMAINT) || cleared(AdminState::CMAINT);
+    let forced_cleared = cleared(AdminState::FMAINT);
 
     if !was.is_maint() && is.is_maint() {
         let op = live.op_state();

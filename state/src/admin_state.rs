@@ -9,7 +9,9 @@ impl AdminState {
     pub const FMAINT: u8 = 0x01;
     /// Inherited maintenance (tracked server).
     pub const IMAINT: u8 = 0x02;
-    /// `disabled` in the config.
+    /// `disabled` in the config: a marker only (the server starts with
+    /// FMAINT too, and `set server ... state ready` clears that, as in
+    /// HAProxy), so it is not part of `MAINT_MASK`.
     pub const CMAINT: u8 = 0x04;
     /// Forced drain (CLI `state drain`).
     pub const FDRAIN: u8 = 0x08;
@@ -20,8 +22,7 @@ impl AdminState {
     /// fqdn set via CLI.
     pub const HMAINT: u8 = 0x40;
 
-    pub const MAINT_MASK: u8 =
-        Self::FMAINT | Self::IMAINT | Self::CMAINT | Self::RMAINT | Self::HMAINT;
+    pub const MAINT_MASK: u8 = Self::FMAINT | Self::IMAINT | Self::RMAINT | Self::HMAINT;
     pub const DRAIN_MASK: u8 = Self::FDRAIN | Self::IDRAIN;
 
     pub fn is_maint(self) -> bool {

@@ -290,7 +290,7 @@ fn build_server(
     let port = s.addr.port.unwrap_or(0);
     let mut admin = AdminState::default();
     if s.disabled {
-        admin.set(AdminState::CMAINT);
+        admin.set(AdminState::CMAINT | AdminState::FMAINT);
     }
     let addr = match s.addr.ip {
         Some(ip) => Some(SocketAddr::new(ip, port)),

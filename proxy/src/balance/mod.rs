@@ -247,13 +247,24 @@ fn rr(
     if sched.is_empty() {
         return Err(PickError::NoServer);
     }
-    let start = px.live.lb_cursor.fetch_add(1, Relaxed) as usize;
+    let cursor = &px.live.lb_cursor;
+    let start = cursor.fetch_add(1, Relaxed) as usize;
     let len = sched.len();
     let mut full = false;
     let mut rng = rand::thread_rng();
     for strict in [true, false] {
         for k in 0..len {
-            let i = sched[(start + k) % len];
+            // A slot whose server cannot take this request is given up
+            // and the next slot taken from the shared cursor, so the
+            // others keep their proportions. (Walking on to the next entry
+            // instead handed every skipped slot to the server after it:
+            // with one of three servers down, one of the two others got
+            // two thirds.) The fallback pass just walks the schedule.
+            let pos = match (strict, k) {
+                (true, 0) | (false, _) => start + k,
+                (true, _) => cursor.fetch_add(1, Relaxed) as usize,
+            };
+            let i = sched[pos % len];
             let Some(s) = be.servers.get(i as usize) else {
                 continue;
             };

@@ -33,12 +33,15 @@ pub fn apply(sv: &mut ServerRt, v: &Values, fresh_live: bool, now_ms: u64) {
 fn apply_admin(sv: &mut ServerRt, v: &Values) {
     let cfg_cmaint = sv.admin.has(AdminState::CMAINT);
     let file_cmaint = v.admin & CMAINT != 0;
-    // Same `disabled` setting as when the file was written: bring back a
-    // forced maintenance. (HAProxy also re-enables a `disabled` server the
-    // operator had enabled; switchyard's admin state cannot express an
-    // enabled `disabled` server, so such a server stays in maintenance.)
-    if cfg_cmaint == file_cmaint && v.admin & FMAINT != 0 && !cfg_cmaint {
-        sv.admin.set(AdminState::FMAINT);
+    // Same `disabled` setting as when the file was written: bring back what
+    // the operator did, a forced maintenance or the enabling of a
+    // `disabled` server. A changed setting keeps the new config's state.
+    if cfg_cmaint == file_cmaint {
+        if v.admin & FMAINT != 0 {
+            sv.admin.set(AdminState::FMAINT);
+        } else if cfg_cmaint {
+            sv.admin.clear(AdminState::FMAINT);
+        }
     }
     if !sv.admin.has(AdminState::FMAINT)
         && v.admin & FDRAIN != 0
@@ -145,6 +148,8 @@ mod tests {
             resolvers: None,
             init_addr: Vec::new(),
             resolve_prefer: None,
+            resolve_net: Vec::new(),
+            allow_dup_ip: false,
             disabled,
             observe: None,
             error_limit: 10,
@@ -176,7 +181,7 @@ mod tests {
         };
         let mut admin = AdminState::default();
         if disabled {
-            admin.set(AdminState::CMAINT);
+            admin.set(AdminState::CMAINT | AdminState::FMAINT);
         }
         ServerRt {
             name: Arc::from("s"),
