@@ -297,6 +297,33 @@ pub struct IpNet {
 }
 
 impl IpNet {
+    /// `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1/128`, or a bare address
+    /// (a host network).
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let (a, m) = match text.split_once('/') {
+            Some((a, m)) => (a, Some(m)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match m {
+            None => max,
+            Some(m) => match m.parse::<u8>() {
+                Ok(p) if p <= max => p,
+                _ => {
+                    // Dotted IPv4 netmask (255.255.0.0).
+                    let mask: std::net::Ipv4Addr = m.parse().ok()?;
+                    let bits = u32::from(mask);
+                    if addr.is_ipv6() || bits.leading_ones() + bits.trailing_zeros() != 32 {
+                        return None;
+                    }
+                    bits.leading_ones() as u8
+                }
+            },
+        };
+        Some(IpNet { addr, prefix })
+    }
+
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
         use std::net::IpAddr;
         let ip = match ip {
@@ -717,6 +744,11 @@ pub struct Server {
     pub resolvers: Option<String>,
     pub init_addr: Vec<InitAddr>,
     pub resolve_prefer: Option<String>,
+    /// `resolve-net`: preferred networks when picking a DNS answer's address.
+    pub resolve_net: Vec<IpNet>,
+    /// `resolve-opts allow-dup-ip`: servers of one backend may share an
+    /// address from the same resolution (HAProxy refuses it by default).
+    pub allow_dup_ip: bool,
     pub disabled: bool,
     pub observe: Option<Observe>,
     pub error_limit: u32,

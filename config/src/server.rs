@@ -5,7 +5,7 @@ use crate::addr::{server_addr, socket_addr};
 use crate::cnum::atoi;
 use crate::ctx::{Ctx, Line};
 use crate::diag::best_match;
-use crate::model::{Diagnostic, InitAddr, Location, Observe, OnError, Server, ServerAddr};
+use crate::model::{Diagnostic, InitAddr, IpNet, Location, Observe, OnError, Server, ServerAddr};
 use crate::proxy::ProxyDraft;
 use crate::server_kw::{
     check_harmless, check_unsupported, is_mux_proto, msg, KwErr, HARMLESS_SERVER_KEYWORDS,
@@ -42,6 +42,8 @@ pub(crate) fn default_server() -> Server {
         resolvers: None,
         init_addr: vec![InitAddr::Last, InitAddr::Libc],
         resolve_prefer: None,
+        resolve_net: Vec::new(),
+        allow_dup_ip: false,
         disabled: false,
         observe: None,
         error_limit: 10,
@@ -113,6 +115,8 @@ const SERVER_KEYWORDS: &[&str] = &[
     "on-marked-up",
     "port",
     "proto",
+    "resolve-net",
+    "resolve-opts",
     "resolve-prefer",
     "resolvers",
     "rise",
@@ -294,6 +298,23 @@ fn apply(
                 list.push(method);
             }
             s.init_addr = list;
+            return Ok(2);
+        }
+        "resolve-net" => {
+            check_harmless(kw, v)?;
+            s.resolve_net = v.split(',').filter_map(IpNet::parse).collect();
+            return Ok(2);
+        }
+        "resolve-opts" => {
+            check_harmless(kw, v)?;
+            // The last of allow-dup-ip / prevent-dup-ip wins.
+            for o in v.split(',') {
+                match o {
+                    "allow-dup-ip" => s.allow_dup_ip = true,
+                    "prevent-dup-ip" => s.allow_dup_ip = false,
+                    _ => {}
+                }
+            }
             return Ok(2);
         }
         "resolve-prefer" => {
@@ -568,8 +589,9 @@ fn crate_path(base: Option<&str>, v: &str) -> PathBuf {
 pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     let kw = l.kw();
     let is_default = kw == "default-server";
+    let is_template = kw == "server-template";
     if !is_default && d.is_defaults {
-        ctx.error(l.loc, "'server' not allowed in 'defaults' section.");
+        ctx.error(l.loc, format!("'{kw}' not allowed in 'defaults' section."));
         return;
     }
     if d.fail_if_not_be(ctx, l.loc, kw) {
@@ -577,8 +599,20 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
     }
     let mut s = d.default_server.clone();
     s.location = l.loc.clone();
+    let mut range = None;
     let (first_opt, label) = if is_default {
         (1, "default-server".to_string())
+    } else if is_template {
+        let Some((r, a)) = template_head(ctx, d, l) else {
+            return;
+        };
+        range = Some(r);
+        s.addr = a;
+        // HAProxy names the template "(null)" until it is expanded.
+        s.name = "(null)".to_string();
+        s.id = 0;
+        s.forced_id = false;
+        (4, format!("server {}/(null)", d.name))
     } else {
         let name = l.arg(1);
         let addr = l.arg(2);
@@ -675,19 +709,103 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         );
         return;
     }
-    if let Some(prev) = d.be.servers.iter().find(|p| p.name == s.name) {
-        ctx.error(
-            l.loc,
-            format!(
-                "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
-                d.type_str(),
-                d.name,
-                s.name,
-                prev.location.line
-            ),
-        );
-        return;
+    match range {
+        Some(r) => expand_template(ctx, d, l, s, r),
+        None => add_server(ctx, d, l, &label, s),
     }
+}
+
+/// `server-template <prefix> <nb | low-high> <addr>`: the range (numbered
+/// servers) and the address, or HAProxy's complaint.
+fn template_head(
+    ctx: &mut Ctx,
+    d: &ProxyDraft,
+    l: &Line<'_>,
+) -> Option<(std::ops::RangeInclusive<u32>, ServerAddr)> {
+    let (prefix, nb, addr) = (l.arg(1), l.arg(2), l.arg(3));
+    if addr.is_empty() {
+        ctx.error_bare(
+            l.loc,
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+        );
+        return None;
+    }
+    if let Some(c) = prefix
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        ctx.error_bare(
+            l.loc,
+            format!("character '{c}' is not permitted in server-template prefix '{prefix}'."),
+        );
+        return None;
+    }
+    let Some(range) = template_range(nb) else {
+        ctx.error_bare(
+            l.loc,
+            format!("Wrong server-template number or range arg '{nb}'."),
+        );
+        return None;
+    };
+    if range.end() - range.start() >= MAX_TEMPLATE_SERVERS {
+        ctx.error_bare(
+            l.loc,
+            format!("server-template range '{nb}' makes more than {MAX_TEMPLATE_SERVERS} servers."),
+        );
+        return None;
+    }
+    match server_addr(addr) {
+        Ok(a) => Some((range, a)),
+        Err(e) => {
+            ctx.error_bare(l.loc, format!("'server {}/(null)' : {e}", d.name));
+            None
+        }
+    }
+}
+
+/// Far more than any backend needs; HAProxy would allocate whatever
+/// `atoi` returns (and hang on `99999999999`).
+const MAX_TEMPLATE_SERVERS: u32 = 100_000;
+
+/// HAProxy's `<nb>` (servers 1..=nb) or `<low>-<high>`, read with `atoi`
+/// as it does (`2x` is 2); `None` when low < 0 or high < low.
+fn template_range(arg: &str) -> Option<std::ops::RangeInclusive<u32>> {
+    // The low end is read from the whole argument: `-3` is low -3.
+    let (low, high) = match arg.split_once('-') {
+        Some((_, hi)) => (atoi(arg), atoi(hi)),
+        None => (1, atoi(arg)),
+    };
+    if low < 0 || high < low {
+        return None;
+    }
+    Some(u32::try_from(low).ok()?..=u32::try_from(high).ok()?)
+}
+
+/// The servers of a template, `<prefix><n>` for each n of the range; an
+/// `id` goes to the first one only.
+fn expand_template(
+    ctx: &mut Ctx,
+    d: &mut ProxyDraft,
+    l: &Line<'_>,
+    tmpl: Server,
+    range: std::ops::RangeInclusive<u32>,
+) {
+    let prefix = l.arg(1);
+    for (i, n) in range.enumerate() {
+        let mut s = tmpl.clone();
+        s.name = format!("{prefix}{n}");
+        if i > 0 {
+            s.id = 0;
+            s.forced_id = false;
+        }
+        let label = format!("server {}/{}", d.name, s.name);
+        add_server(ctx, d, l, &label, s);
+    }
+}
+
+/// Add one parsed server, unless its forced id is taken (two servers of one
+/// name are found after parsing, as HAProxy does).
+fn add_server(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>, label: &str, s: Server) {
     if s.forced_id {
         if let Some(prev) = d.be.servers.iter().find(|p| p.forced_id && p.id == s.id) {
             ctx.error_bare(

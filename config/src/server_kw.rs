@@ -51,8 +51,6 @@ pub const HARMLESS_SERVER_KEYWORDS: &[(&str, usize)] = &[
     ("ciphersuites", 1),
     ("ssl-min-ver", 1),
     ("ssl-max-ver", 1),
-    ("resolve-net", 1),
-    ("resolve-opts", 1),
     ("log-proto", 1),
 ];
 

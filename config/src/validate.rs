@@ -15,8 +15,38 @@ fn find_backend<'a>(proxies: &'a [ProxyDraft], name: &str) -> Option<&'a ProxyDr
 
 pub(crate) fn validate(ctx: &mut Ctx, proxies: &mut [ProxyDraft], resolvers: &[Resolvers]) {
     check_references(ctx, proxies, resolvers);
+    check_server_names(ctx, proxies);
     assign_server_ids(proxies);
     warnings(ctx, proxies);
+}
+
+/// Two servers of one backend with the same name. Like HAProxy, only
+/// servers without an explicit `id` are compared, and each reports its
+/// first clash.
+fn check_server_names(ctx: &mut Ctx, proxies: &[ProxyDraft]) {
+    for p in proxies {
+        let servers = &p.be.servers;
+        for (i, s) in servers.iter().enumerate() {
+            if s.forced_id {
+                continue;
+            }
+            if let Some(prev) = servers[..i]
+                .iter()
+                .find(|o| !o.forced_id && o.name == s.name)
+            {
+                ctx.error(
+                    &s.location,
+                    format!(
+                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        p.type_str(),
+                        p.name,
+                        s.name,
+                        prev.location.line
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn check_references(ctx: &mut Ctx, proxies: &[ProxyDraft], resolvers: &[Resolvers]) {

@@ -90,3 +90,62 @@ fn slowstart_is_whole_seconds_rounded_up() {
 fn empty_init_addr_keeps_no_method() {
     assert!(server("init-addr").init_addr.is_empty());
 }
+
+fn template(line: &str) -> Result<Vec<Server>, String> {
+    let text = format!(
+        "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nbackend b\n {line}\n"
+    );
+    switchyard_config::parse_str("t.cfg", &text)
+        .map(|cfg| {
+            cfg.proxies
+                .into_iter()
+                .find(|p| p.name == "b")
+                .and_then(|p| p.backend)
+                .map(|b| b.servers)
+                .unwrap_or_default()
+        })
+        .map_err(|e| {
+            e.errors
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+}
+
+#[test]
+fn template_ranges_are_read_with_atoi() {
+    let names = |line: &str| -> Vec<String> {
+        template(line)
+            .expect("valid")
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    assert_eq!(
+        names("server-template a 3 127.0.0.1:80"),
+        ["a1", "a2", "a3"]
+    );
+    assert_eq!(names("server-template a 2x 127.0.0.1:80"), ["a1", "a2"]);
+    assert_eq!(names("server-template a 0-1 127.0.0.1:80"), ["a0", "a1"]);
+    assert_eq!(names("server-template a 7-7 127.0.0.1:80"), ["a7"]);
+    // Every server gets the template's options and its own id.
+    let servers = template("server-template a 2 127.0.0.1:80 weight 7 backup").expect("valid");
+    assert!(servers.iter().all(|s| s.weight == 7 && s.backup));
+    assert_eq!(servers.iter().map(|s| s.id).collect::<Vec<_>>(), [1, 2]);
+}
+
+#[test]
+fn a_template_too_large_is_refused_not_allocated() {
+    // HAProxy would try to allocate (int)99999999999 servers.
+    let e = template("server-template a 99999999999 127.0.0.1:80").expect_err("refused");
+    assert!(
+        e.contains("t.cfg:7") && e.contains("makes more than 100000 servers"),
+        "{e}"
+    );
+    let e = template("server-template a -3 127.0.0.1:80").expect_err("refused");
+    assert!(
+        e.contains("Wrong server-template number or range arg '-3'."),
+        "{e}"
+    );
+}

@@ -93,12 +93,6 @@ const KNOWN: &[(&str, &str, i32, &[&str])] = &[
         &["WARNING config : parsing [c.cfg:7] : server keyword 'ssl-min-ver' is ignored by switchyard."],
     ),
     (
-        "resolve-net 10.0.0.0/8",
-        "ignored with a warning",
-        2,
-        &["WARNING config : parsing [c.cfg:7] : server keyword 'resolve-net' is ignored by switchyard."],
-    ),
-    (
         "alpn h2,http/1.1",
         "switchyard offers only http/1.1 to servers and says so",
         2,
@@ -110,6 +104,27 @@ const KNOWN: &[(&str, &str, i32, &[&str])] = &[
         2,
         &["WARNING config : [c.cfg:7] : 'id' option is not accepted in default-server sections"],
     ),
+];
+
+/// Whole `server-template` lines (several lines where a case needs two).
+const TEMPLATE_LINES: &[&str] = &[
+    "server-template app 3 127.0.0.1:80",
+    "server-template a:b 3 127.0.0.1:80",
+    "server-template app 3",
+    "server-template app abc 127.0.0.1:80",
+    "server-template app 3-1 127.0.0.1:80",
+    "server-template app 0 127.0.0.1:80",
+    "server-template app -3 127.0.0.1:80",
+    "server-template app 3- 127.0.0.1:80",
+    "server-template app 2x 127.0.0.1:80",
+    "server-template app 0-2 127.0.0.1:80",
+    "server-template app 3 127.0.0.1:80 bogus",
+    "server-template app 3 127.0.0.1:80 weight x",
+    "server-template app 2 127.0.0.1:80 resolve-opts allow-dup-ip resolve-net 10.0.0.0/8",
+    "server-template app 2 127.0.0.1:80 resolve-opts bogus",
+    "server-template app 2 nosuch.invalid:80 init-addr none",
+    "server app2 127.0.0.1:81\n server-template app 3 127.0.0.1:80",
+    "server-template app 1-2 127.0.0.1:80\n server-template app 2-3 127.0.0.1:80",
 ];
 
 fn config(line: &str) -> String {
@@ -185,6 +200,9 @@ fn all_cases() -> Vec<(String, String)> {
         ));
     }
     v.push(("default-server id 5".into(), config(" default-server id 5")));
+    for t in TEMPLATE_LINES {
+        v.push((t.to_string(), config(&format!(" {t}"))));
+    }
     v
 }
 
@@ -236,6 +254,14 @@ fn multi_server_cases_agree_with_haproxy() {
         (
             "duplicate id",
             " server s0 127.0.0.1:80 id 5\n server s1 127.0.0.1:81 id 5",
+        ),
+        (
+            "duplicate name",
+            " server s0 127.0.0.1:80\n server s0 127.0.0.1:81",
+        ),
+        (
+            "duplicate name, distinct ids",
+            " server s0 127.0.0.1:80 id 1\n server s0 127.0.0.1:81 id 2",
         ),
         (
             "track without checks",

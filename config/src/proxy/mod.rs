@@ -331,8 +331,9 @@ pub(crate) fn parse_proxy_line(ctx: &mut Ctx, global: &Global, d: &mut ProxyDraf
         "fullconn" => backend::fullconn(ctx, d, l),
         "http-reuse" => backend::http_reuse(ctx, d, l),
         "load-server-state-from-file" => backend::load_state(ctx, d, l),
-        "server" | "default-server" => crate::server::parse_server_line(ctx, d, l),
-        "server-template" => ctx.error(l.loc, "'server-template' is not supported by switchyard."),
+        "server" | "default-server" | "server-template" => {
+            crate::server::parse_server_line(ctx, d, l)
+        }
         "http-check" => httpcheck::http_check(ctx, d, l),
         "option" => options::option(ctx, d, l),
         "mode" => common::mode(ctx, d, l),

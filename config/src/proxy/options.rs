@@ -251,31 +251,6 @@ pub(super) fn option(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     }
 }
 
-fn parse_net(text: &str) -> Option<IpNet> {
-    let (a, m) = match text.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (text, None),
-    };
-    let addr: std::net::IpAddr = a.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match m {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(p) if p <= max => p,
-            _ => {
-                // Dotted IPv4 netmask (255.255.0.0).
-                let mask: std::net::Ipv4Addr = m.parse().ok()?;
-                let bits = u32::from(mask);
-                if addr.is_ipv6() || bits.leading_ones() + bits.trailing_zeros() != 32 {
-                    return None;
-                }
-                bits.leading_ones() as u8
-            }
-        },
-    };
-    Some(IpNet { addr, prefix })
-}
-
 fn forwardfor(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     let mut ff = ForwardFor {
         header: "X-Forwarded-For".to_string(),
@@ -285,7 +260,7 @@ fn forwardfor(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>) {
     let mut i = 2;
     while !l.arg(i).is_empty() {
         match l.arg(i) {
-            "except" => match parse_net(l.arg(i + 1)) {
+            "except" => match IpNet::parse(l.arg(i + 1)) {
                 Some(n) => {
                     ff.except = Some(n);
                     i += 2;
@@ -342,14 +317,14 @@ mod tests {
 
     #[test]
     fn nets() {
-        assert_eq!(parse_net("10.0.0.0/8").map(|n| n.prefix), Some(8));
-        assert_eq!(parse_net("127.0.0.1").map(|n| n.prefix), Some(32));
+        assert_eq!(IpNet::parse("10.0.0.0/8").map(|n| n.prefix), Some(8));
+        assert_eq!(IpNet::parse("127.0.0.1").map(|n| n.prefix), Some(32));
         assert_eq!(
-            parse_net("10.0.0.0/255.255.0.0").map(|n| n.prefix),
+            IpNet::parse("10.0.0.0/255.255.0.0").map(|n| n.prefix),
             Some(16)
         );
-        assert_eq!(parse_net("::1/128").map(|n| n.prefix), Some(128));
-        assert!(parse_net("x").is_none());
-        assert!(parse_net("10.0.0.0/33").is_none());
+        assert_eq!(IpNet::parse("::1/128").map(|n| n.prefix), Some(128));
+        assert!(IpNet::parse("x").is_none());
+        assert!(IpNet::parse("10.0.0.0/33").is_none());
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use switchyard_config::LogLevel;
 use switchyard_state::{AdminState, ProxyIdx, ServerIdx, ServerLive, Snapshot, Store};
 
+use super::records::{Choice, Holder, Prefs, Records};
 use super::Family;
 use crate::live_ops::{emit_server, lock, usable_counts};
 use crate::transition::admin_locked;
@@ -18,8 +19,9 @@ use crate::transition::admin_locked;
 /// What one resolution round produced.
 #[derive(Debug, Clone)]
 pub(crate) enum Verdict {
-    /// A valid answer from `ns` (`section/nameserver`); maybe no address.
-    Answer { ns: String, ips: Vec<IpAddr> },
+    /// A valid answer from `ns` (`section/nameserver`), already merged
+    /// into the resolution's records; maybe no address.
+    Answer { ns: String },
     /// No valid answer; `expired` once the matching `hold` period since
     /// the last valid answer is over.
     Failed { cause: &'static str, expired: bool },
@@ -31,6 +33,15 @@ struct Target {
     live: Arc<ServerLive>,
 }
 
+impl Target {
+    fn holder(&self) -> Holder {
+        Holder {
+            proxy: self.proxy.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
 fn locate(snap: &Snapshot, t: &Target) -> Option<(ProxyIdx, ServerIdx)> {
     let (p, s) = snap.find_server(&t.proxy, &t.server)?;
     snap.server(p, s)
@@ -38,7 +49,14 @@ fn locate(snap: &Snapshot, t: &Target) -> Option<(ProxyIdx, ServerIdx)> {
         .then_some((p, s))
 }
 
-pub(crate) fn apply(store: &Store, section: &str, host: &str, family: Family, v: &Verdict) {
+pub(crate) fn apply(
+    store: &Store,
+    section: &str,
+    host: &str,
+    family: Family,
+    v: &Verdict,
+    records: &mut Records,
+) {
     let snap = store.load_full();
     let mut targets = Vec::new();
     for px in &snap.proxies {
@@ -59,23 +77,19 @@ pub(crate) fn apply(store: &Store, section: &str, host: &str, family: Family, v:
         }
     }
     drop(snap);
+    let holders: Vec<Holder> = targets.iter().map(Target::holder).collect();
+    records.keep_holders(&holders);
     // HAProxy hands the nameserver to the first requester only; the others
     // read the same answer "from the cache".
     let mut updater = match v {
         Verdict::Answer { ns, .. } => Some(ns.clone()),
         Verdict::Failed { .. } => None,
     };
+    // In server order: each server's pick decides what the next may take.
     for t in &targets {
         let by = updater.take().unwrap_or_else(|| "DNS cache".to_string());
-        apply_one(store, t, family, v, &by);
+        apply_one(store, t, family, v, records, &by);
     }
-}
-
-fn pick(ips: &[IpAddr], family: Family) -> Option<IpAddr> {
-    ips.iter()
-        .find(|ip| family.matches(ip))
-        .or_else(|| ips.first())
-        .copied()
 }
 
 /// A change to publish for one server.
@@ -86,7 +100,14 @@ struct Change {
     clear_rmaint: bool,
 }
 
-fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
+fn apply_one(
+    store: &Store,
+    t: &Target,
+    family: Family,
+    v: &Verdict,
+    records: &mut Records,
+    by: &str,
+) {
     let snap = store.load_full();
     let Some((p, s)) = locate(&snap, t) else {
         return;
@@ -94,21 +115,29 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
     let Some(sv) = snap.server(p, s) else { return };
     let current = sv.addr.map(|a| a.ip());
     let rmaint = sv.admin.has(AdminState::RMAINT);
-    let (change, cause) = match v {
-        Verdict::Answer { ips, .. } if !ips.is_empty() => {
-            let keep = current.is_some_and(|c| ips.contains(&c));
-            let new_ip = if keep { None } else { pick(ips, family) };
-            (
-                Change {
-                    new_ip,
-                    clear_addr: false,
-                    set_rmaint: false,
-                    clear_rmaint: rmaint,
-                },
-                "",
-            )
-        }
-        Verdict::Answer { .. } => (
+    let choice = match v {
+        Verdict::Answer { .. } => Some(records.choose(
+            &t.holder(),
+            current,
+            Prefs {
+                family,
+                nets: &sv.cfg.resolve_net,
+                allow_dup_ip: sv.cfg.allow_dup_ip,
+            },
+        )),
+        Verdict::Failed { .. } => None,
+    };
+    let (change, cause) = match (v, choice) {
+        (_, Some(Choice::Use(ip))) => (
+            Change {
+                new_ip: (current != Some(ip)).then_some(ip),
+                clear_addr: false,
+                set_rmaint: false,
+                clear_rmaint: rmaint,
+            },
+            "",
+        ),
+        (_, Some(Choice::NoIp)) => (
             Change {
                 new_ip: None,
                 clear_addr: true,
@@ -117,7 +146,8 @@ fn apply_one(store: &Store, t: &Target, family: Family, v: &Verdict, by: &str) {
             },
             "No IP for server ",
         ),
-        Verdict::Failed { cause, expired } => (
+        (Verdict::Answer { .. }, None) => return,
+        (Verdict::Failed { cause, expired }, _) => (
             Change {
                 new_ip: None,
                 clear_addr: false,

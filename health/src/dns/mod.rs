@@ -5,6 +5,7 @@
 
 mod apply;
 mod query;
+mod records;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -132,6 +133,8 @@ async fn resolution_task(
     } else {
         cfg.timeout_resolve
     };
+    let obsolete = hold(&cfg, "obsolete", Duration::ZERO);
+    let mut records = records::Records::default();
     let mut last_valid = Instant::now();
     loop {
         let result = servers.resolve(&key.host, key.family).await;
@@ -143,10 +146,12 @@ async fn resolution_task(
             Err(_) => resolve,
         };
         let verdict = match result {
-            Ok(answer) => apply::Verdict::Answer {
-                ns: answer.nameserver,
-                ips: answer.ips,
-            },
+            Ok(answer) => {
+                records.answer(&answer.ips, Instant::now(), obsolete);
+                apply::Verdict::Answer {
+                    ns: answer.nameserver,
+                }
+            }
             Err(e) => {
                 let (what, cause) = match e {
                     QueryError::Nx => ("nx", "DNS NX status"),
@@ -158,7 +163,14 @@ async fn resolution_task(
                 apply::Verdict::Failed { cause, expired }
             }
         };
-        apply::apply(&store, &key.section, &key.host, key.family, &verdict);
+        apply::apply(
+            &store,
+            &key.section,
+            &key.host,
+            key.family,
+            &verdict,
+            &mut records,
+        );
         tokio::select! {
             _ = sleep(wait) => {}
             _ = wake.notified() => {}
