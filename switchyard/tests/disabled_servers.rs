@@ -41,12 +41,7 @@ fn routine(kind: &ProxyKind) -> (Vec<Vec<Row>>, u64, u64) {
     let text = format!(
         "global
     stats socket @DIR@/admin.sock level admin
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 backend be

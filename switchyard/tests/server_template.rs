@@ -31,12 +31,7 @@ resolvers local
     timeout retry 100ms
     resolve_retries 3
 
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-
+{DEFAULTS}
 frontend fe
     bind 127.0.0.1:{port}
     default_backend app
@@ -200,12 +195,7 @@ fn template_lines_expand_like_haproxy() {
     let text = format!(
         "global
     stats socket @DIR@/admin.sock level admin
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     default_backend b
 backend b
