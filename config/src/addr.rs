@@ -268,6 +268,13 @@ pub(crate) fn server_addr(text: &str) -> Result<ServerAddr, String> {
             if ip.is_some_and(|ip| ip.is_unspecified()) && port.is_none() && host.is_empty() {
                 return Err(format!("invalid address: '{text}'"));
             }
+            // HAProxy resolves a name starting with '_' as a DNS SRV record;
+            // refused rather than asked as A/AAAA, which would never answer.
+            if ip.is_none() && host.starts_with('_') {
+                return Err(format!(
+                    "SRV record names are not supported by switchyard ('{text}'); name the service's A/AAAA records instead"
+                ));
+            }
             Ok(ServerAddr {
                 host,
                 ip,

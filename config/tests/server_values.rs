@@ -149,3 +149,13 @@ fn a_template_too_large_is_refused_not_allocated() {
         "{e}"
     );
 }
+
+#[test]
+fn srv_record_names_are_refused_with_their_line() {
+    let e =
+        template("server-template a 2 _http._tcp.app.test:80 init-addr none").expect_err("refused");
+    assert!(
+        e.contains("t.cfg:7") && e.contains("SRV record names are not supported by switchyard"),
+        "{e}"
+    );
+}

@@ -195,6 +195,13 @@ pub fn stricter_than_haproxy() -> Vec<(&'static str, String, usize)> {
         ("global_maxconn_junk", "global\n    maxconn abc\n".into(), 2),
         ("global_maxconn_overflow", "global\n    maxconn 99999999999999999999\n".into(), 2),
         (
+            // SRV service discovery is not implemented: refused, not left
+            // to wait for an A record that never comes.
+            "srv_record_server",
+            format!("{D}resolvers r\n    nameserver dns 127.0.0.1:53\n{FE}    default_backend b\nbackend b\n    server-template s 2 _http._tcp.app.test resolvers r init-addr none\n"),
+            12,
+        ),
+        (
             "retries_junk",
             format!("{D}{FE}    default_backend b\nbackend b\n    retries abc\n    server s 127.0.0.1:1\n"),
             10,
