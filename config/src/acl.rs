@@ -300,8 +300,17 @@ pub(crate) fn default_acl(name: &str) -> Result<Option<AclTest>, String> {
 
 /// HAProxy's `invalid_char`: names may use letters, digits, `.:_-`.
 pub(crate) fn invalid_name_char(name: &str) -> Option<char> {
-    name.chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-')))
+    name.chars().find(|c| !name_char_ok(*c))
+}
+
+/// HAProxy's `invalid_prefix_char` (a `server-template` prefix): the
+/// first character not allowed in a name, or a ':'.
+pub(crate) fn invalid_prefix_char(prefix: &str) -> Option<char> {
+    prefix.chars().find(|c| !name_char_ok(*c) || *c == ':')
+}
+
+fn name_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-')
 }
 
 #[cfg(test)]

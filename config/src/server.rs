@@ -1,6 +1,6 @@
 //! `server <name> <addr> [options]` and `default-server [options]`.
 
-use crate::acl::invalid_name_char;
+use crate::acl::{invalid_name_char, invalid_prefix_char};
 use crate::addr::{server_addr, socket_addr};
 use crate::cnum::atoi;
 use crate::ctx::{Ctx, Line};
@@ -730,10 +730,7 @@ fn template_head(
         );
         return None;
     }
-    if let Some(c) = prefix
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
+    if let Some(c) = invalid_prefix_char(prefix) {
         ctx.error_bare(
             l.loc,
             format!("character '{c}' is not permitted in server-template prefix '{prefix}'."),

@@ -115,39 +115,35 @@ fn apply_one(
     let Some(sv) = snap.server(p, s) else { return };
     let current = sv.addr.map(|a| a.ip());
     let rmaint = sv.admin.has(AdminState::RMAINT);
-    let choice = match v {
-        Verdict::Answer { .. } => Some(records.choose(
-            &t.holder(),
-            current,
-            Prefs {
+    let (change, cause) = match v {
+        Verdict::Answer { .. } => {
+            let prefs = Prefs {
                 family,
                 nets: &sv.cfg.resolve_net,
                 allow_dup_ip: sv.cfg.allow_dup_ip,
-            },
-        )),
-        Verdict::Failed { .. } => None,
-    };
-    let (change, cause) = match (v, choice) {
-        (_, Some(Choice::Use(ip))) => (
-            Change {
-                new_ip: (current != Some(ip)).then_some(ip),
-                clear_addr: false,
-                set_rmaint: false,
-                clear_rmaint: rmaint,
-            },
-            "",
-        ),
-        (_, Some(Choice::NoIp)) => (
-            Change {
-                new_ip: None,
-                clear_addr: true,
-                set_rmaint: !rmaint,
-                clear_rmaint: false,
-            },
-            "No IP for server ",
-        ),
-        (Verdict::Answer { .. }, None) => return,
-        (Verdict::Failed { cause, expired }, _) => (
+            };
+            match records.choose(&t.holder(), current, prefs) {
+                Choice::Use(ip) => (
+                    Change {
+                        new_ip: (current != Some(ip)).then_some(ip),
+                        clear_addr: false,
+                        set_rmaint: false,
+                        clear_rmaint: rmaint,
+                    },
+                    "",
+                ),
+                Choice::NoIp => (
+                    Change {
+                        new_ip: None,
+                        clear_addr: true,
+                        set_rmaint: !rmaint,
+                        clear_rmaint: false,
+                    },
+                    "No IP for server ",
+                ),
+            }
+        }
+        Verdict::Failed { cause, expired } => (
             Change {
                 new_ip: None,
                 clear_addr: false,
