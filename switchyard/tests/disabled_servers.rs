@@ -19,14 +19,9 @@ use tk::{eventually, FakeUpstream, Proxy, ProxyKind};
 type Row = (String, String, String);
 
 fn states(sock: &str) -> Vec<Row> {
-    tk::cli(sock, "show servers state be")
-        .lines()
-        .skip(2)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f[3].to_owned(), f[5].to_owned(), f[6].to_owned())
-        })
+    servers_state_rows(&tk::cli(sock, "show servers state be"))
+        .into_iter()
+        .map(|f| (f[3].clone(), f[5].clone(), f[6].clone()))
         .collect()
 }
 
@@ -39,17 +34,13 @@ fn routine(kind: &ProxyKind) -> (Vec<Vec<Row>>, u64, u64) {
     );
     let port = tk::free_port();
     let text = format!(
-        "global
-    stats socket @DIR@/admin.sock level admin
-{DEFAULTS}frontend fe
-    bind 127.0.0.1:{port}
-    default_backend be
-backend be
+        "{}backend be
     balance roundrobin
     server blue {} disabled
     server green {} disabled
     server red {}
 ",
+        admin_frontend(port, "be"),
         blue.addr(),
         green.addr(),
         red.addr()

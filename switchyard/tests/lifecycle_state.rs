@@ -51,18 +51,9 @@ backend other
 
 /// `(admin state, user weight)` of every server, from `show servers state`.
 fn states(sock: &str) -> Vec<(String, String, String)> {
-    tk::cli(sock, "show servers state")
-        .lines()
-        .skip(2)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (
-                format!("{}/{}", f[1], f[3]),
-                f[6].to_owned(),
-                f[7].to_owned(),
-            )
-        })
+    servers_state_rows(&tk::cli(sock, "show servers state"))
+        .into_iter()
+        .map(|f| (format!("{}/{}", f[1], f[3]), f[6].clone(), f[7].clone()))
         .collect()
 }
 

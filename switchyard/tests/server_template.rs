@@ -20,21 +20,15 @@ const NAME: &str = "app.test";
 
 fn config(dns: SocketAddr, port: u16) -> String {
     let opts = format!("{NAME}:8080 resolvers local init-addr none resolve-prefer ipv4");
+    let head = admin_frontend(port, "app");
     format!(
-        "global
-    stats socket @DIR@/admin.sock level admin
-
+        "{head}
 resolvers local
     nameserver ns1 {dns}
     hold valid 100ms
     timeout resolve 100ms
     timeout retry 100ms
     resolve_retries 3
-
-{DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
 
 backend app
     server-template app 1-3 {opts}
@@ -72,21 +66,16 @@ fn nameserver(at: SocketAddr, ips: &[&str]) -> TestDns {
 type Row = (String, String, String, String);
 
 fn states(sock: &str) -> Vec<Row> {
-    tk::try_cli(sock, "show servers state")
-        .unwrap_or_default()
-        .lines()
-        .skip(2)
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f.len() > 6).then(|| {
-                (
-                    format!("{}/{}", f[1], f[3]),
-                    f[4].to_owned(),
-                    f[5].to_owned(),
-                    f[6].to_owned(),
-                )
-            })
+    servers_state_rows(&tk::try_cli(sock, "show servers state").unwrap_or_default())
+        .into_iter()
+        .filter(|f| f.len() > 6)
+        .map(|f| {
+            (
+                format!("{}/{}", f[1], f[3]),
+                f[4].clone(),
+                f[5].clone(),
+                f[6].clone(),
+            )
         })
         .collect()
 }
@@ -193,32 +182,25 @@ fn template_servers_share_out_the_answer_like_haproxy() {
 fn template_lines_expand_like_haproxy() {
     let port = tk::free_port();
     let text = format!(
-        "global
-    stats socket @DIR@/admin.sock level admin
-{DEFAULTS}frontend fe
-    bind 127.0.0.1:{port}
-    default_backend b
-backend b
+        "{}backend b
     server first 127.0.0.1:81
     server-template app 3 127.0.0.1:80 weight 3
     server-template web 0-1 127.0.0.1 check port 83 disabled
     server last 127.0.0.1:82
-"
+",
+        admin_frontend(port, "b")
     );
     let show = |kind: &ProxyKind| {
         let mut p = Proxy::spawn_kind(kind, &text, &[]).expect("proxy starts");
         p.wait_ready(lo(port), STARTUP);
         let sock = p.dir().join("admin.sock").display().to_string();
         // be_id be_name srv_id srv_name srv_addr .. uweight .. srv_port
-        let rows: Vec<String> = tk::cli(&sock, "show servers state b")
-            .lines()
-            .skip(2)
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
+        let rows: Vec<String> = servers_state_rows(&tk::cli(&sock, "show servers state b"))
+            .into_iter()
+            .map(|f| {
                 [2, 3, 4, 6, 7, 18, 21]
                     .iter()
-                    .map(|&i| f.get(i).copied().unwrap_or("?"))
+                    .map(|&i| f.get(i).map_or("?", String::as_str))
                     .collect::<Vec<_>>()
                     .join(" ")
             })

@@ -151,6 +151,30 @@ pub const DEFAULTS: &str = "defaults
     timeout server 5s
 ";
 
+/// A `global` section with an admin socket in the proxy's directory, then
+/// `DEFAULTS`, then frontend `fe` on `port` sending everything to `backend`.
+pub fn admin_frontend(port: u16, backend: &str) -> String {
+    format!(
+        "global
+    stats socket @DIR@/admin.sock level admin
+{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend {backend}
+"
+    )
+}
+
+/// The server lines of a `show servers state` reply, split into their
+/// fields (the version line and the column header skipped).
+pub fn servers_state_rows(reply: &str) -> Vec<Vec<String>> {
+    reply
+        .lines()
+        .skip(2)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect()
+}
+
 /// A kill-by-pid guard for processes the test did not spawn itself (a
 /// daemon): SIGKILL on drop if still alive.
 pub struct PidGuard(pub i32);
