@@ -93,9 +93,24 @@ pub fn parse_str(file: &str, text: &str) -> Result<Config, ConfigErrors> {
 }
 
 fn finish(mut p: Parser, files: Vec<PathBuf>) -> Result<Config, ConfigErrors> {
-    // HAProxy's "Error(s) found in configuration file" names the files that
-    // failed to parse; the checks after parsing do not add to it.
-    let parse_errors = p.ctx.diags.errors.len();
+    if !p.ctx.diags.errors.is_empty() {
+        // HAProxy stops once a file fails to parse ("Fatal errors found in
+        // configuration."): the whole-config checks never run, so they add
+        // no alerts or warnings. "Error(s) found in configuration file"
+        // names the files that failed.
+        let diags = p.ctx.diags;
+        let mut err_files: Vec<String> = Vec::new();
+        for e in &diags.errors {
+            if !e.location.file.is_empty() && !err_files.contains(&e.location.file) {
+                err_files.push(e.location.file.clone());
+            }
+        }
+        return Err(ConfigErrors {
+            errors: diags.errors,
+            warnings: diags.warnings,
+            files: err_files,
+        });
+    }
     validate::validate(&mut p.ctx, &mut p.proxies, &p.resolvers);
     let global = p.global;
     let mut ctx = p.ctx;
@@ -107,16 +122,10 @@ fn finish(mut p: Parser, files: Vec<PathBuf>) -> Result<Config, ConfigErrors> {
     validate::assign_proxy_ids(&mut ctx, &mut proxies);
     let diags = ctx.diags;
     if !diags.errors.is_empty() {
-        let mut err_files: Vec<String> = Vec::new();
-        for e in &diags.errors[..parse_errors] {
-            if !e.location.file.is_empty() && !err_files.contains(&e.location.file) {
-                err_files.push(e.location.file.clone());
-            }
-        }
         return Err(ConfigErrors {
             errors: diags.errors,
             warnings: diags.warnings,
-            files: err_files,
+            files: Vec::new(),
         });
     }
     Ok(Config {

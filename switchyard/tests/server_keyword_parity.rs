@@ -283,6 +283,20 @@ fn multi_server_cases_agree_with_haproxy() {
             "default-server port then agent-check",
             " default-server port 5555\n server s1 127.0.0.1:81 agent-check",
         ),
+        // A file that fails to parse stops HAProxy before its whole-config
+        // checks: no duplicate-name, track or http-check complaints follow.
+        (
+            "parse error, then a duplicate name",
+            " server s0 127.0.0.1:80\n server s0 127.0.0.1:81\n server s2 127.0.0.1:82 bogus",
+        ),
+        (
+            "parse error, then an unknown track",
+            " server s0 127.0.0.1:80 track nosuch\n server s1 127.0.0.1:81 bogus",
+        ),
+        (
+            "parse error, then http-check rules without httpchk",
+            " http-check send meth GET\n server s1 127.0.0.1:81 bogus",
+        ),
     ];
     let dir = tempdir();
     let mut failures = Vec::new();

@@ -419,8 +419,9 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
 /// Turn a finished draft into the model (ids are assigned later).
 pub(crate) fn finish_draft(ctx: &mut Ctx, d: ProxyDraft, global: &Global) -> Proxy {
     if d.kind.has_backend() && d.check_rules > 0 && !d.be.http_check.enabled {
+        // A whole-config check in HAProxy: its warning names no line.
         ctx.warn(
-            &d.location,
+            &Location::default(),
             format!(
                 "backend '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
                 d.name
