@@ -54,7 +54,7 @@ for b in "$@"; do
     callgrind_control -d "$P" >/dev/null 2>&1
     kill "$P"
     wait "$P" 2>/dev/null || true
-    ok=$(awk '/\[200\]/{print $2}' "$WORK/hey-$i.txt")
+    ok=$(awk '$1 == "[200]" {print $2}' "$WORK/hey-$i.txt")
     # The dump after zeroing is the file with the ".1" suffix.
     python3 - "$b" "$out.1" "$N" "${ok:-0}" <<'PY'
 import sys

@@ -18,10 +18,13 @@
 #
 # usage: benches/pgo.sh
 # environment: SECS=3 (per training run) BASE_PORT=23000 (ports +80..+90,
-#   below 32768) PGO_DIR=target/pgo
-# needs: cargo, rustup (or llvm-profdata of the compiler's LLVM), nginx,
-#   hey, socat, curl; h2load optional. Every process started here is
-#   stopped by its pid.
+#   below 32768) PGO_DIR=target/pgo TRAIN_WITH=debian|own (default: debian
+#   when nginx and hey are installed, else own)
+# needs: cargo, rustup (or llvm-profdata of the compiler's LLVM), curl;
+#   with TRAIN_WITH=debian nginx and hey (h2load optional), with
+#   TRAIN_WITH=own nothing more: the upstreams are switchyard-echo and the
+#   load is switchyard-load, built here (the Dockerfile trains this way).
+#   Every process started here is stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +34,17 @@ PGO_DIR=${PGO_DIR:-$ROOT/target/pgo}
 mkdir -p "$PGO_DIR"
 PGO_DIR=$(cd "$PGO_DIR" && pwd)
 
-for t in cargo rustc nginx hey socat curl; do
+if [[ -z ${TRAIN_WITH:-} ]]; then
+    TRAIN_WITH=own
+    command -v nginx >/dev/null && command -v hey >/dev/null && TRAIN_WITH=debian
+fi
+need=(cargo rustc curl)
+case $TRAIN_WITH in
+debian) need+=(nginx hey) ;;
+own) ;;
+*) echo "pgo.sh: TRAIN_WITH is debian or own, not '$TRAIN_WITH'" >&2; exit 1 ;;
+esac
+for t in "${need[@]}"; do
     command -v "$t" >/dev/null || { echo "pgo.sh: $t not found" >&2; exit 1; }
 done
 host=$(rustc -vV | awk '/^host:/{print $2}')
@@ -65,7 +78,14 @@ echo "== 1/3 instrumented build"
 RUSTFLAGS="-Cprofile-generate=$WORK/build-profiles" CARGO_TARGET_DIR="$PGO_DIR/gen" \
     cargo build --release -q -p switchyard
 
-echo "== 2/3 training load"
+echo "== 2/3 training load ($TRAIN_WITH tools)"
+LOAD=hey
+if [[ $TRAIN_WITH == own ]]; then
+    # The demo upstream and the load generator, plain release builds.
+    cargo build --release -q -p switchyard-loadtest --bins
+    TOOLS=${CARGO_TARGET_DIR:-$ROOT/target}/release
+    LOAD=$TOOLS/switchyard-load
+fi
 mkdir -p "$WORK/tmp"
 cat >"$WORK/upstream.conf" <<EOF
 master_process off;
@@ -116,8 +136,15 @@ backend green
 backend DEFAULT
     http-request return status 404 content-type "text/html" string "Default backend"
 EOF
-nginx -c "$WORK/upstream.conf" -p "$WORK/" >/dev/null 2>&1 &
-PIDS+=($!)
+if [[ $TRAIN_WITH == debian ]]; then
+    nginx -c "$WORK/upstream.conf" -p "$WORK/" >/dev/null 2>&1 &
+    PIDS+=($!)
+else
+    for up in blue:$UP_BLUE green:$UP_GREEN; do
+        "$TOOLS/switchyard-echo" --name "${up%%:*}" --port "${up#*:}" >/dev/null 2>&1 &
+        PIDS+=($!)
+    done
+fi
 URL="http://127.0.0.1:$PORT"
 # start_proxy <binary> <log>: runs it on the training config (SY is its
 # pid) and waits until it serves.
@@ -136,10 +163,17 @@ soft_stop() {
 }
 LLVM_PROFILE_FILE="$WORK/switchyard-%p.profraw" \
     start_proxy "$PGO_DIR/gen/release/switchyard" "$WORK/proxy.log"
-api() { echo "$1" | socat -t 2 stdio "tcp:127.0.0.1:$STATS" >/dev/null; }
+# One Runtime API command per connection, as socat sends it; the reply ends
+# with the close.
+api() {
+    exec 3<>"/dev/tcp/127.0.0.1/$STATS"
+    printf '%s\n' "$1" >&3
+    cat <&3 >/dev/null
+    exec 3<&-
+}
 # A training run that fails is no training: every answer must be a 200.
 for c in 10 50 200; do
-    hey -z "${SECS}s" -c "$c" "$URL/" >"$WORK/hey-$c.txt"
+    "$LOAD" -z "${SECS}s" -c "$c" "$URL/" >"$WORK/hey-$c.txt"
     if ! awk '/Status code distribution/ { f = 1; next }
               /Error distribution/ { bad = 1 }
               f && /\[[0-9]+\]/ { if ($1 != "[200]") bad = 1 }
@@ -149,17 +183,17 @@ for c in 10 50 200; do
         exit 1
     fi
 done
-hey -z "${SECS}s" -c 20 -m POST -d "$(head -c 2000 /dev/zero | tr '\0' x)" "$URL/post" >/dev/null
-hey -z "${SECS}s" -c 20 -disable-keepalive "$URL/" >/dev/null
-hey -z 1s -c 10 "$URL/none" >/dev/null
-if command -v h2load >/dev/null; then
+"$LOAD" -z "${SECS}s" -c 20 -m POST -d "$(head -c 2000 /dev/zero | tr '\0' x)" "$URL/post" >/dev/null
+"$LOAD" -z "${SECS}s" -c 20 -disable-keepalive "$URL/" >/dev/null
+"$LOAD" -z 1s -c 10 "$URL/none" >/dev/null
+if [[ $TRAIN_WITH == debian ]] && command -v h2load >/dev/null; then
     h2load -D "$SECS" -c 10 -m 10 "$URL/" >/dev/null
 fi
 for i in $(seq 20); do
     api "show stat"
     api "show info"
     api "set map $WORK/hosts.map SIMPLE_SERVICE $([[ $((i % 2)) == 0 ]] && echo blue || echo green)"
-    hey -n 200 -c 4 "$URL/" >/dev/null
+    "$LOAD" -n 200 -c 4 "$URL/" >/dev/null
 done
 soft_stop
 shopt -s nullglob
@@ -173,7 +207,7 @@ RUSTFLAGS="-Cprofile-use=$PGO_DIR/switchyard.profdata -Cllvm-args=-pgo-warn-miss
 cp "$PGO_DIR/use/release/switchyard" "$PGO_DIR/switchyard"
 # The optimised binary serves the same config.
 start_proxy "$PGO_DIR/switchyard" "$WORK/proxy-pgo.log"
-answer=$(curl -sf "$URL/" || true)
+status=$(curl -s -o /dev/null -w '%{http_code}' "$URL/" || true)
 soft_stop
-[[ $answer == blue* || $answer == green* ]] || { echo "pgo.sh: the optimised build does not serve ($answer)" >&2; exit 1; }
+[[ $status == 200 ]] || { echo "pgo.sh: the optimised build does not serve (status $status)" >&2; exit 1; }
 echo "built $PGO_DIR/switchyard (profile: $PGO_DIR/switchyard.profdata)"
