@@ -94,7 +94,8 @@ fn init_addr_none_waits_for_dns_then_follows_it() {
             "dn1g/dn1g changed its IP from 127.0.0.1 to 127.0.0.2 by DNS cache.",
         ]
     );
-    // NXDOMAIN for longer than `hold nx`: maintenance, address kept
+    // NXDOMAIN for longer than `hold nx`: maintenance, and the address is
+    // cleared, as HAProxy's resolution error callback does
     dns.remove("dn1.test");
     wait_until("NX maintenance", T, || {
         status(&store, b, b) == "MAINT (resolution)"
@@ -104,7 +105,7 @@ fn init_addr_none_waits_for_dns_then_follows_it() {
             || logs_with("dn1b/dn1b was DOWN and now enters maintenance (DNS NX status).").len()
                 == 1
     );
-    with_server(&store, b, b, |s| assert!(s.addr.is_some()));
+    with_server(&store, b, b, |s| assert!(s.addr.is_none()));
     // and back
     dns.set("dn1.test", &[v4("127.0.0.1")]);
     wait_until("back", T, || {

@@ -18,7 +18,8 @@ use tk::{eventually, Proxy, ProxyKind};
 
 const NAME: &str = "app.test";
 
-fn config(dns: SocketAddr, port: u16) -> String {
+/// `hold` lines beyond `hold valid` go in `holds`.
+fn config(dns: SocketAddr, port: u16, holds: &str) -> String {
     let opts = format!("{NAME}:8080 resolvers local init-addr none resolve-prefer ipv4");
     let head = admin_frontend(port, "app");
     format!(
@@ -26,7 +27,7 @@ fn config(dns: SocketAddr, port: u16) -> String {
 resolvers local
     nameserver ns1 {dns}
     hold valid 100ms
-    timeout resolve 100ms
+{holds}    timeout resolve 100ms
     timeout retry 100ms
     resolve_retries 3
 
@@ -109,23 +110,31 @@ fn settled(rows: &[Row], ips: &[&str]) -> bool {
             .all(|a| a.as_deref().is_some_and(|a| ips.contains(&a)))
 }
 
-/// Each answer in turn; the servers' states once each has been taken in.
-fn run(kind: &ProxyKind, answers: &[&[&str]]) -> Vec<Vec<Row>> {
+/// Each answer in turn (an empty one: the nameserver is gone); the
+/// servers' states once each has been taken in.
+fn run(kind: &ProxyKind, holds: &str, answers: &[&[&str]]) -> Vec<Vec<Row>> {
     let at: SocketAddr = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), tk::free_port());
-    let mut dns = nameserver(at, answers[0]);
+    let mut dns = Some(nameserver(at, answers[0]));
     let port = tk::free_port();
-    let mut proxy = Proxy::spawn_kind(kind, &config(dns.addr(), port), &[]).expect("proxy starts");
+    let mut proxy = Proxy::spawn_kind(kind, &config(at, port, holds), &[]).expect("proxy starts");
     proxy.wait_ready(lo(port), STARTUP);
     let sock = proxy.dir().join("admin.sock").display().to_string();
     let mut seen = Vec::new();
     for (i, ips) in answers.iter().enumerate() {
         if i > 0 {
-            drop(dns);
-            dns = nameserver(at, ips);
+            drop(dns.take());
+            if !ips.is_empty() {
+                dns = Some(nameserver(at, ips));
+            }
         }
         let rows = eventually(Duration::from_secs(15), Duration::from_millis(50), || {
             let rows = states(&sock);
-            if settled(&rows, ips) {
+            let done = if ips.is_empty() {
+                rows.iter().all(|r| r.1 == "-")
+            } else {
+                settled(&rows, ips)
+            };
+            if done {
                 Ok(rows)
             } else {
                 Err(format!(
@@ -155,7 +164,7 @@ fn template_servers_share_out_the_answer_like_haproxy() {
         // enough for everyone: app3 leaves maintenance
         &["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"],
     ];
-    let ours = run(&ProxyKind::Switchyard(switchyard()), answers);
+    let ours = run(&ProxyKind::Switchyard(switchyard()), "", answers);
     // Beyond `settled`: the holder of an address still answered keeps it.
     let addr = |step: usize, srv: &str| {
         ours[step]
@@ -173,7 +182,26 @@ fn template_servers_share_out_the_answer_like_haproxy() {
         }
     }
     if have_haproxy("template_servers_share_out_the_answer_like_haproxy") {
-        let theirs = run(&ProxyKind::Haproxy, answers);
+        let theirs = run(&ProxyKind::Haproxy, "", answers);
+        assert_eq!(ours, theirs, "ours vs haproxy");
+    }
+}
+
+/// The nameserver goes away for longer than `hold timeout`: every server
+/// goes to maintenance and loses its address, and the records go too, so
+/// the next answer is shared out afresh (.3 need not stay with its old
+/// holder).
+#[test]
+fn a_lost_nameserver_clears_the_addresses_like_haproxy() {
+    let holds = "    hold timeout 1s\n    hold obsolete 1s\n";
+    let answers: &[&[&str]] = &[
+        &["127.0.0.2", "127.0.0.3"],
+        &[],
+        &["127.0.0.3", "127.0.0.4"],
+    ];
+    let ours = run(&ProxyKind::Switchyard(switchyard()), holds, answers);
+    if have_haproxy("a_lost_nameserver_clears_the_addresses_like_haproxy") {
+        let theirs = run(&ProxyKind::Haproxy, holds, answers);
         assert_eq!(ours, theirs, "ours vs haproxy");
     }
 }

@@ -86,9 +86,16 @@ pub(crate) fn apply(
         Verdict::Failed { .. } => None,
     };
     // In server order: each server's pick decides what the next may take.
+    let mut keep = false;
     for t in &targets {
         let by = updater.take().unwrap_or_else(|| "DNS cache".to_string());
-        apply_one(store, t, family, v, records, &by);
+        keep |= apply_one(store, t, family, v, records, &by);
+    }
+    // A failed resolution that sent every server it still served to
+    // maintenance takes its records with it: the next answer is shared out
+    // afresh (HAProxy's purge of the answer tree).
+    if matches!(v, Verdict::Failed { .. }) && !keep {
+        records.clear();
     }
 }
 
@@ -100,6 +107,9 @@ struct Change {
     clear_rmaint: bool,
 }
 
+/// Applies the verdict to one server. Returns whether the server keeps
+/// the resolution's records: all do, except one a failed resolution has
+/// just put in maintenance (HAProxy's `snr_resolution_error_cb`).
 fn apply_one(
     store: &Store,
     t: &Target,
@@ -107,12 +117,14 @@ fn apply_one(
     v: &Verdict,
     records: &mut Records,
     by: &str,
-) {
+) -> bool {
     let snap = store.load_full();
     let Some((p, s)) = locate(&snap, t) else {
-        return;
+        return true;
     };
-    let Some(sv) = snap.server(p, s) else { return };
+    let Some(sv) = snap.server(p, s) else {
+        return true;
+    };
     let current = sv.addr.map(|a| a.ip());
     let rmaint = sv.admin.has(AdminState::RMAINT);
     let (change, cause) = match v {
@@ -143,18 +155,24 @@ fn apply_one(
                 ),
             }
         }
+        // Once the hold is over the server loses its address too, and
+        // gives up its record.
         Verdict::Failed { cause, expired } => (
             Change {
                 new_ip: None,
-                clear_addr: false,
+                clear_addr: true,
                 set_rmaint: *expired && !rmaint,
                 clear_rmaint: false,
             },
             *cause,
         ),
     };
+    let keeps = !matches!(v, Verdict::Failed { .. }) || !change.set_rmaint;
+    if !keeps {
+        records.release(&t.holder());
+    }
     if change.new_ip.is_none() && !change.set_rmaint && !change.clear_rmaint {
-        return;
+        return keeps;
     }
     drop(snap);
 
@@ -185,7 +203,7 @@ fn apply_one(
         Ok((before, was, old, p, s))
     });
     let Ok((before, was, old, p, s)) = published else {
-        return;
+        return keeps;
     };
     let after = store.load_full();
 
@@ -206,10 +224,10 @@ fn apply_one(
     let (Some(px_before), Some(px), Some(sv)) =
         (before.proxy(p), after.proxy(p), after.server(p, s))
     else {
-        return;
+        return keeps;
     };
     if !Arc::ptr_eq(&sv.live, &t.live) {
-        return;
+        return keeps;
     }
     admin_locked(px, was, sv, usable_counts(px_before), cause);
     if change.clear_rmaint {
@@ -221,4 +239,5 @@ fn apply_one(
             ),
         );
     }
+    keeps
 }

@@ -95,6 +95,20 @@ impl Records {
         }
     }
 
+    /// `who` lost its address (a failed resolution put it in maintenance):
+    /// it holds nothing now.
+    pub(crate) fn release(&mut self, who: &Holder) {
+        for r in &mut self.items {
+            r.holders.retain(|h| h != who);
+        }
+    }
+
+    /// Forget every record (HAProxy purges its answer tree when no server
+    /// of a failed resolution keeps it).
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+    }
+
     /// The address for `who`, which has `current`: the one it holds if that
     /// record is still there, else the best-scoring free record (preferred
     /// family 8, preferred network 4, not held by another server of the
