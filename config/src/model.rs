@@ -382,6 +382,8 @@ pub struct Proxy {
     pub name: String,
     /// HAProxy's proxy uuid (`iid`): user proxies number from 2 in config order.
     pub id: u32,
+    /// `id N` was given (HAProxy's `bk_f_forced_id`).
+    pub forced_id: bool,
     pub kind: ProxyKind,
     pub location: Location,
     pub mode: Mode,
@@ -767,8 +769,12 @@ pub struct Server {
     pub alpn: Vec<String>,
     pub proto_h2: bool,
     pub send_proxy: bool,
-    /// `id N` was given (HAProxy's `srv_f_forced_id`).
+    /// `id N` was given: `id` is this server's own, not numbered.
     pub forced_id: bool,
+    /// HAProxy's `srv_f_forced_id` flag as `show servers state` prints it:
+    /// `forced_id`, and every copy of a `server-template` given an `id`
+    /// (the copies take the template's flags, not its id).
+    pub forced_id_flag: bool,
     /// `agent-check`: the agent is polled (needs `agent-port`).
     pub agent_check: bool,
     /// `agent-addr <ip>`: where the agent is polled (default: the server's).

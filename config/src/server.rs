@@ -63,6 +63,7 @@ pub(crate) fn default_server() -> Server {
         proto_h2: false,
         send_proxy: false,
         forced_id: false,
+        forced_id_flag: false,
         agent_check: false,
         agent_addr: None,
         ca_file: None,
@@ -779,7 +780,7 @@ fn template_range(arg: &str) -> Option<std::ops::RangeInclusive<u32>> {
 }
 
 /// The servers of a template, `<prefix><n>` for each n of the range; an
-/// `id` goes to the first one only.
+/// `id` goes to the first one only, its flag to all.
 fn expand_template(
     ctx: &mut Ctx,
     d: &mut ProxyDraft,
@@ -791,6 +792,7 @@ fn expand_template(
     for (i, n) in range.enumerate() {
         let mut s = tmpl.clone();
         s.name = format!("{prefix}{n}");
+        s.forced_id_flag = tmpl.forced_id;
         if i > 0 {
             s.id = 0;
             s.forced_id = false;

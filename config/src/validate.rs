@@ -205,19 +205,24 @@ fn assign_server_ids(proxies: &mut [ProxyDraft]) {
                 .filter(|s| s.forced_id)
                 .map(|s| s.id)
                 .collect();
+        // As in HAProxy, the counter steps past every server, numbered or
+        // not: after `server a id 5`, the next unnumbered server is 2.
         let mut next = 1u32;
-        for s in p.be.servers.iter_mut().filter(|s| !s.forced_id) {
-            while used.contains(&next) {
-                next += 1;
+        for s in p.be.servers.iter_mut() {
+            if !s.forced_id {
+                while used.contains(&next) {
+                    next += 1;
+                }
+                s.id = next;
             }
-            s.id = next;
             next += 1;
         }
     }
 }
 
 /// Proxy ids (HAProxy's `iid`): from 2 in config order over frontend,
-/// backend and listen sections, skipping ids forced with `id N`.
+/// backend and listen sections, skipping ids forced with `id N`; a section
+/// with a forced id still moves the counter on, as in HAProxy.
 pub(crate) fn assign_proxy_ids(ctx: &mut Ctx, proxies: &mut [Proxy]) {
     let mut used: HashSet<u32> = HashSet::new();
     // `finish_draft` leaves id 0 unless `id N` forced one.
@@ -235,11 +240,13 @@ pub(crate) fn assign_proxy_ids(ctx: &mut Ctx, proxies: &mut [Proxy]) {
         }
     }
     let mut next = 2u32;
-    for p in proxies.iter_mut().filter(|p| p.id == 0) {
-        while used.contains(&next) {
-            next += 1;
+    for p in proxies.iter_mut() {
+        if p.id == 0 {
+            while used.contains(&next) {
+                next += 1;
+            }
+            p.id = next;
         }
-        p.id = next;
         next += 1;
     }
 }

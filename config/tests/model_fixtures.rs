@@ -67,19 +67,20 @@ fn servers_and_default_server() {
     let s6 = s("s6");
     assert!(s6.send_proxy && s6.proto_h2);
     assert!(!s("s7").check);
-    // ids: 1-based positions, skipping the forced 10
+    // ids: 1-based positions (the forced 10 takes its own and moves the
+    // counter on, as in HAProxy)
     let ids: Vec<(&str, u32)> = b.servers.iter().map(|s| (s.name.as_str(), s.id)).collect();
     assert_eq!(
         ids,
         vec![
             ("s1", 1),
             ("s2", 10),
-            ("s3", 2),
-            ("s4", 3),
-            ("s5", 4),
-            ("s6", 5),
-            ("s7", 6),
-            ("s8", 7)
+            ("s3", 3),
+            ("s4", 4),
+            ("s5", 5),
+            ("s6", 6),
+            ("s7", 7),
+            ("s8", 8)
         ]
     );
     let r = &cfg.resolvers[0];

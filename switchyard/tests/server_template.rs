@@ -253,3 +253,84 @@ fn template_lines_expand_like_haproxy() {
         assert_eq!(ours, show(&ProxyKind::Haproxy), "ours vs haproxy");
     }
 }
+
+/// `id` on a frontend, a backend, a server and a template: the others are
+/// numbered around them as HAProxy does (its counters step past every
+/// section and server, numbered or not), and a template's copies carry
+/// its forced-id flag but not its id.
+#[test]
+fn forced_ids_number_the_rest_like_haproxy() {
+    let port = tk::free_port();
+    let text = format!(
+        "global
+    stats socket @DIR@/admin.sock level admin
+{DEFAULTS}frontend fe
+    id 10
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server-template app 3 127.0.0.1:80 id 5
+backend c
+    server x 127.0.0.1:80
+    server-template app 3 127.0.0.1:80 id 7
+    server y 127.0.0.1:80
+backend d
+    id 3
+    server a 127.0.0.1:80 id 2
+    server b 127.0.0.1:80
+    server c 127.0.0.1:80
+backend e
+    server a 127.0.0.1:80
+"
+    );
+    let show = |kind: &ProxyKind| {
+        let mut p = Proxy::spawn_kind(kind, &text, &[]).expect("proxy starts");
+        p.wait_ready(lo(port), STARTUP);
+        let sock = p.dir().join("admin.sock").display().to_string();
+        // be_id be_name srv_id srv_name bk_f_forced_id srv_f_forced_id
+        let mut rows: Vec<String> = servers_state_rows(&tk::cli(&sock, "show servers state"))
+            .into_iter()
+            .map(|f| {
+                [0, 1, 2, 3, 15, 16]
+                    .iter()
+                    .map(|&i| f.get(i).map_or("?", String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        // pxname svname iid of the frontend and backends
+        rows.extend(tk::cli(&sock, "show stat").lines().filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() > 27 && (f[1] == "FRONTEND" || f[1] == "BACKEND"))
+                .then(|| format!("{} {} {}", f[0], f[1], f[27]))
+        }));
+        drop(p);
+        rows
+    };
+    let ours = show(&ProxyKind::Switchyard(switchyard()));
+    assert_eq!(
+        ours,
+        [
+            "4 b 5 app1 0 1",
+            "4 b 2 app2 0 1",
+            "4 b 3 app3 0 1",
+            "5 c 1 x 0 0",
+            "5 c 7 app1 0 1",
+            "5 c 3 app2 0 1",
+            "5 c 4 app3 0 1",
+            "5 c 5 y 0 0",
+            "3 d 2 a 1 1",
+            "3 d 3 b 1 0",
+            "3 d 4 c 1 0",
+            "7 e 1 a 0 0",
+            "fe FRONTEND 10",
+            "b BACKEND 4",
+            "c BACKEND 5",
+            "d BACKEND 3",
+            "e BACKEND 7",
+        ]
+    );
+    if have_haproxy("forced_ids_number_the_rest_like_haproxy") {
+        assert_eq!(ours, show(&ProxyKind::Haproxy), "ours vs haproxy");
+    }
+}

@@ -448,6 +448,7 @@ pub(crate) fn finish_draft(ctx: &mut Ctx, d: ProxyDraft, global: &Global) -> Pro
     Proxy {
         name: d.name,
         id: d.forced_id.unwrap_or(0),
+        forced_id: d.forced_id.is_some(),
         kind: d.kind,
         location: d.location,
         mode: d.mode,

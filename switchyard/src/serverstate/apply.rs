@@ -169,6 +169,7 @@ mod tests {
             proto_h2: false,
             send_proxy: false,
             forced_id: false,
+            forced_id_flag: false,
             agent_check: false,
             agent_addr: None,
             ca_file: None,
