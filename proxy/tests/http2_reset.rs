@@ -266,7 +266,8 @@ async fn reset_queued(
 }
 
 /// A log line without what varies between runs: the client address, the
-/// date, the total time and, for a request that left a queue, the time it
+/// date, the total time, the connect time unless it is -1 (0 or 1 ms on
+/// loopback, by chance) and, for a request that left a queue, the time it
 /// waited there.
 fn steady(line: &str, queued: bool) -> String {
     line.split(' ')
@@ -276,7 +277,8 @@ fn steady(line: &str, queued: bool) -> String {
             let p: Vec<&str> = w.split('/').collect();
             if p.len() == 5 && w.contains("-1") && !w.starts_with('"') {
                 let tw = if queued { "<Tw>" } else { p[1] };
-                format!("{}/{tw}/{}/{}/<Tt>", p[0], p[2], p[3])
+                let tc = if p[2] == "-1" { "-1" } else { "<Tc>" };
+                format!("{}/{tw}/{tc}/{}/<Tt>", p[0], p[3])
             } else {
                 w.to_string()
             }
