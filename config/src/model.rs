@@ -771,9 +771,9 @@ pub struct Server {
     pub send_proxy: bool,
     /// `id N` was given: `id` is this server's own, not numbered.
     pub forced_id: bool,
-    /// HAProxy's `srv_f_forced_id` flag as `show servers state` prints it:
-    /// `forced_id`, and every copy of a `server-template` given an `id`
-    /// (the copies take the template's flags, not its id).
+    /// HAProxy's `srv_f_forced_id` flag, as `show servers state` prints it:
+    /// `id N` was given to this server or, for the copies of a
+    /// `server-template`, to the template (they take its flag, not its id).
     pub forced_id_flag: bool,
     /// `agent-check`: the agent is polled (needs `agent-port`).
     pub agent_check: bool,

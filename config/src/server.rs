@@ -535,6 +535,7 @@ fn apply(
             }
             s.id = id;
             s.forced_id = true;
+            s.forced_id_flag = true;
             return Ok(2);
         }
         _ => return other_keyword(ctx, l, kw, v, is_default),
@@ -613,6 +614,7 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         s.name = "(null)".to_string();
         s.id = 0;
         s.forced_id = false;
+        s.forced_id_flag = false;
         (4, format!("server {}/(null)", d.name))
     } else {
         let name = l.arg(1);
@@ -643,6 +645,7 @@ pub(crate) fn parse_server_line(ctx: &mut Ctx, d: &mut ProxyDraft, l: &Line<'_>)
         // Only the default-server's own options carry over, not an id.
         s.id = 0;
         s.forced_id = false;
+        s.forced_id_flag = false;
         (3, label)
     };
     // HAProxy names the default server "default-server" in its messages,
@@ -780,7 +783,7 @@ fn template_range(arg: &str) -> Option<std::ops::RangeInclusive<u32>> {
 }
 
 /// The servers of a template, `<prefix><n>` for each n of the range; an
-/// `id` goes to the first one only, its flag to all.
+/// `id` goes to the first one only, its flag (cloned) to all.
 fn expand_template(
     ctx: &mut Ctx,
     d: &mut ProxyDraft,
@@ -792,7 +795,6 @@ fn expand_template(
     for (i, n) in range.enumerate() {
         let mut s = tmpl.clone();
         s.name = format!("{prefix}{n}");
-        s.forced_id_flag = tmpl.forced_id;
         if i > 0 {
             s.id = 0;
             s.forced_id = false;

@@ -158,7 +158,7 @@ pub fn servers_state(snap: &Snapshot, only: Option<usize>, now_ms: u64) -> Strin
                 check_state(sv),
                 agent_state(sv),
                 u8::from(px.cfg.forced_id),
-                u8::from(sv.cfg.forced_id || sv.cfg.forced_id_flag),
+                u8::from(sv.cfg.forced_id_flag),
                 fqdn,
                 port(sv),
                 u8::from(sv.cfg.ssl),
