@@ -206,6 +206,20 @@ fn a_lost_nameserver_clears_the_addresses_like_haproxy() {
     }
 }
 
+/// The `cols` fields of each `show servers state` line, space-joined
+/// ("?" where a line is short).
+fn state_columns(reply: &str, cols: &[usize]) -> Vec<String> {
+    servers_state_rows(reply)
+        .into_iter()
+        .map(|f| {
+            cols.iter()
+                .map(|&i| f.get(i).map_or("?", String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 #[test]
 fn template_lines_expand_like_haproxy() {
     let port = tk::free_port();
@@ -222,17 +236,12 @@ fn template_lines_expand_like_haproxy() {
         let mut p = Proxy::spawn_kind(kind, &text, &[]).expect("proxy starts");
         p.wait_ready(lo(port), STARTUP);
         let sock = p.dir().join("admin.sock").display().to_string();
-        // be_id be_name srv_id srv_name srv_addr .. uweight .. srv_port
-        let rows: Vec<String> = servers_state_rows(&tk::cli(&sock, "show servers state b"))
-            .into_iter()
-            .map(|f| {
-                [2, 3, 4, 6, 7, 18, 21]
-                    .iter()
-                    .map(|&i| f.get(i).map_or("?", String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        // srv_id srv_name srv_addr srv_admin_state srv_uweight srv_port
+        // srv_check_port
+        let rows = state_columns(
+            &tk::cli(&sock, "show servers state b"),
+            &[2, 3, 4, 6, 7, 18, 21],
+        );
         drop(p);
         rows
     };
@@ -288,16 +297,7 @@ backend e
         p.wait_ready(lo(port), STARTUP);
         let sock = p.dir().join("admin.sock").display().to_string();
         // be_id be_name srv_id srv_name bk_f_forced_id srv_f_forced_id
-        let mut rows: Vec<String> = servers_state_rows(&tk::cli(&sock, "show servers state"))
-            .into_iter()
-            .map(|f| {
-                [0, 1, 2, 3, 15, 16]
-                    .iter()
-                    .map(|&i| f.get(i).map_or("?", String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        let mut rows = state_columns(&tk::cli(&sock, "show servers state"), &[0, 1, 2, 3, 15, 16]);
         // pxname svname iid of the frontend and backends
         rows.extend(tk::cli(&sock, "show stat").lines().filter_map(|l| {
             let f: Vec<&str> = l.split(',').collect();
