@@ -293,8 +293,20 @@ pub(crate) fn chunked(headers: &HeaderMap) -> Result<bool, HeadError> {
 /// The Content-Length, if any: every value (and comma-separated part) must
 /// be digits and all must agree.
 pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, HeadError> {
+    let all = headers.get_all(CONTENT_LENGTH);
+    let mut it = all.iter();
+    // The usual message: one value of plain digits, read without splitting.
+    match (it.next(), it.next()) {
+        (None, _) => return Ok(None),
+        (Some(v), None) => {
+            if let Some(n) = plain_number(v.as_bytes()) {
+                return Ok(Some(n));
+            }
+        }
+        _ => {}
+    }
     let mut len: Option<u64> = None;
-    for v in headers.get_all(CONTENT_LENGTH) {
+    for v in all {
         let s = v.to_str().map_err(|_| HeadError::Invalid)?;
         for part in s.split(',') {
             let part = part.trim();
@@ -311,6 +323,16 @@ pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, HeadErr
     Ok(len)
 }
 
+/// Digits only (at most 19, so no overflow), as a number.
+fn plain_number(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })
+}
+
 /// Whether a message leaves its connection open: HTTP/1.1 unless it says
 /// `close`, HTTP/1.0 only when it says `keep-alive` (and not `close`).
 pub(crate) fn keeps_alive(headers: &HeaderMap, http10: bool) -> bool {
@@ -320,9 +342,23 @@ pub(crate) fn keeps_alive(headers: &HeaderMap, http10: bool) -> bool {
 
 /// `(close, keep-alive)` tokens of the Connection header.
 fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
+    let all = headers.get_all(CONNECTION);
+    let mut it = all.iter();
+    // The usual message: no `Connection`, or one that is a lone token.
+    match (it.next(), it.next()) {
+        (None, _) => return (false, false),
+        (Some(v), None) if !v.as_bytes().contains(&b',') => {
+            let t = v.as_bytes().trim_ascii();
+            return (
+                t.eq_ignore_ascii_case(b"close"),
+                t.eq_ignore_ascii_case(b"keep-alive"),
+            );
+        }
+        _ => {}
+    }
     let mut close = false;
     let mut ka = false;
-    for v in headers.get_all(CONNECTION) {
+    for v in all {
         if let Ok(s) = v.to_str() {
             for t in s.split(',').map(str::trim) {
                 close |= t.eq_ignore_ascii_case("close");
@@ -378,5 +414,55 @@ mod tests {
             .0;
         assert!(!h.keep_alive);
         assert_eq!(h.request_line(), "GET / HTTP/1.1");
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn content_length_fast_and_list_paths_agree() {
+        let cl = |vs: &[&str]| {
+            let pairs: Vec<_> = vs.iter().map(|v| ("content-length", *v)).collect();
+            content_length(&map(&pairs)).ok()
+        };
+        assert_eq!(cl(&[]), Some(None));
+        assert_eq!(cl(&["0"]), Some(Some(0)));
+        assert_eq!(cl(&["0010"]), Some(Some(10)));
+        assert_eq!(
+            cl(&["9999999999999999999"]),
+            Some(Some(9_999_999_999_999_999_999))
+        );
+        // Past u64, or not digits: refused by either path.
+        assert_eq!(cl(&["99999999999999999999"]), None);
+        assert_eq!(cl(&["+5"]), None);
+        assert_eq!(cl(&[""]), None);
+        // Lists: equal parts collapse, unequal ones are refused.
+        assert_eq!(cl(&["5, 5"]), Some(Some(5)));
+        assert_eq!(cl(&["5", "5"]), Some(Some(5)));
+        assert_eq!(cl(&["5", "6"]), None);
+        assert_eq!(cl(&["5,"]), None);
+    }
+
+    #[test]
+    fn connection_tokens_fast_and_list_paths_agree() {
+        let ct = |vs: &[&str]| {
+            let pairs: Vec<_> = vs.iter().map(|v| ("connection", *v)).collect();
+            connection_tokens(&map(&pairs))
+        };
+        assert_eq!(ct(&[]), (false, false));
+        assert_eq!(ct(&["Close"]), (true, false));
+        assert_eq!(ct(&[" keep-alive "]), (false, true));
+        assert_eq!(ct(&["upgrade"]), (false, false));
+        assert_eq!(ct(&["Upgrade, close"]), (true, false));
+        assert_eq!(ct(&["upgrade", "Keep-Alive"]), (false, true));
+        assert_eq!(ct(&["closed"]), (false, false));
     }
 }
