@@ -69,3 +69,60 @@ fn a_connection_closed_as_it_is_reused_costs_no_request() {
     assert_eq!(live.counters.wretr.load(Relaxed), 0);
     assert_eq!(live.counters.hrsp[1].load(Relaxed), 200);
 }
+
+/// A server that answers every request on a connection with `resp` and
+/// leaves the closing to the proxy.
+fn answering_upstream(resp: &'static [u8]) -> SocketAddr {
+    serve_each(move |s| {
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        while read_request_head(&mut r).is_some() {
+            if w.write_all(resp).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[test]
+fn the_servers_connection_header_decides_reuse() {
+    // A lone `close`/`keep-alive` line is taken out as the head is read;
+    // the decision it carries must survive that, in any case of spelling.
+    // The response, whether its connection is reused, and the client's
+    // `Connection` (an HTTP/1.0 answer gets `keep-alive` added, and
+    // tokens other than these two go on, as in HAProxy).
+    let cases: [(&'static [u8], bool, Option<&str>); 5] = [
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nConnection: Close\r\n\r\nok", false, None),
+        (b"HTTP/1.1 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok", true, None),
+        (
+            b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\nConnection: Keep-Alive \r\n\r\nok",
+            true,
+            Some("keep-alive"),
+        ),
+        (b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok", false, Some("keep-alive")),
+        (
+            b"HTTP/1.1 200 OK\r\nconnection: x-a\r\ncontent-length: 2\r\nconnection: close\r\nx-a: 1\r\n\r\nok",
+            false,
+            Some("x-a"),
+        ),
+    ];
+    for (resp, reused, conn) in cases {
+        let what = String::from_utf8_lossy(resp);
+        let h = Harness::start(&cfg(answering_upstream(resp)));
+        let live = h.server("be", "s1");
+        let mut c = KeepAliveClient::connect(&h.addr(0).to_string()).expect("client");
+        for i in 0..3 {
+            let r = c.get(&format!("/{i}")).expect("get");
+            assert_eq!(r.status, 200, "{what}");
+            assert_eq!(r.header("connection"), conn, "{what}");
+            if reused {
+                eventually(Duration::from_secs(2), Duration::from_millis(5), || {
+                    live.idle_conns.load(Relaxed) == 1
+                });
+            }
+        }
+        let (connects, reuses) = if reused { (1, 2) } else { (3, 0) };
+        assert_eq!(live.counters.connect.load(Relaxed), connects, "{what}");
+        assert_eq!(live.counters.reuse.load(Relaxed), reuses, "{what}");
+    }
+}

@@ -324,7 +324,7 @@ pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, HeadErr
 }
 
 /// Digits only (at most 19, so no overflow), as a number.
-fn plain_number(b: &[u8]) -> Option<u64> {
+pub(crate) fn plain_number(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }

@@ -13,10 +13,12 @@ use bytes::BytesMut;
 use tokio::io::AsyncRead;
 use tokio_util::io::poll_read_buf;
 
+use super::spare;
+
 /// How much to ask the socket for at a time.
 const READ_CHUNK: usize = 64 * 1024;
-/// The buffer allocated when bytes arrive on an idle connection.
-const FIRST_CHUNK: usize = 8 * 1024;
+/// Room to make before a read that would leave less than this.
+const MIN_ROOM: usize = 4096;
 
 /// A byte stream that can wait for readability without a buffer.
 ///
@@ -53,6 +55,8 @@ pub(crate) struct Reader<R> {
     /// Bytes read from the client so far.
     pub(crate) total: u64,
     eof: bool,
+    /// The buffer is a spare one that never grew: it may go back.
+    spare: bool,
 }
 
 impl<R: ClientRead> Reader<R> {
@@ -62,6 +66,7 @@ impl<R: ClientRead> Reader<R> {
             buf: BytesMut::new(),
             total: 0,
             eof: false,
+            spare: false,
         }
     }
 
@@ -84,8 +89,10 @@ impl<R: ClientRead> Reader<R> {
         if self.eof {
             return Ok(0);
         }
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(FIRST_CHUNK);
+        if self.buf.capacity() == 0 {
+            self.take_spare();
+        } else if self.buf.capacity() - self.buf.len() < MIN_ROOM {
+            self.grow(spare::SIZE);
         }
         let n = self.io.try_read_buf(&mut self.buf)?;
         Ok(self.counted(n))
@@ -103,8 +110,23 @@ impl<R: ClientRead> Reader<R> {
     /// Give the buffer back while it holds nothing (between requests).
     pub(crate) fn release(&mut self) {
         if self.buf.is_empty() && self.buf.capacity() > 0 {
-            self.buf = BytesMut::new();
+            let buf = std::mem::take(&mut self.buf);
+            if self.spare {
+                spare::give(buf);
+            }
         }
+    }
+
+    fn take_spare(&mut self) {
+        self.buf = spare::take();
+        self.spare = true;
+    }
+
+    /// Make room for `n` more bytes; a buffer grown past the spare size
+    /// is freed, not kept, when given back.
+    fn grow(&mut self, n: usize) {
+        self.buf.reserve(n);
+        self.spare &= self.buf.capacity() <= spare::SIZE;
     }
 
     /// Read more bytes into the buffer; `Ok(0)` at end of stream.
@@ -126,16 +148,16 @@ impl<R: ClientRead> Reader<R> {
             if self.io.poll_ready(cx).is_pending() {
                 return Poll::Pending;
             }
-            self.buf.reserve(FIRST_CHUNK);
-        } else if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(READ_CHUNK);
+            self.take_spare();
+        } else if self.buf.capacity() - self.buf.len() < MIN_ROOM {
+            self.grow(READ_CHUNK);
         }
         match poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf) {
             Poll::Ready(Ok(n)) => Poll::Ready(Ok(self.counted(n))),
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
                 if fresh {
-                    self.buf = BytesMut::new();
+                    self.release();
                 }
                 Poll::Pending
             }

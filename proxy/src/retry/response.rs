@@ -30,6 +30,7 @@ pub(super) fn response(
     sw: &mut Switches,
     direct: bool,
 ) -> Reply {
+    let keeps_alive = answer.head.keeps_alive();
     let Answer {
         head: resp,
         conn,
@@ -48,7 +49,7 @@ pub(super) fn response(
             .sum();
         (20 + 8 + 3 + reason.len() + hs + 1) as u64
     };
-    if !crate::h1::keeps_alive(&headers, resp.http10) || !reusable {
+    if !keeps_alive || !reusable {
         lease.reusable = false;
     }
     // The server's `Transfer-Encoding` (`chunked` alone, by now) stays in

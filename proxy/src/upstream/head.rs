@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode};
 
 use super::body::BodyKind;
@@ -31,6 +31,20 @@ pub(crate) struct RespHead {
     /// the length.
     chunked: bool,
     length: Option<u64>,
+    /// A lone `Connection: close` or `keep-alive` line, taken out when the
+    /// head was read (`Some(true)`: close), as HAProxy's H1 parser cleans
+    /// these tokens before any rule sees the message.
+    lone_connection: Option<bool>,
+}
+
+impl RespHead {
+    /// Whether the server leaves the connection open after this response.
+    pub(crate) fn keeps_alive(&self) -> bool {
+        match self.lone_connection {
+            Some(close) => !close,
+            None => crate::h1::keeps_alive(&self.headers, self.http10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +123,8 @@ struct Parsed {
     reason: (usize, usize),
     http10: bool,
     headers: Vec<((usize, usize), (usize, usize))>,
+    /// How many `Connection` lines there are.
+    connection_lines: usize,
 }
 
 fn parse(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadError> {
@@ -160,17 +176,20 @@ fn parse_in(buf: &[u8], limit: usize) -> Result<Option<(Parsed, usize)>, HeadErr
         Some(r) => at(r.as_bytes())?,
         None => (0, 0),
     };
-    let headers = resp
-        .headers
-        .iter()
-        .map(|h| Ok((at(h.name.as_bytes())?, at(h.value)?)))
-        .collect::<Result<_, HeadError>>()?;
+    // Sized up front: collecting through `Result` would grow it step by step.
+    let mut headers = Vec::with_capacity(resp.headers.len());
+    let mut connection_lines = 0;
+    for h in resp.headers.iter() {
+        headers.push((at(h.name.as_bytes())?, at(h.value)?));
+        connection_lines += usize::from(h.name.eq_ignore_ascii_case("connection"));
+    }
     Ok(Some((
         Parsed {
             status: resp.code.ok_or(HeadError::Invalid)?,
             reason,
             http10: resp.version == Some(0),
             headers,
+            connection_lines,
         },
         len,
     )))
@@ -189,9 +208,26 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         _ => Cow::Owned(String::from_utf8_lossy(reason_bytes).into_owned()),
     };
     let mut headers = HeaderMap::with_capacity(p.headers.len());
+    let mut lone_connection = None;
+    // The framing lines, counted on the way: the usual response (one
+    // plain length, or none) then needs no lookups to check them.
+    let (mut codings, mut lengths, mut length) = (0u32, 0u32, None);
     for ((ns, ne), (vs, ve)) in p.headers {
         let name = HeaderName::from_bytes(&raw[ns..ne]).map_err(|_| HeadError::Invalid)?;
         let v = &raw[vs..ve];
+        if name == TRANSFER_ENCODING {
+            codings += 1;
+        } else if name == CONTENT_LENGTH {
+            lengths += 1;
+            length = crate::h1::plain_number(v);
+        }
+        if p.connection_lines == 1 && name == CONNECTION {
+            let t = v.trim_ascii();
+            if t.eq_ignore_ascii_case(b"close") || t.eq_ignore_ascii_case(b"keep-alive") {
+                lone_connection = Some(t.len() == 5);
+                continue;
+            }
+        }
         let value = if memchr::memchr2(b'\r', b'\n', v).is_some() {
             // An obsolete line folding becomes spaces (RFC 9112 §5.2).
             let folded: Vec<u8> = v
@@ -205,7 +241,11 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         .map_err(|_| HeadError::Invalid)?;
         headers.append(name, value);
     }
-    let (chunked, length) = check_framing(&mut headers)?;
+    let (chunked, length) = match (codings, lengths, length) {
+        (0, 0, _) => (false, None),
+        (0, 1, Some(n)) => (false, Some(n)),
+        _ => check_framing(&mut headers)?,
+    };
     if !crate::h1::websocket::response_ok(p.status, &headers) {
         return Err(HeadError::Invalid);
     }
@@ -217,6 +257,7 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
         interim: Vec::new(),
         chunked,
         length,
+        lone_connection,
     })
 }
 
