@@ -43,8 +43,7 @@ pub(crate) fn connection_header(h: &mut HeaderMap, keep_coding: bool) {
     // that is just the token to drop.
     let mut all = h.get_all(CONNECTION).iter();
     if let (Some(v), None) = (all.next(), all.next()) {
-        let b = v.as_bytes();
-        if b.eq_ignore_ascii_case(b"keep-alive") || b.eq_ignore_ascii_case(b"close") {
+        if crate::h1::close_or_keep_alive(v.as_bytes()).is_some() {
             remove_ordered(h, &CONNECTION);
             return;
         }

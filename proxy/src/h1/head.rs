@@ -340,6 +340,19 @@ pub(crate) fn keeps_alive(headers: &HeaderMap, http10: bool) -> bool {
     !close && (ka || !http10)
 }
 
+/// A `Connection` value that is the token `close` (`Some(true)`) or
+/// `keep-alive` (`Some(false)`) alone, in any case, spaces around allowed.
+pub(crate) fn close_or_keep_alive(v: &[u8]) -> Option<bool> {
+    let t = v.trim_ascii();
+    if t.eq_ignore_ascii_case(b"close") {
+        Some(true)
+    } else if t.eq_ignore_ascii_case(b"keep-alive") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// `(close, keep-alive)` tokens of the Connection header.
 fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
     let all = headers.get_all(CONNECTION);
@@ -348,11 +361,10 @@ fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
     match (it.next(), it.next()) {
         (None, _) => return (false, false),
         (Some(v), None) if !v.as_bytes().contains(&b',') => {
-            let t = v.as_bytes().trim_ascii();
-            return (
-                t.eq_ignore_ascii_case(b"close"),
-                t.eq_ignore_ascii_case(b"keep-alive"),
-            );
+            return match close_or_keep_alive(v.as_bytes()) {
+                Some(close) => (close, !close),
+                None => (false, false),
+            };
         }
         _ => {}
     }
@@ -373,6 +385,7 @@ fn connection_tokens(headers: &HeaderMap) -> (bool, bool) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::headers::header_map;
 
     fn parse(s: &str) -> Result<Option<(Box<ReqHead>, usize)>, HeadError> {
         parse_head(s.as_bytes(), 16384)
@@ -416,22 +429,11 @@ mod tests {
         assert_eq!(h.request_line(), "GET / HTTP/1.1");
     }
 
-    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (n, v) in pairs {
-            h.append(
-                HeaderName::from_bytes(n.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        h
-    }
-
     #[test]
     fn content_length_fast_and_list_paths_agree() {
-        let cl = |vs: &[&str]| {
+        let cl = |vs: &[&'static str]| {
             let pairs: Vec<_> = vs.iter().map(|v| ("content-length", *v)).collect();
-            content_length(&map(&pairs)).ok()
+            content_length(&header_map(&pairs)).ok()
         };
         assert_eq!(cl(&[]), Some(None));
         assert_eq!(cl(&["0"]), Some(Some(0)));
@@ -453,9 +455,9 @@ mod tests {
 
     #[test]
     fn connection_tokens_fast_and_list_paths_agree() {
-        let ct = |vs: &[&str]| {
+        let ct = |vs: &[&'static str]| {
             let pairs: Vec<_> = vs.iter().map(|v| ("connection", *v)).collect();
-            connection_tokens(&map(&pairs))
+            connection_tokens(&header_map(&pairs))
         };
         assert_eq!(ct(&[]), (false, false));
         assert_eq!(ct(&["Close"]), (true, false));

@@ -18,8 +18,8 @@ mod write;
 
 pub(crate) use body::{chunked_prefix_invalid, BodyError, BodyPump, BodySender, Decoder, ReqBody};
 pub(crate) use head::{
-    chunked, content_length, keeps_alive, one_length, only_chunked, parse_head, plain_number,
-    Framing, HeadError, ReqHead, MAX_HEADERS,
+    chunked, close_or_keep_alive, content_length, keeps_alive, one_length, only_chunked,
+    parse_head, plain_number, Framing, HeadError, ReqHead, MAX_HEADERS,
 };
 pub(crate) use reader::ClientRead;
 pub(crate) use reader::Reader;

@@ -222,9 +222,8 @@ fn build(p: Parsed, raw: &Bytes) -> Result<RespHead, HeadError> {
             length = crate::h1::plain_number(v);
         }
         if p.connection_lines == 1 && name == CONNECTION {
-            let t = v.trim_ascii();
-            if t.eq_ignore_ascii_case(b"close") || t.eq_ignore_ascii_case(b"keep-alive") {
-                lone_connection = Some(t.len() == 5);
+            if let Some(close) = crate::h1::close_or_keep_alive(v) {
+                lone_connection = Some(close);
                 continue;
             }
         }
